@@ -1,0 +1,74 @@
+//! The catalog: registers every dataset of the lake with DataFusion (an empty one too, so a
+//! query on a fresh lake returns no rows rather than an error), declares each dataset's
+//! partition column and file sort order, and adds the views derived from the datasets.
+
+use std::sync::Arc;
+
+use datafusion::catalog::TableProvider;
+use datafusion::datasource::empty::EmptyTable;
+use datafusion::datasource::file_format::parquet::ParquetFormat;
+use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::prelude::{col, SessionContext};
+
+use crate::error::Result;
+use crate::lake::datasets::{self, DatasetSpec};
+use crate::lake::Lake;
+
+/// A view the catalog defines over the datasets.
+pub struct ViewSpec {
+    pub name: &'static str,
+    pub description: &'static str,
+    pub sql: &'static str,
+}
+
+/// Views over the datasets, registered after them.
+pub const VIEWS: &[ViewSpec] = &[ViewSpec {
+    name: "short_volume_consolidated",
+    description: "One row per date and symbol: FINRA's consolidated (CNMS) figures where that file was \
+ingested, otherwise the sum of the per-facility files. Use it for DPI and DIX so that a symbol is never \
+counted twice.",
+    sql: "SELECT date, symbol, short_volume, short_exempt_volume, total_volume, 'CNMS' AS facilities
+          FROM short_volume WHERE facility = 'CNMS'
+          UNION ALL
+          SELECT f.date, f.symbol, sum(f.short_volume), sum(f.short_exempt_volume), sum(f.total_volume),
+                 string_agg(f.facility, ',' ORDER BY f.facility)
+          FROM short_volume f
+          WHERE f.facility <> 'CNMS'
+            AND NOT EXISTS (SELECT 1 FROM short_volume c
+                            WHERE c.facility = 'CNMS' AND c.date = f.date AND c.symbol = f.symbol)
+          GROUP BY f.date, f.symbol",
+}];
+
+/// The table provider for one dataset: a Parquet listing of its directory, or an empty table of
+/// the same schema when nothing has landed yet.
+pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvider>> {
+    let dir = lake.dataset_dir(spec);
+    if !dir.is_dir() {
+        return Ok(Arc::new(EmptyTable::new(spec.table_schema())));
+    }
+    let sort_order = spec.sort_order.iter().map(|c| col(*c).sort(true, false)).collect::<Vec<_>>();
+    let mut options = ListingOptions::new(Arc::new(ParquetFormat::default()))
+        .with_file_extension(".parquet");
+    if !sort_order.is_empty() {
+        options = options.with_file_sort_order(vec![sort_order]);
+    }
+    if let Some((column, data_type)) = &spec.partition {
+        options = options.with_table_partition_cols(vec![(column.to_string(), data_type.clone())]);
+    }
+    let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
+    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(spec.file_schema());
+    Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// Registers every dataset and view of `lake` with `ctx`, replacing earlier registrations (which
+/// also refreshes DataFusion's cached file listings).
+pub async fn register_lake(ctx: &SessionContext, lake: &Lake) -> Result<()> {
+    for spec in datasets::ALL {
+        ctx.deregister_table(spec.name)?;
+        ctx.register_table(spec.name, table_for(lake, spec)?)?;
+    }
+    for view in VIEWS {
+        ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {}", view.name, view.sql)).await?;
+    }
+    Ok(())
+}

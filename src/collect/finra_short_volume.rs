@@ -1,0 +1,469 @@
+//! FINRA Reg SHO daily short-sale volume files.
+//!
+//! Layout (FINRA, "Regulation SHO Daily Short Sale Volume File Layout"): a header line,
+//! pipe-delimited records, and a trailer line holding the record count; CRLF or LF. Since
+//! 2011-02-28: `Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market`; before that there
+//! is no ShortExemptVolume. A day without short data still has a file, with a trailer of 0; a
+//! day without trading (weekend, holiday) has none. Consolidated files (CNMS) list every
+//! facility that reported in `Market` (`B,Q,N`). ShortVolume already includes ShortExemptVolume.
+//!
+//! A file lands whole or not at all: any bad record, a missing trailer or a wrong count fails
+//! the file, names the line and field, keeps the bad records in `rejected_records`, and leaves
+//! the lake as it was.
+
+use std::collections::{BTreeMap, HashMap};
+use std::fmt;
+use std::path::PathBuf;
+use std::str::FromStr;
+use std::sync::Arc;
+
+use chrono::{Datelike, NaiveDate, Utc, Weekday};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+
+use super::http::{Fetched, HttpClient};
+use super::{sha256_hex, IngestReport, Source};
+use crate::error::{Error, Result};
+use crate::lake::datasets::SHORT_VOLUME;
+use crate::lake::ingest_log::{timestamps, SourceOutcome};
+use crate::lake::{IngestRun, Lake, Rejected, SourceStatus, Transaction};
+
+/// FINRA's public CDN for the daily files: `{base}/{FACILITY}shvol{YYYYMMDD}.txt`.
+pub const DEFAULT_BASE_URL: &str = "https://cdn.finra.org/equity/regsho/daily";
+
+/// The file families FINRA publishes each trading day.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Facility {
+    /// Consolidated NMS: all TRFs and the ADF together.
+    Cnms,
+    /// FINRA/Nasdaq TRF Carteret.
+    Fnsq,
+    /// FINRA/Nasdaq TRF Chicago.
+    Fnqc,
+    /// FINRA/NYSE TRF.
+    Fnyx,
+    /// FINRA ADF.
+    Fnra,
+    /// FINRA ORF (OTC equities).
+    Forf,
+}
+
+impl Facility {
+    pub const ALL: [Facility; 6] =
+        [Facility::Cnms, Facility::Fnsq, Facility::Fnqc, Facility::Fnyx, Facility::Fnra, Facility::Forf];
+
+    pub fn code(self) -> &'static str {
+        match self {
+            Facility::Cnms => "CNMS",
+            Facility::Fnsq => "FNSQ",
+            Facility::Fnqc => "FNQC",
+            Facility::Fnyx => "FNYX",
+            Facility::Fnra => "FNRA",
+            Facility::Forf => "FORF",
+        }
+    }
+
+    /// The facility a file name starts with (`CNMSshvol20210802.txt`, `FNQC_head40.txt`).
+    pub fn from_file_name(name: &str) -> Option<Facility> {
+        let upper = name.to_ascii_uppercase();
+        Facility::ALL.into_iter().find(|f| upper.starts_with(f.code()))
+    }
+}
+
+impl fmt::Display for Facility {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.code())
+    }
+}
+
+impl FromStr for Facility {
+    type Err = String;
+    fn from_str(s: &str) -> Result<Self, String> {
+        Facility::ALL
+            .into_iter()
+            .find(|f| f.code().eq_ignore_ascii_case(s.trim()))
+            .ok_or_else(|| format!("unknown facility {s:?}: expected one of CNMS, FNSQ, FNQC, FNYX, FNRA, FORF"))
+    }
+}
+
+/// One record of a daily file.
+#[derive(Debug, Clone, PartialEq)]
+pub struct ShortVolumeRecord {
+    pub date: NaiveDate,
+    pub symbol: String,
+    pub short_volume: f64,
+    pub short_exempt_volume: Option<f64>,
+    pub total_volume: f64,
+    pub market: Option<String>,
+    pub line: u64,
+}
+
+/// How strictly to read a file.
+#[derive(Debug, Clone, Copy)]
+pub struct ParseOptions {
+    /// Every record must carry this date (a file fetched for one day).
+    pub expected_date: Option<NaiveDate>,
+    /// FINRA's files always end with a record count; files re-cut by third parties may not.
+    pub require_trailer: bool,
+}
+
+/// Why a file cannot land: the first problem (with its place) and every refused record.
+#[derive(Debug)]
+pub struct Refusal {
+    pub message: String,
+    pub rejected: Vec<Rejected>,
+}
+
+#[derive(Clone, Copy)]
+enum Column {
+    Date,
+    Symbol,
+    ShortVolume,
+    ShortExemptVolume,
+    TotalVolume,
+    Market,
+}
+
+fn header_column(name: &str) -> Option<Column> {
+    // FINRA writes `ShortVolume`; re-cut files write `Short Volume`, `Market Center`.
+    let key: String = name.chars().filter(|c| !c.is_whitespace() && *c != '_').collect::<String>().to_ascii_lowercase();
+    match key.as_str() {
+        "date" => Some(Column::Date),
+        "symbol" => Some(Column::Symbol),
+        "shortvolume" => Some(Column::ShortVolume),
+        "shortexemptvolume" => Some(Column::ShortExemptVolume),
+        "totalvolume" => Some(Column::TotalVolume),
+        "market" | "marketcenter" => Some(Column::Market),
+        _ => None,
+    }
+}
+
+/// Parses one daily file. Returns its records, or why it must not land.
+pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<ShortVolumeRecord>, Refusal> {
+    let reject = |line: Option<u64>, field: Option<&str>, raw: Option<&str>, reason: String| Rejected {
+        source: source.to_string(),
+        line,
+        field: field.map(str::to_string),
+        raw: raw.map(str::to_string),
+        reason,
+    };
+    let refuse_file = |line: Option<u64>, raw: Option<&str>, reason: String| Refusal {
+        message: Error::format(source, line, None, reason.clone()).to_string(),
+        rejected: vec![reject(line, None, raw, reason)],
+    };
+
+    let text = std::str::from_utf8(bytes).map_err(|e| {
+        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        refuse_file(Some(line), None, "not UTF-8 text".to_string())
+    })?;
+    let mut lines: Vec<(u64, &str)> = text
+        .split('\n')
+        .enumerate()
+        .map(|(i, l)| (i as u64 + 1, l.strip_suffix('\r').unwrap_or(l)))
+        .collect();
+    while lines.last().is_some_and(|(_, l)| l.trim().is_empty()) {
+        lines.pop();
+    }
+    let Some(&(_, header)) = lines.first() else {
+        return Err(refuse_file(None, None, "empty file: no header line".to_string()));
+    };
+    let mut columns = Vec::new();
+    for name in header.split('|') {
+        match header_column(name) {
+            Some(column) => columns.push(column),
+            None => {
+                return Err(refuse_file(
+                    Some(1),
+                    Some(header),
+                    format!("unexpected header column {name:?}: this is not a FINRA Reg SHO daily short volume file"),
+                ))
+            }
+        }
+    }
+    let position = |wanted: fn(&Column) -> bool| columns.iter().position(wanted);
+    let (Some(date_at), Some(symbol_at), Some(short_at), Some(total_at)) = (
+        position(|c| matches!(c, Column::Date)),
+        position(|c| matches!(c, Column::Symbol)),
+        position(|c| matches!(c, Column::ShortVolume)),
+        position(|c| matches!(c, Column::TotalVolume)),
+    ) else {
+        return Err(refuse_file(Some(1), Some(header), "header lacks Date, Symbol, ShortVolume or TotalVolume".to_string()));
+    };
+    let exempt_at = position(|c| matches!(c, Column::ShortExemptVolume));
+    let market_at = position(|c| matches!(c, Column::Market));
+
+    // The trailer is the last line: the record count alone, no delimiter.
+    let mut records_end = lines.len();
+    let mut trailer_count = None;
+    if lines.len() > 1 {
+        let (line_number, last) = lines[lines.len() - 1];
+        if !last.contains('|') {
+            match last.trim().parse::<u64>() {
+                Ok(count) => {
+                    trailer_count = Some((line_number, count));
+                    records_end -= 1;
+                }
+                Err(_) => {
+                    return Err(refuse_file(
+                        Some(line_number),
+                        Some(last),
+                        format!("the last line {last:?} is neither a record nor the record-count trailer"),
+                    ))
+                }
+            }
+        }
+    }
+    if trailer_count.is_none() && options.require_trailer {
+        let last_line = lines.last().map(|(n, _)| *n);
+        return Err(refuse_file(
+            last_line,
+            None,
+            "no record-count trailer: the file is truncated (download it again; for files re-cut by a third party use --without-trailer)"
+                .to_string(),
+        ));
+    }
+
+    let mut records = Vec::with_capacity(records_end.saturating_sub(1));
+    let mut rejected = Vec::new();
+    let mut first_line_of: HashMap<(NaiveDate, String), u64> = HashMap::new();
+    for &(line_number, raw) in &lines[1..records_end] {
+        let fields: Vec<&str> = raw.split('|').collect();
+        if fields.len() != columns.len() {
+            rejected.push(reject(
+                Some(line_number),
+                None,
+                Some(raw),
+                format!("{} fields where the header has {}", fields.len(), columns.len()),
+            ));
+            continue;
+        }
+        let field_name = |at: usize| header.split('|').nth(at).unwrap_or("?").trim().to_string();
+        let mut problem: Option<(String, String)> = None;
+        let mut note = |at: usize, reason: String| {
+            if problem.is_none() {
+                problem = Some((field_name(at), reason));
+            }
+        };
+        let date = NaiveDate::parse_from_str(fields[date_at].trim(), "%Y%m%d")
+            .map_err(|_| note(date_at, format!("{:?} is not a YYYYMMDD date", fields[date_at])))
+            .ok();
+        let symbol = fields[symbol_at].trim();
+        if symbol.is_empty() {
+            note(symbol_at, "empty symbol".to_string());
+        }
+        let mut volume = |at: usize| -> Option<f64> {
+            let text = fields[at].trim();
+            match text.parse::<f64>() {
+                Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
+                _ => {
+                    note(at, format!("{text:?} is not a non-negative number of shares"));
+                    None
+                }
+            }
+        };
+        let short = volume(short_at);
+        let total = volume(total_at);
+        let exempt = exempt_at.map(&mut volume);
+        if let (Some(short), Some(total)) = (short, total) {
+            if short > total {
+                note(short_at, format!("ShortVolume {short} exceeds TotalVolume {total}"));
+            }
+        }
+        if let (Some(short), Some(Some(exempt))) = (short, exempt) {
+            if exempt > short {
+                note(exempt_at.unwrap_or(short_at), format!("ShortExemptVolume {exempt} exceeds ShortVolume {short}, which includes it"));
+            }
+        }
+        if let (Some(date), Some(expected)) = (date, options.expected_date) {
+            if date != expected {
+                note(date_at, format!("date {date} in the file for {expected}"));
+            }
+        }
+        if let Some((field, reason)) = problem {
+            rejected.push(reject(Some(line_number), Some(&field), Some(raw), reason));
+            continue;
+        }
+        let (Some(date), Some(short), Some(total)) = (date, short, total) else { continue };
+        if let Some(first) = first_line_of.insert((date, symbol.to_string()), line_number) {
+            rejected.push(reject(
+                Some(line_number),
+                Some(&field_name(symbol_at)),
+                Some(raw),
+                format!("second record for {symbol} on {date} (the first is line {first})"),
+            ));
+            continue;
+        }
+        records.push(ShortVolumeRecord {
+            date,
+            symbol: symbol.to_string(),
+            short_volume: short,
+            short_exempt_volume: exempt.flatten(),
+            total_volume: total,
+            market: market_at.map(|at| fields[at].trim().to_string()).filter(|m| !m.is_empty()),
+            line: line_number,
+        });
+    }
+
+    if let Some((line_number, count)) = trailer_count {
+        let found = (records_end - 1) as u64;
+        if count != found {
+            rejected.push(reject(
+                Some(line_number),
+                None,
+                Some(lines[lines.len() - 1].1),
+                format!("the trailer counts {count} records but the file has {found}: the file is incomplete or corrupt"),
+            ));
+        }
+    }
+    if let Some(first) = rejected.first() {
+        let more = match rejected.len() {
+            1 => String::new(),
+            n => format!(" (and {} more problems)", n - 1),
+        };
+        let message = Error::format(source, first.line, first.field.as_deref(), format!("{}{more}", first.reason)).to_string();
+        return Err(Refusal { message, rejected });
+    }
+    Ok(records)
+}
+
+/// Stages one facility file's records in the lake: one file per date partition, named by facility.
+fn stage(transaction: &mut Transaction, records: &[ShortVolumeRecord], facility: Facility, source: &str) -> Result<u64> {
+    let mut by_date: BTreeMap<NaiveDate, Vec<&ShortVolumeRecord>> = BTreeMap::new();
+    for record in records {
+        by_date.entry(record.date).or_default().push(record);
+    }
+    let now = Utc::now();
+    for (date, rows) in by_date {
+        let n = rows.len();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.symbol.as_str()))),
+            Arc::new(StringArray::from(vec![facility.code(); n])),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.short_volume))),
+            Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.short_exempt_volume))),
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.total_volume))),
+            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.market.as_deref()))),
+            Arc::new(StringArray::from(vec![source; n])),
+            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.line as i64))),
+            Arc::new(timestamps(std::iter::repeat_n(now, n))),
+        ];
+        let batch = RecordBatch::try_new(SHORT_VOLUME.file_schema(), columns)?;
+        let partition = date.format("%Y-%m-%d").to_string();
+        transaction.upsert(&SHORT_VOLUME, Some(&partition), facility.code(), batch)?;
+    }
+    Ok(records.len() as u64)
+}
+
+/// Parses and lands one source; records the outcome in the run either way.
+fn land(lake: &Lake, run: &mut IngestRun, source: &Source, bytes: &[u8], facility: Facility, options: ParseOptions) {
+    let started_at = Utc::now();
+    let name = source.to_string();
+    let outcome = |status, rows_written, rejected, message| SourceOutcome {
+        source: name.clone(),
+        sha256: Some(sha256_hex(bytes)),
+        status,
+        rows_written,
+        rejected,
+        message,
+        started_at,
+    };
+    let result = match parse(bytes, &name, options) {
+        Err(refusal) => outcome(SourceStatus::Failed, 0, refusal.rejected, Some(refusal.message)),
+        Ok(records) => {
+            let mut transaction = Transaction::new(lake);
+            match stage(&mut transaction, &records, facility, &name).and_then(|rows| transaction.commit().map(|_| rows)) {
+                Ok(rows) => outcome(SourceStatus::Landed, rows, Vec::new(), None),
+                Err(error) => outcome(SourceStatus::Failed, 0, Vec::new(), Some(error.to_string())),
+            }
+        }
+    };
+    run.record(result);
+}
+
+/// The trading-day candidates in a range: weekdays (holidays are found by FINRA's 404).
+pub fn weekdays(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
+    from.iter_days()
+        .take_while(|d| *d <= to)
+        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
+        .collect()
+}
+
+pub fn url_for(base_url: &str, facility: Facility, date: NaiveDate) -> String {
+    format!("{}/{}shvol{}.txt", base_url.trim_end_matches('/'), facility.code(), date.format("%Y%m%d"))
+}
+
+/// Fetches and lands the files of `facilities` for each day in `dates`.
+pub async fn ingest_dates(
+    lake: &Lake,
+    http: &HttpClient,
+    base_url: &str,
+    facilities: &[Facility],
+    dates: &[NaiveDate],
+    progress: &indicatif::ProgressBar,
+) -> Result<IngestReport> {
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(&SHORT_VOLUME);
+    progress.set_length((dates.len() * facilities.len()) as u64);
+    for &date in dates {
+        for &facility in facilities {
+            let url = url_for(base_url, facility, date);
+            progress.set_message(format!("{facility} {date}"));
+            let started_at = Utc::now();
+            match http.get(&url).await {
+                Ok(Fetched::Body(bytes)) => {
+                    let options = ParseOptions { expected_date: Some(date), require_trailer: true };
+                    land(lake, &mut run, &Source::Url(url.clone()), &bytes, facility, options);
+                }
+                Ok(Fetched::NotFound) => {
+                    let message = format!("FINRA published no {facility} file for {date} (a market holiday, or not yet posted)");
+                    progress.suspend(|| eprintln!("{message}"));
+                    run.record(SourceOutcome {
+                        source: url.clone(),
+                        sha256: None,
+                        status: SourceStatus::NotPublished,
+                        rows_written: 0,
+                        rejected: Vec::new(),
+                        message: Some(message),
+                        started_at,
+                    });
+                }
+                Err(error) => run.record(SourceOutcome {
+                    source: url.clone(),
+                    sha256: None,
+                    status: SourceStatus::Failed,
+                    rows_written: 0,
+                    rejected: Vec::new(),
+                    message: Some(error.to_string()),
+                    started_at,
+                }),
+            }
+            progress.inc(1);
+        }
+    }
+    progress.finish_and_clear();
+    run.save(lake)?;
+    Ok(IngestReport::of(&run))
+}
+
+/// Lands local files. The facility comes from `facility`, or else from each file's name.
+pub fn ingest_files(
+    lake: &Lake,
+    paths: &[PathBuf],
+    facility: Option<Facility>,
+    require_trailer: bool,
+) -> Result<IngestReport> {
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(&SHORT_VOLUME);
+    for path in paths {
+        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let Some(facility) = facility.or_else(|| Facility::from_file_name(file_name)) else {
+            return Err(Error::Usage(format!(
+                "{}: cannot tell the facility from the file name; pass --facility CNMS|FNSQ|FNQC|FNYX|FNRA|FORF",
+                path.display()
+            )));
+        };
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        let options = ParseOptions { expected_date: None, require_trailer };
+        land(lake, &mut run, &Source::File(path.clone()), &bytes, facility, options);
+    }
+    run.save(lake)?;
+    Ok(IngestReport::of(&run))
+}

@@ -1,0 +1,124 @@
+//! The one HTTP client every collector uses: a declared User-Agent, a request-rate limit,
+//! timeouts, and retries with exponential backoff on 5xx, timeouts, 403 and 429.
+
+use std::time::Duration;
+
+use tokio::sync::Mutex;
+use tokio::time::Instant;
+
+use crate::error::{Error, Result};
+
+#[derive(Debug, Clone)]
+pub struct HttpConfig {
+    /// Sent with every request. SEC EDGAR requires a contact in it.
+    pub user_agent: String,
+    /// Limit for one whole request (connect, headers and body).
+    pub timeout: Duration,
+    /// Retries after the first attempt, for 5xx, timeouts, connection errors, 403 and 429.
+    pub max_retries: u32,
+    /// The first backoff; each retry doubles it. A `Retry-After` header, when given, wins.
+    pub initial_backoff: Duration,
+    /// At most this many requests per second, across all tasks using the client.
+    pub max_requests_per_second: f64,
+}
+
+impl Default for HttpConfig {
+    fn default() -> Self {
+        HttpConfig {
+            user_agent: format!("whalewatch/{} (+https://github.com/whalewatch)", env!("CARGO_PKG_VERSION")),
+            timeout: Duration::from_secs(60),
+            max_retries: 5,
+            initial_backoff: Duration::from_millis(500),
+            max_requests_per_second: 5.0,
+        }
+    }
+}
+
+/// A fetched resource, or the publisher's word that there is none.
+#[derive(Debug)]
+pub enum Fetched {
+    Body(Vec<u8>),
+    NotFound,
+}
+
+pub struct HttpClient {
+    client: reqwest::Client,
+    config: HttpConfig,
+    next_slot: Mutex<Instant>,
+}
+
+impl HttpClient {
+    pub fn new(config: HttpConfig) -> Result<Self> {
+        let client = reqwest::Client::builder()
+            .user_agent(config.user_agent.clone())
+            .timeout(config.timeout)
+            .connect_timeout(config.timeout.min(Duration::from_secs(20)))
+            .build()
+            .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
+        Ok(HttpClient { client, config, next_slot: Mutex::new(Instant::now()) })
+    }
+
+    /// Waits for the next request slot so that requests stay under the configured rate.
+    async fn wait_for_slot(&self) {
+        let interval = Duration::from_secs_f64(1.0 / self.config.max_requests_per_second.max(0.001));
+        let slot = {
+            let mut next = self.next_slot.lock().await;
+            let now = Instant::now();
+            let slot = (*next).max(now);
+            *next = slot + interval;
+            slot
+        };
+        tokio::time::sleep_until(slot).await;
+    }
+
+    /// GETs `url`. 404 (and 410) is [`Fetched::NotFound`]; other failures are retried with
+    /// backoff, then reported as an error that names the URL and the last status.
+    pub async fn get(&self, url: &str) -> Result<Fetched> {
+        let mut backoff = self.config.initial_backoff;
+        let mut attempt = 0;
+        loop {
+            self.wait_for_slot().await;
+            let outcome = self.client.get(url).send().await;
+            let (retry_after, problem) = match outcome {
+                Ok(response) => {
+                    let status = response.status();
+                    if status.is_success() {
+                        match response.bytes().await {
+                            Ok(body) => return Ok(Fetched::Body(body.to_vec())),
+                            Err(e) => (None, format!("the body was cut off: {e}")),
+                        }
+                    } else if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+                        return Ok(Fetched::NotFound);
+                    } else if status.is_server_error()
+                        || status == reqwest::StatusCode::TOO_MANY_REQUESTS
+                        || status == reqwest::StatusCode::FORBIDDEN
+                    {
+                        let retry_after = response
+                            .headers()
+                            .get(reqwest::header::RETRY_AFTER)
+                            .and_then(|v| v.to_str().ok())
+                            .and_then(|v| v.trim().parse::<u64>().ok())
+                            .map(Duration::from_secs);
+                        (retry_after, format!("HTTP {status}"))
+                    } else {
+                        return Err(Error::Http { url: url.to_string(), message: format!("HTTP {status}") });
+                    }
+                }
+                Err(e) if e.is_timeout() => (None, "timed out".to_string()),
+                Err(e) if e.is_connect() || e.is_request() || e.is_body() => (None, format!("{e}")),
+                Err(e) => return Err(Error::Http { url: url.to_string(), message: e.to_string() }),
+            };
+            if attempt >= self.config.max_retries {
+                return Err(Error::Http {
+                    url: url.to_string(),
+                    message: format!("{problem}, still after {} retries; try again later", self.config.max_retries),
+                });
+            }
+            let wait = retry_after.unwrap_or(backoff);
+            tracing::warn!("{url}: {problem}; retrying in {wait:?}");
+            tokio::time::sleep(wait).await;
+            backoff = backoff.saturating_mul(2);
+            attempt += 1;
+        }
+    }
+}

@@ -1,0 +1,106 @@
+//! Reads a user's CSV (comma, tab, semicolon or pipe) or Parquet file as header + text fields,
+//! keeping each record's line number and raw text so a refused record can be shown as it was.
+
+use std::fs::File;
+use std::path::Path;
+
+use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use crate::error::{Error, Result};
+
+pub struct Table {
+    pub header: Vec<String>,
+    pub rows: Vec<Record>,
+}
+
+pub struct Record {
+    /// Line in a CSV file (the header is line 1), row number in a Parquet file.
+    pub line: u64,
+    pub fields: Vec<Option<String>>,
+    pub raw: String,
+}
+
+impl Table {
+    /// The index of the first header that matches one of `names` (case and spaces ignored).
+    pub fn column(&self, names: &[&str]) -> Option<usize> {
+        let normal = |s: &str| s.trim().to_ascii_lowercase().replace([' ', '_'], "");
+        names
+            .iter()
+            .find_map(|name| self.header.iter().position(|h| normal(h) == normal(name)))
+    }
+}
+
+pub fn read(path: &Path) -> Result<Table> {
+    let is_parquet = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    if is_parquet {
+        read_parquet(path)
+    } else {
+        read_delimited(path)
+    }
+}
+
+fn read_delimited(path: &Path) -> Result<Table> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = [b',', b'\t', b'|', b';']
+        .into_iter()
+        .max_by_key(|d| first_line.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',');
+    let mut reader = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .flexible(true)
+        .trim(csv::Trim::All)
+        .from_reader(bytes.as_slice());
+    let source = path.display().to_string();
+    let header = reader
+        .headers()
+        .map_err(|e| Error::format(&source, Some(1), None, format!("cannot read the header: {e}")))?
+        .iter()
+        .map(|h| h.trim_start_matches('\u{feff}').to_string())
+        .collect();
+    let mut rows = Vec::new();
+    for record in reader.records() {
+        let record = record.map_err(|e| {
+            let line = e.position().map(|p| p.line());
+            Error::format(&source, line, None, format!("not valid CSV: {e}"))
+        })?;
+        let line = record.position().map_or(0, |p| p.line());
+        let start = record.position().map_or(0, |p| p.byte() as usize);
+        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
+        let raw = String::from_utf8_lossy(&bytes[start..end]).trim_end_matches('\r').to_string();
+        let fields = record.iter().map(|f| (!f.is_empty()).then(|| f.to_string())).collect();
+        rows.push(Record { line, fields, raw });
+    }
+    Ok(Table { header, rows })
+}
+
+fn read_parquet(path: &Path) -> Result<Table> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let parquet_error = |source| Error::Parquet { path: path.to_path_buf(), source };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
+    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let mut rows = Vec::new();
+    for batch in builder.build().map_err(parquet_error)? {
+        let batch = batch?;
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| cast(c, &DataType::Utf8))
+            .collect::<Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows() {
+            let fields: Vec<Option<String>> = columns
+                .iter()
+                .map(|c| c.is_valid(row).then(|| c.as_string::<i32>().value(row).to_string()))
+                .collect();
+            let raw = fields.iter().map(|f| f.as_deref().unwrap_or("")).collect::<Vec<_>>().join(",");
+            rows.push(Record { line: rows.len() as u64 + 1, fields, raw });
+        }
+    }
+    Ok(Table { header, rows })
+}

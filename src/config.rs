@@ -1,0 +1,92 @@
+//! Settings: command-line flags win over environment variables, which win over the config
+//! file (`--config`, `$WHALEWATCH_CONFIG`, `./whalewatch.toml`, then
+//! `~/.config/whalewatch/config.toml`), which wins over the defaults.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use serde::Deserialize;
+
+use crate::collect::finra_short_volume;
+use crate::collect::http::HttpConfig;
+use crate::error::{Error, Result};
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Config {
+    /// The lake's root directory.
+    pub lake: Option<PathBuf>,
+    #[serde(default)]
+    pub http: HttpSection,
+    #[serde(default)]
+    pub finra: FinraSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HttpSection {
+    /// User-Agent sent with every request; SEC EDGAR requires a contact (name and e-mail) in it.
+    pub user_agent: Option<String>,
+    pub max_requests_per_second: Option<f64>,
+    pub timeout_seconds: Option<u64>,
+    pub max_retries: Option<u32>,
+    pub initial_backoff_ms: Option<u64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct FinraSection {
+    /// Base URL of the Reg SHO daily files.
+    pub short_volume_base_url: Option<String>,
+}
+
+impl Config {
+    /// Loads the first config file found, or the defaults when there is none.
+    pub fn load(explicit: Option<&Path>) -> Result<Config> {
+        let candidates: Vec<PathBuf> = match explicit {
+            Some(path) => vec![path.to_path_buf()],
+            None => {
+                let mut candidates = vec![PathBuf::from("whalewatch.toml")];
+                if let Some(home) = std::env::var_os("HOME") {
+                    candidates.push(PathBuf::from(home).join(".config/whalewatch/config.toml"));
+                }
+                candidates
+            }
+        };
+        for path in candidates {
+            match std::fs::read_to_string(&path) {
+                Ok(text) => {
+                    return toml::from_str(&text)
+                        .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.to_string().trim())))
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => continue,
+                Err(e) => return Err(Error::io(path, e)),
+            }
+        }
+        Ok(Config::default())
+    }
+
+    /// The lake root: the flag or `$WHALEWATCH_LAKE` (given as `flag`), the config file, or `./data`.
+    pub fn lake_root(&self, flag: Option<PathBuf>) -> PathBuf {
+        flag.or_else(|| self.lake.clone()).unwrap_or_else(|| PathBuf::from("data"))
+    }
+
+    pub fn http(&self) -> HttpConfig {
+        let defaults = HttpConfig::default();
+        let h = &self.http;
+        HttpConfig {
+            user_agent: h.user_agent.clone().unwrap_or(defaults.user_agent),
+            timeout: h.timeout_seconds.map(Duration::from_secs).unwrap_or(defaults.timeout),
+            max_retries: h.max_retries.unwrap_or(defaults.max_retries),
+            initial_backoff: h.initial_backoff_ms.map(Duration::from_millis).unwrap_or(defaults.initial_backoff),
+            max_requests_per_second: h.max_requests_per_second.unwrap_or(defaults.max_requests_per_second),
+        }
+    }
+
+    pub fn finra_short_volume_base_url(&self) -> String {
+        self.finra
+            .short_volume_base_url
+            .clone()
+            .unwrap_or_else(|| finra_short_volume::DEFAULT_BASE_URL.to_string())
+    }
+}

@@ -1,0 +1,164 @@
+//! The datasets the lake holds: for each, its columns, partition column, sort order and natural
+//! key. Collectors write by these definitions and the catalog registers them; nothing else
+//! decides a dataset's shape.
+
+use std::sync::Arc;
+
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef, TimeUnit};
+
+/// One dataset of the lake.
+#[derive(Debug)]
+pub struct DatasetSpec {
+    /// The table name users type.
+    pub name: &'static str,
+    pub description: &'static str,
+    /// Columns stored in the Parquet files (the partition column is in the path, not the file).
+    fields: fn() -> Vec<Field>,
+    /// Hive partition column and its type: `<dataset>/<column>=<value>/`.
+    pub partition: Option<(&'static str, DataType)>,
+    /// Order of the rows inside every file, declared to DataFusion.
+    pub sort_order: &'static [&'static str],
+    /// The columns that identify a row: re-ingesting a row with the same key replaces it.
+    pub natural_key: &'static [&'static str],
+}
+
+impl DatasetSpec {
+    /// The schema of the Parquet files.
+    pub fn file_schema(&self) -> SchemaRef {
+        Arc::new(Schema::new((self.fields)()))
+    }
+
+    /// The schema users see: the file columns, then the partition column.
+    pub fn table_schema(&self) -> SchemaRef {
+        let mut fields = (self.fields)();
+        if let Some((name, data_type)) = &self.partition {
+            fields.push(Field::new(*name, data_type.clone(), false));
+        }
+        Arc::new(Schema::new(fields))
+    }
+}
+
+pub fn timestamp_utc() -> DataType {
+    DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()))
+}
+
+fn provenance() -> [Field; 3] {
+    [
+        Field::new("source", DataType::Utf8, false),
+        Field::new("source_line", DataType::Int64, true),
+        Field::new("ingested_at", timestamp_utc(), false),
+    ]
+}
+
+pub const SHORT_VOLUME: DatasetSpec = DatasetSpec {
+    name: "short_volume",
+    description: "FINRA Reg SHO daily short-sale volume, one row per date, symbol and reporting facility \
+(CNMS = the consolidated file; FNSQ, FNQC, FNYX, FNRA, FORF = one facility). short_volume already includes \
+short_exempt_volume. Volumes are DOUBLE so that fractional-share volumes fit.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("facility", DataType::Utf8, false),
+            Field::new("short_volume", DataType::Float64, false),
+            Field::new("short_exempt_volume", DataType::Float64, true),
+            Field::new("total_volume", DataType::Float64, false),
+            Field::new("market", DataType::Utf8, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("date", DataType::Date32)),
+    sort_order: &["symbol", "facility"],
+    natural_key: &["symbol", "facility"],
+};
+
+pub const BARS: DatasetSpec = DatasetSpec {
+    name: "bars",
+    description: "OHLCV price bars, daily ('1d') and intraday, timestamps in UTC. A daily bar's ts is its \
+trading date at 00:00 UTC.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("interval", DataType::Utf8, false),
+            Field::new("ts", timestamp_utc(), false),
+            Field::new("open", DataType::Float64, false),
+            Field::new("high", DataType::Float64, false),
+            Field::new("low", DataType::Float64, false),
+            Field::new("close", DataType::Float64, false),
+            Field::new("volume", DataType::Float64, false),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("date", DataType::Date32)),
+    sort_order: &["symbol", "ts"],
+    natural_key: &["symbol", "interval", "ts"],
+};
+
+pub const BASKETS: DatasetSpec = DatasetSpec {
+    name: "baskets",
+    description: "Named lists of symbols (a basket for DIX, a watch list), loaded from CSV. Re-loading a \
+basket replaces its members.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("basket", DataType::Utf8, false),
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("weight", DataType::Float64, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: None,
+    sort_order: &["basket", "symbol"],
+    natural_key: &["basket", "symbol"],
+};
+
+pub const INGEST_LOG: DatasetSpec = DatasetSpec {
+    name: "ingest_log",
+    description: "One row per source per ingest: what was read (URL or path, SHA-256), what became of it \
+(landed, failed, not_published), rows written and rejected, and when.",
+    fields: || {
+        vec![
+            Field::new("ingest_id", DataType::Utf8, false),
+            Field::new("dataset", DataType::Utf8, false),
+            Field::new("source", DataType::Utf8, false),
+            Field::new("sha256", DataType::Utf8, true),
+            Field::new("status", DataType::Utf8, false),
+            Field::new("rows_written", DataType::Int64, false),
+            Field::new("rows_rejected", DataType::Int64, false),
+            Field::new("message", DataType::Utf8, true),
+            Field::new("started_at", timestamp_utc(), false),
+            Field::new("finished_at", timestamp_utc(), false),
+        ]
+    },
+    partition: None,
+    sort_order: &[],
+    natural_key: &["ingest_id", "source"],
+};
+
+pub const REJECTED_RECORDS: DatasetSpec = DatasetSpec {
+    name: "rejected_records",
+    description: "Every record an ingest refused, kept as it was read: source, line, field, raw text and reason.",
+    fields: || {
+        vec![
+            Field::new("ingest_id", DataType::Utf8, false),
+            Field::new("dataset", DataType::Utf8, false),
+            Field::new("source", DataType::Utf8, false),
+            Field::new("line", DataType::Int64, true),
+            Field::new("field", DataType::Utf8, true),
+            Field::new("raw", DataType::Utf8, true),
+            Field::new("reason", DataType::Utf8, false),
+            Field::new("rejected_at", timestamp_utc(), false),
+        ]
+    },
+    partition: None,
+    sort_order: &[],
+    natural_key: &["ingest_id", "source", "line"],
+};
+
+/// Every dataset, in the order `whalewatch tables` lists them.
+pub const ALL: &[&DatasetSpec] = &[&SHORT_VOLUME, &BARS, &BASKETS, &INGEST_LOG, &REJECTED_RECORDS];
+
+pub fn find(name: &str) -> Option<&'static DatasetSpec> {
+    ALL.iter().copied().find(|spec| spec.name == name)
+}

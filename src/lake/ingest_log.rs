@@ -1,0 +1,174 @@
+//! Provenance: every ingest leaves one `ingest_log` row per source and keeps every record it
+//! refused in `rejected_records`, so nothing is dropped in silence.
+
+use std::sync::Arc;
+
+use chrono::{DateTime, Utc};
+use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+
+use super::datasets::{DatasetSpec, INGEST_LOG, REJECTED_RECORDS};
+use super::{Lake, Transaction};
+use crate::error::Result;
+
+/// What became of one source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SourceStatus {
+    /// Its rows are in the lake.
+    Landed,
+    /// Nothing of it landed; the message says why.
+    Failed,
+    /// The publisher has no file for it (a weekend or holiday).
+    NotPublished,
+}
+
+impl SourceStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            SourceStatus::Landed => "landed",
+            SourceStatus::Failed => "failed",
+            SourceStatus::NotPublished => "not_published",
+        }
+    }
+}
+
+/// A record an ingest refused, as it was read.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Rejected {
+    pub source: String,
+    pub line: Option<u64>,
+    pub field: Option<String>,
+    pub raw: Option<String>,
+    pub reason: String,
+}
+
+#[derive(Debug, Clone)]
+struct SourceEntry {
+    source: String,
+    sha256: Option<String>,
+    status: SourceStatus,
+    rows_written: u64,
+    rows_rejected: u64,
+    message: Option<String>,
+    started_at: DateTime<Utc>,
+    finished_at: DateTime<Utc>,
+}
+
+/// One ingest command's record of what it read and what became of it.
+#[derive(Debug)]
+pub struct IngestRun {
+    pub id: String,
+    pub dataset: &'static str,
+    pub started_at: DateTime<Utc>,
+    entries: Vec<SourceEntry>,
+    rejected: Vec<(Rejected, DateTime<Utc>)>,
+}
+
+/// What one source's ingest reports to the run.
+#[derive(Debug, Clone)]
+pub struct SourceOutcome {
+    pub source: String,
+    pub sha256: Option<String>,
+    pub status: SourceStatus,
+    pub rows_written: u64,
+    pub rejected: Vec<Rejected>,
+    pub message: Option<String>,
+    pub started_at: DateTime<Utc>,
+}
+
+impl IngestRun {
+    pub fn new(dataset: &'static DatasetSpec) -> Self {
+        let started_at = Utc::now();
+        let id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%S%.6fZ"), std::process::id());
+        IngestRun { id, dataset: dataset.name, started_at, entries: Vec::new(), rejected: Vec::new() }
+    }
+
+    pub fn record(&mut self, outcome: SourceOutcome) {
+        let now = Utc::now();
+        self.entries.push(SourceEntry {
+            source: outcome.source,
+            sha256: outcome.sha256,
+            status: outcome.status,
+            rows_written: outcome.rows_written,
+            rows_rejected: outcome.rejected.len() as u64,
+            message: outcome.message,
+            started_at: outcome.started_at,
+            finished_at: now,
+        });
+        self.rejected.extend(outcome.rejected.into_iter().map(|r| (r, now)));
+    }
+
+    /// How many sources ended with `status`.
+    pub fn count(&self, status: SourceStatus) -> usize {
+        self.entries.iter().filter(|e| e.status == status).count()
+    }
+
+    pub fn sources(&self) -> usize {
+        self.entries.len()
+    }
+
+    /// (source, message) of every source that failed.
+    pub fn failures(&self) -> Vec<(String, String)> {
+        self.entries
+            .iter()
+            .filter(|e| e.status == SourceStatus::Failed)
+            .map(|e| (e.source.clone(), e.message.clone().unwrap_or_default()))
+            .collect()
+    }
+
+    pub fn rows_written(&self) -> u64 {
+        self.entries.iter().map(|e| e.rows_written).sum()
+    }
+
+    pub fn rows_rejected(&self) -> u64 {
+        self.entries.iter().map(|e| e.rows_rejected).sum()
+    }
+
+    /// Writes the run's `ingest_log` rows and its rejected records (one file each, named by the run).
+    pub fn save(&self, lake: &Lake) -> Result<()> {
+        let mut transaction = Transaction::new(lake);
+        if !self.entries.is_empty() {
+            transaction.replace(&INGEST_LOG, None, &self.id, self.log_batch()?)?;
+        }
+        if !self.rejected.is_empty() {
+            transaction.replace(&REJECTED_RECORDS, None, &self.id, self.rejected_batch()?)?;
+        }
+        transaction.commit()
+    }
+
+    fn log_batch(&self) -> Result<RecordBatch> {
+        let e = &self.entries;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![self.id.as_str(); e.len()])),
+            Arc::new(StringArray::from(vec![self.dataset; e.len()])),
+            Arc::new(StringArray::from_iter_values(e.iter().map(|e| e.source.as_str()))),
+            Arc::new(StringArray::from_iter(e.iter().map(|e| e.sha256.as_deref()))),
+            Arc::new(StringArray::from_iter_values(e.iter().map(|e| e.status.as_str()))),
+            Arc::new(Int64Array::from_iter_values(e.iter().map(|e| e.rows_written as i64))),
+            Arc::new(Int64Array::from_iter_values(e.iter().map(|e| e.rows_rejected as i64))),
+            Arc::new(StringArray::from_iter(e.iter().map(|e| e.message.as_deref()))),
+            Arc::new(timestamps(e.iter().map(|e| e.started_at))),
+            Arc::new(timestamps(e.iter().map(|e| e.finished_at))),
+        ];
+        Ok(RecordBatch::try_new(INGEST_LOG.file_schema(), columns)?)
+    }
+
+    fn rejected_batch(&self) -> Result<RecordBatch> {
+        let r = &self.rejected;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![self.id.as_str(); r.len()])),
+            Arc::new(StringArray::from(vec![self.dataset; r.len()])),
+            Arc::new(StringArray::from_iter_values(r.iter().map(|(r, _)| r.source.as_str()))),
+            Arc::new(Int64Array::from_iter(r.iter().map(|(r, _)| r.line.map(|l| l as i64)))),
+            Arc::new(StringArray::from_iter(r.iter().map(|(r, _)| r.field.as_deref()))),
+            Arc::new(StringArray::from_iter(r.iter().map(|(r, _)| r.raw.as_deref()))),
+            Arc::new(StringArray::from_iter_values(r.iter().map(|(r, _)| r.reason.as_str()))),
+            Arc::new(timestamps(r.iter().map(|(_, at)| *at))),
+        ];
+        Ok(RecordBatch::try_new(REJECTED_RECORDS.file_schema(), columns)?)
+    }
+}
+
+/// Microsecond UTC timestamps, the lake's one timestamp type.
+pub fn timestamps(values: impl Iterator<Item = DateTime<Utc>>) -> TimestampMicrosecondArray {
+    TimestampMicrosecondArray::from_iter_values(values.map(|t| t.timestamp_micros())).with_timezone("UTC")
+}

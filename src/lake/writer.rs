@@ -1,0 +1,207 @@
+//! The atomic, idempotent Parquet writer.
+
+use std::collections::{BTreeMap, HashSet};
+use std::fs::{self, File};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use datafusion::arrow::array::{RecordBatch, UInt32Array};
+use datafusion::arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
+use datafusion::arrow::row::{RowConverter, SortField};
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::parquet::arrow::ArrowWriter;
+use datafusion::parquet::basic::Compression;
+use datafusion::parquet::file::properties::WriterProperties;
+
+use super::{DatasetSpec, Lake, TEMP_MARKER};
+use crate::error::{Error, Result};
+
+/// A set of file writes that land together at [`Transaction::commit`], or not at all.
+///
+/// Nothing touches the lake before `commit`: every file is built in memory, then all are written
+/// under temporary names and synced, and only then renamed over their targets. Dropping an
+/// uncommitted transaction leaves the lake exactly as it was.
+pub struct Transaction<'a> {
+    lake: &'a Lake,
+    files: BTreeMap<PathBuf, RecordBatch>,
+}
+
+impl<'a> Transaction<'a> {
+    pub fn new(lake: &'a Lake) -> Self {
+        Transaction { lake, files: BTreeMap::new() }
+    }
+
+    fn file_path(&self, spec: &DatasetSpec, partition_value: Option<&str>, file_stem: &str) -> PathBuf {
+        self.lake.partition_dir(spec, partition_value).join(format!("{file_stem}.parquet"))
+    }
+
+    /// Merges `batch` into one file of the dataset: existing rows whose natural key appears in
+    /// `batch` are replaced, the others kept. Returns the file's row count after the merge.
+    pub fn upsert(
+        &mut self,
+        spec: &DatasetSpec,
+        partition_value: Option<&str>,
+        file_stem: &str,
+        batch: RecordBatch,
+    ) -> Result<usize> {
+        let path = self.file_path(spec, partition_value, file_stem);
+        let existing = match self.files.remove(&path) {
+            Some(pending) => Some(pending),
+            None if path.exists() => Some(read_parquet_file(&path)?),
+            None => None,
+        };
+        let merged = merge_on_key(existing, batch, spec)?;
+        let rows = merged.num_rows();
+        self.files.insert(path, merged);
+        Ok(rows)
+    }
+
+    /// Replaces one file of the dataset with `batch` (sorted by the dataset's sort order).
+    pub fn replace(
+        &mut self,
+        spec: &DatasetSpec,
+        partition_value: Option<&str>,
+        file_stem: &str,
+        batch: RecordBatch,
+    ) -> Result<()> {
+        let path = self.file_path(spec, partition_value, file_stem);
+        let sorted = sort_batch(&batch, spec)?;
+        self.files.insert(path, sorted);
+        Ok(())
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.files.is_empty()
+    }
+
+    /// Writes every file under a temporary name, syncs it, then renames all of them into place.
+    pub fn commit(self) -> Result<()> {
+        let mut written: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(self.files.len());
+        let outcome = (|| {
+            for (path, batch) in &self.files {
+                let temp = temp_path(path);
+                written.push((temp.clone(), path.clone()));
+                write_parquet_file(&temp, batch)?;
+            }
+            Ok(())
+        })();
+        if let Err(error) = outcome {
+            for (temp, _) in &written {
+                let _ = fs::remove_file(temp);
+            }
+            return Err(error);
+        }
+        let mut directories = HashSet::new();
+        for (temp, path) in &written {
+            fs::rename(temp, path).map_err(|e| Error::io(path, e))?;
+            if let Some(dir) = path.parent() {
+                directories.insert(dir.to_path_buf());
+            }
+        }
+        // Make the renames themselves durable.
+        for dir in directories {
+            if let Ok(handle) = File::open(&dir) {
+                let _ = handle.sync_all();
+            }
+        }
+        Ok(())
+    }
+}
+
+fn temp_path(path: &Path) -> PathBuf {
+    let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("file");
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map(|d| d.as_nanos())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}{TEMP_MARKER}{}-{nanos}", std::process::id()))
+}
+
+/// Reads a whole Parquet file into one batch.
+pub fn read_parquet_file(path: &Path) -> Result<RecordBatch> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let parquet_error = |source| Error::Parquet { path: path.to_path_buf(), source };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
+    let schema = builder.schema().clone();
+    let reader = builder.build().map_err(parquet_error)?;
+    let batches = reader.collect::<Result<Vec<_>, _>>()?;
+    Ok(concat_batches(&schema, &batches)?)
+}
+
+fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    let file = File::create(path).map_err(|e| Error::io(path, e))?;
+    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
+    let parquet_error = |source| Error::Parquet { path: path.to_path_buf(), source };
+    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
+    writer.write(batch).map_err(parquet_error)?;
+    let file = writer.into_inner().map_err(parquet_error)?;
+    file.sync_all().map_err(|e| Error::io(path, e))?;
+    Ok(())
+}
+
+fn column_indices(batch: &RecordBatch, names: &[&str]) -> Result<Vec<usize>> {
+    names
+        .iter()
+        .map(|name| Ok(batch.schema().index_of(name)?))
+        .collect()
+}
+
+/// Sorts a batch by the dataset's sort order (stable, so equal keys keep their input order).
+fn sort_batch(batch: &RecordBatch, spec: &DatasetSpec) -> Result<RecordBatch> {
+    if spec.sort_order.is_empty() || batch.num_rows() < 2 {
+        return Ok(batch.clone());
+    }
+    let columns: Vec<SortColumn> = column_indices(batch, spec.sort_order)?
+        .into_iter()
+        .map(|i| SortColumn { values: Arc::clone(batch.column(i)), options: None })
+        .collect();
+    let indices = lexsort_to_indices(&columns, None)?;
+    Ok(take_record_batch(batch, &indices)?)
+}
+
+/// Existing rows whose natural key is in `new` give way to the new rows; within `new` the last
+/// row of a key wins. The result is sorted by the dataset's sort order.
+fn merge_on_key(existing: Option<RecordBatch>, new: RecordBatch, spec: &DatasetSpec) -> Result<RecordBatch> {
+    let key_columns = column_indices(&new, spec.natural_key)?;
+    let fields = key_columns
+        .iter()
+        .map(|&i| SortField::new(new.schema().field(i).data_type().clone()))
+        .collect();
+    let converter = RowConverter::new(fields)?;
+    let keys_of = |batch: &RecordBatch| {
+        let columns: Vec<_> = key_columns.iter().map(|&i| Arc::clone(batch.column(i))).collect();
+        converter.convert_columns(&columns)
+    };
+
+    let new_keys = keys_of(&new)?;
+    let mut seen = HashSet::with_capacity(new.num_rows());
+    let mut keep_new = Vec::with_capacity(new.num_rows());
+    for row in (0..new.num_rows()).rev() {
+        if seen.insert(new_keys.row(row)) {
+            keep_new.push(row as u32);
+        }
+    }
+    keep_new.reverse();
+    let new = if keep_new.len() == new.num_rows() {
+        new.clone()
+    } else {
+        take_record_batch(&new, &UInt32Array::from(keep_new))?
+    };
+
+    let combined = match existing {
+        None => new,
+        Some(existing) => {
+            let existing_keys = keys_of(&existing)?;
+            let keep_existing: UInt32Array = (0..existing.num_rows())
+                .filter(|&row| !seen.contains(&existing_keys.row(row)))
+                .map(|row| row as u32)
+                .collect();
+            let kept = take_record_batch(&existing, &keep_existing)?;
+            concat_batches(&new.schema(), [&kept, &new])?
+        }
+    };
+    sort_batch(&combined, spec)
+}

@@ -1,0 +1,258 @@
+//! The `whalewatch` command: a thin shell over the library. It parses arguments, calls the
+//! library, and turns any error into one line on stderr and a non-zero exit.
+
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::time::Instant;
+
+use chrono::NaiveDate;
+use clap::{Args, Parser, Subcommand};
+
+use whalewatch::collect::finra_short_volume::{self, Facility};
+use whalewatch::collect::http::HttpClient;
+use whalewatch::collect::{bars, baskets, IngestReport};
+use whalewatch::config::Config;
+use whalewatch::lake::Lake;
+use whalewatch::sql::output::{self, Format};
+use whalewatch::sql::query_file::{parse_param_assignment, QueryFile};
+use whalewatch::{commands, repl, sql, Error, Result};
+
+#[derive(Parser)]
+#[command(name = "whalewatch", version, about = "Track institutional money with SQL", long_about = None)]
+struct Cli {
+    /// The lake's root directory [default: ./data, or `lake` in the config file]
+    #[arg(long, global = true, env = "WHALEWATCH_LAKE")]
+    lake: Option<PathBuf>,
+    /// Config file [default: ./whalewatch.toml, then ~/.config/whalewatch/config.toml]
+    #[arg(long, global = true, env = "WHALEWATCH_CONFIG")]
+    config: Option<PathBuf>,
+    /// Threads for queries [default: every core]
+    #[arg(long, global = true, env = "WHALEWATCH_THREADS")]
+    threads: Option<usize>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Args)]
+struct OutputArgs {
+    /// Output format
+    #[arg(long, value_enum, default_value = "table")]
+    format: Format,
+    /// Write the result to this file instead of standard output
+    #[arg(long, short)]
+    output: Option<PathBuf>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run SQL (several statements may be separated by `;`; the last one's result is printed)
+    Sql {
+        sql: String,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// Run a query file, binding its declared parameters
+    Run {
+        file: PathBuf,
+        /// NAME=VALUE for a parameter the file declares (repeatable)
+        #[arg(long = "param", short = 'p', value_parser = parse_param_assignment)]
+        params: Vec<(String, String)>,
+        #[command(flatten)]
+        out: OutputArgs,
+    },
+    /// List the tables and views
+    Tables,
+    /// Show a table's columns, partitioning, sort order and key
+    Describe { table: String },
+    /// List whalewatch's SQL functions, or show one in full
+    Functions { name: Option<String> },
+    /// Interactive SQL (multi-line, history in ~/.whalewatch_history)
+    Repl,
+    /// Collect a feed into the lake
+    #[command(subcommand)]
+    Ingest(Ingest),
+}
+
+#[derive(Subcommand)]
+enum Ingest {
+    /// FINRA Reg SHO daily short-sale volume (dataset short_volume)
+    FinraShortVolume {
+        /// One trading day
+        #[arg(long, conflicts_with_all = ["from", "to", "file"])]
+        date: Option<NaiveDate>,
+        /// First day of a range
+        #[arg(long, requires = "to", conflicts_with = "file")]
+        from: Option<NaiveDate>,
+        /// Last day of a range
+        #[arg(long, requires = "from")]
+        to: Option<NaiveDate>,
+        /// Facility files to fetch (repeatable; CNMS is the consolidated file). For --file: the
+        /// facility of the files when their names do not start with it.
+        #[arg(long, value_delimiter = ',')]
+        facility: Vec<Facility>,
+        /// Local files instead of downloads
+        #[arg(long, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// Base URL of the daily files [default: FINRA's CDN, or finra.short_volume_base_url]
+        #[arg(long)]
+        base_url: Option<String>,
+        /// Accept local files without FINRA's record-count trailer (files re-cut by third parties)
+        #[arg(long, requires = "file")]
+        without_trailer: bool,
+    },
+    /// OHLCV bars from CSV or Parquet (dataset bars)
+    Bars {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// The symbol, for files without a symbol column
+        #[arg(long)]
+        symbol: Option<String>,
+        /// Bar interval (1d, 1m, 5m, 1h…); date-only files default to 1d
+        #[arg(long)]
+        interval: Option<String>,
+        /// COLUMN=HEADER: which header holds date, symbol, open, high, low, close or volume
+        #[arg(long = "column", value_parser = parse_param_assignment)]
+        columns: Vec<(String, String)>,
+    },
+    /// Baskets of symbols from CSV: basket,symbol[,weight] (dataset baskets)
+    Baskets {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// The basket's name, for files without a basket column
+        #[arg(long)]
+        name: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WHALEWATCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_writer(std::io::stderr)
+        .without_time()
+        .init();
+    let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    if let Some(threads) = cli.threads {
+        runtime.worker_threads(threads.max(1));
+    }
+    let outcome = runtime
+        .enable_all()
+        .build()
+        .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))
+        .and_then(|runtime| runtime.block_on(run(cli)));
+    match outcome {
+        Ok(()) => ExitCode::SUCCESS,
+        Err(error) => {
+            eprintln!("error: {error}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let config = Config::load(cli.config.as_deref())?;
+    let lake = Lake::new(config.lake_root(cli.lake));
+    match cli.command {
+        Command::Sql { sql, out } => {
+            let ctx = sql::open_session(&lake, cli.threads).await?;
+            let started = Instant::now();
+            let result = sql::run_script(&ctx, &sql, None).await?;
+            print_result(&result, &out, started)
+        }
+        Command::Run { file, params, out } => {
+            let query = QueryFile::load(&file)?;
+            let values = query.bind(&params)?;
+            let ctx = sql::open_session(&lake, cli.threads).await?;
+            let started = Instant::now();
+            let result = sql::run_script(&ctx, &query.sql, Some(&values)).await?;
+            print_result(&result, &out, started)
+        }
+        Command::Tables => {
+            let ctx = sql::open_session(&lake, cli.threads).await?;
+            print!("{}", commands::tables(&ctx).await?);
+            Ok(())
+        }
+        Command::Describe { table } => {
+            let ctx = sql::open_session(&lake, cli.threads).await?;
+            print!("{}", commands::describe(&ctx, &table).await?);
+            Ok(())
+        }
+        Command::Functions { name } => {
+            print!("{}", commands::functions(name.as_deref())?);
+            Ok(())
+        }
+        Command::Repl => {
+            let ctx = sql::open_session(&lake, cli.threads).await?;
+            repl::run(&ctx, &lake).await
+        }
+        Command::Ingest(ingest) => {
+            let report = run_ingest(ingest, &config, &lake).await?;
+            print_report(&report)
+        }
+    }
+}
+
+fn print_result(result: &sql::QueryResult, out: &OutputArgs, started: Instant) -> Result<()> {
+    output::write(&result.schema, &result.batches, out.format, out.output.as_deref())?;
+    if out.format == Format::Table || out.output.is_some() {
+        eprintln!("{} rows in {:.3} s", result.rows(), started.elapsed().as_secs_f64());
+    }
+    Ok(())
+}
+
+async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<IngestReport> {
+    match ingest {
+        Ingest::FinraShortVolume { date, from, to, facility, file, base_url, without_trailer } => {
+            if !file.is_empty() {
+                let facility = match facility.as_slice() {
+                    [] => None,
+                    [one] => Some(*one),
+                    _ => return Err(Error::Usage("with --file, give at most one --facility".to_string())),
+                };
+                return finra_short_volume::ingest_files(lake, &file, facility, !without_trailer);
+            }
+            let dates = match (date, from, to) {
+                (Some(date), _, _) => vec![date],
+                (None, Some(from), Some(to)) if from <= to => finra_short_volume::weekdays(from, to),
+                (None, Some(from), Some(to)) => {
+                    return Err(Error::Usage(format!("--from {from} is after --to {to}")));
+                }
+                _ => return Err(Error::Usage("give --date D, --from D --to D, or --file PATH".to_string())),
+            };
+            let facilities = if facility.is_empty() { vec![Facility::Cnms] } else { facility };
+            let http = HttpClient::new(config.http())?;
+            let base_url = base_url.unwrap_or_else(|| config.finra_short_volume_base_url());
+            let progress = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg} ({eta} left)")
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            );
+            finra_short_volume::ingest_dates(lake, &http, &base_url, &facilities, &dates, &progress).await
+        }
+        Ingest::Bars { file, symbol, interval, columns } => {
+            let options = bars::BarsOptions { symbol, interval, column_map: columns };
+            bars::ingest_files(lake, &file, &options)
+        }
+        Ingest::Baskets { file, name } => baskets::ingest_files(lake, &file, name.as_deref()),
+    }
+}
+
+fn print_report(report: &IngestReport) -> Result<()> {
+    for (source, message) in &report.failures {
+        eprintln!("failed: {source}: {message}");
+    }
+    let not_published = match report.not_published {
+        0 => String::new(),
+        n => format!(", {n} not published"),
+    };
+    eprintln!(
+        "ingest {}: {} of {} sources landed{not_published}, {} rows written, {} rows rejected",
+        report.ingest_id, report.landed, report.sources, report.rows_written, report.rows_rejected
+    );
+    if report.rows_rejected > 0 {
+        eprintln!("the rejected records are in: SELECT * FROM rejected_records WHERE ingest_id = '{}'", report.ingest_id);
+    }
+    if !report.failures.is_empty() {
+        return Err(Error::IngestFailed { failed: report.failures.len(), total: report.sources });
+    }
+    Ok(())
+}

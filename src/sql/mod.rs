@@ -1,0 +1,70 @@
+//! The SQL front: the session every front end uses, query files with typed parameters, and
+//! the output formats.
+
+pub mod output;
+pub mod query_file;
+
+use std::collections::VecDeque;
+
+use datafusion::arrow::array::RecordBatch;
+use datafusion::arrow::datatypes::SchemaRef;
+use datafusion::common::ParamValues;
+use datafusion::prelude::{SessionConfig, SessionContext};
+use datafusion::sql::parser::{DFParser, Statement};
+
+use crate::catalog;
+use crate::error::Result;
+use crate::lake::Lake;
+
+/// A session over `lake` with every whalewatch function and every dataset and view registered.
+/// `threads` bounds DataFusion's parallelism (default: every core).
+pub async fn open_session(lake: &Lake, threads: Option<usize>) -> Result<SessionContext> {
+    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let config = SessionConfig::new()
+        .with_information_schema(true)
+        .with_target_partitions(threads.max(1))
+        // Timestamps are stored in UTC; make the session say so rather than rely on a default.
+        .set_str("datafusion.execution.time_zone", "UTC");
+    let ctx = SessionContext::new_with_config(config);
+    whalewatch_udfs::register_all(&ctx);
+    catalog::register_lake(&ctx, lake).await?;
+    Ok(ctx)
+}
+
+/// The result of the last statement of a script.
+pub struct QueryResult {
+    pub schema: SchemaRef,
+    pub batches: Vec<RecordBatch>,
+}
+
+impl QueryResult {
+    pub fn rows(&self) -> usize {
+        self.batches.iter().map(|b| b.num_rows()).sum()
+    }
+}
+
+/// Splits `sql` into statements (`;`-separated, as datafusion-cli's `-f` does).
+pub fn parse_statements(sql: &str) -> Result<VecDeque<Statement>> {
+    Ok(DFParser::parse_sql(sql)?)
+}
+
+/// Runs every statement of `sql` in order, binding `params` to `$name` placeholders as typed
+/// values, and returns the last statement's result.
+pub async fn run_script(ctx: &SessionContext, sql: &str, params: Option<&ParamValues>) -> Result<QueryResult> {
+    let statements = parse_statements(sql)?;
+    if statements.is_empty() {
+        return Err(crate::Error::Usage("no SQL statement to run".to_string()));
+    }
+    let mut last = None;
+    for statement in statements {
+        let mut plan = ctx.state().statement_to_plan(statement).await?;
+        if let Some(params) = params {
+            plan = plan.with_param_values(params.clone())?;
+        }
+        let frame = ctx.execute_logical_plan(plan).await?;
+        let schema = frame.schema().inner().clone();
+        let batches = frame.collect().await?;
+        last = Some(QueryResult { schema, batches });
+    }
+    Ok(last.expect("at least one statement ran"))
+}

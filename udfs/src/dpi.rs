@@ -1,0 +1,122 @@
+//! `dpi(short_volume, total_volume)`: the Dark Pool Indicator, Σ short / Σ total.
+
+use datafusion::arrow::datatypes::{DataType, FieldRef};
+use datafusion::common::Result;
+use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
+use datafusion::logical_expr::{
+    Accumulator, AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
+};
+use datafusion_macros::user_doc;
+
+use crate::ratio_of_sums::{self, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator};
+
+#[user_doc(
+    doc_section(label = "Dark pool"),
+    description = "DPI, the Dark Pool Indicator: the share of volume reported short through FINRA's \
+trade reporting facilities, Σ short_volume / Σ total_volume over the rows of the group \
+(a volume-weighted ratio, not an average of daily ratios). FINRA's ShortVolume already \
+includes ShortExemptVolume: pass short_volume alone. Rows with a NULL argument are skipped; \
+NULL when the group has no volume.",
+    syntax_example = "dpi(short_volume, total_volume)",
+    sql_example = r#"```sql
+> SELECT symbol, dpi(short_volume, total_volume) AS dpi
+  FROM short_volume_consolidated WHERE date = DATE '2021-08-02' AND symbol = 'AAL' GROUP BY symbol;
++--------+--------------------+
+| symbol | dpi                |
++--------+--------------------+
+| AAL    | 0.4590706603112621 |
++--------+--------------------+
+```"#,
+    argument(name = "short_volume", description = "Shares reported short (FINRA ShortVolume)."),
+    argument(name = "total_volume", description = "Shares reported in total (FINRA TotalVolume).")
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Dpi {
+    signature: Signature,
+}
+
+impl Default for Dpi {
+    fn default() -> Self {
+        Self {
+            signature: Signature::exact(
+                vec![DataType::Float64, DataType::Float64],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl AggregateUDFImpl for Dpi {
+    fn name(&self) -> &str {
+        "dpi"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
+        Ok(Box::<RatioOfSumsAccumulator>::default())
+    }
+
+    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
+        Ok(ratio_of_sums::state_fields(args.name))
+    }
+
+    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
+        true
+    }
+
+    fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+        Ok(Box::<RatioOfSumsGroupsAccumulator>::default())
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::query_f64;
+
+    // FINRA CNMS 2021-08-02 (AAL, ABBV): (5397162 + 616179) / (11756713 + 1886830), by hand.
+    const AAL_ABBV_DPI: f64 = 6_013_341.0 / 13_643_543.0;
+
+    #[tokio::test]
+    async fn grouped_ratio_of_sums() {
+        let rows = "(1, 5397162, 11756713), (1, 616179, 1886830), (2, 0, 100), (2, NULL, 50), (3, 10, 0)";
+        let got = query_f64(rows, "SELECT g, dpi(s, t) FROM v GROUP BY g ORDER BY g").await;
+        assert!((got[0].unwrap() - AAL_ABBV_DPI).abs() < 1e-15, "{got:?}");
+        assert!((AAL_ABBV_DPI - 0.4407462929533773).abs() < 1e-15);
+        // A NULL short volume drops the whole row, so its total does not dilute the ratio.
+        assert_eq!(got[1], Some(0.0));
+        // No volume at all: undefined, not a division by zero.
+        assert_eq!(got[2], None);
+    }
+
+    #[tokio::test]
+    async fn single_group_and_filter_clause() {
+        let rows = "(1, 5397162, 11756713), (1, 616179, 1886830), (2, 99, 100)";
+        let got = query_f64(rows, "SELECT dpi(s, t) FILTER (WHERE g = 1) FROM v").await;
+        assert!((got[0].unwrap() - AAL_ABBV_DPI).abs() < 1e-15);
+        let empty = query_f64(rows, "SELECT dpi(s, t) FROM v WHERE g = 7").await;
+        assert_eq!(empty, vec![None]);
+    }
+
+    #[tokio::test]
+    async fn sliding_window_retracts() {
+        // Two-row frames: (10/100 + 30/100) → 40/200, then (30 + 50) / 200.
+        let rows = "(1, 10, 100), (2, 30, 100), (3, 50, 100)";
+        let got = query_f64(
+            rows,
+            "SELECT dpi(s, t) OVER (ORDER BY g ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM v ORDER BY g",
+        )
+        .await;
+        assert_eq!(got, vec![Some(0.1), Some(0.2), Some(0.4)]);
+    }
+}

@@ -1,0 +1,85 @@
+//! whalewatch's SQL functions for Apache DataFusion.
+//!
+//! One function per file, each with its [`Documentation`] and its tests. The crate knows nothing
+//! of the lake: [`register_all`] adds every function to any `SessionContext`
+//! (whalewatch's own, datafusion-cli's, a Ballista executor's).
+
+use std::sync::Arc;
+
+use datafusion::logical_expr::{AggregateUDF, Documentation};
+use datafusion::prelude::SessionContext;
+
+pub mod dix;
+pub mod dpi;
+mod ratio_of_sums;
+
+/// Every aggregate function this crate provides.
+pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
+    vec![
+        Arc::new(AggregateUDF::from(dpi::Dpi::default())),
+        Arc::new(AggregateUDF::from(dix::Dix::default())),
+    ]
+}
+
+/// Registers every whalewatch function with `ctx`.
+pub fn register_all(ctx: &SessionContext) {
+    for function in aggregate_functions() {
+        ctx.register_udaf(function.as_ref().clone());
+    }
+}
+
+/// One function's name, kind and documentation, for `whalewatch functions` and the README.
+#[derive(Debug, Clone)]
+pub struct FunctionDoc {
+    pub name: String,
+    pub kind: &'static str,
+    pub documentation: Documentation,
+}
+
+/// The documentation of every function, sorted by name.
+pub fn function_docs() -> Vec<FunctionDoc> {
+    let mut docs: Vec<FunctionDoc> = aggregate_functions()
+        .iter()
+        .filter_map(|f| {
+            f.documentation().map(|d| FunctionDoc {
+                name: f.name().to_string(),
+                kind: "aggregate",
+                documentation: d.clone(),
+            })
+        })
+        .collect();
+    docs.sort_by(|a, b| a.name.cmp(&b.name));
+    docs
+}
+
+#[cfg(test)]
+mod test_support {
+    use datafusion::arrow::array::{Array, AsArray};
+    use datafusion::arrow::datatypes::Float64Type;
+    use datafusion::prelude::SessionContext;
+
+    /// Runs `sql` over `v(g, s, t[, p])` built from `rows` (a SQL VALUES list) and returns the
+    /// last column as Float64 values.
+    pub async fn query_f64(rows: &str, sql: &str) -> Vec<Option<f64>> {
+        let ctx = SessionContext::new();
+        super::register_all(&ctx);
+        let columns = if rows.matches(',').count() / rows.matches('(').count() >= 3 {
+            "g, s, t, p"
+        } else {
+            "g, s, t"
+        };
+        ctx.sql(&format!("CREATE VIEW v ({columns}) AS VALUES {rows}"))
+            .await
+            .expect("view");
+        let batches = ctx.sql(sql).await.expect("plan").collect().await.expect("run");
+        let mut out = Vec::new();
+        for batch in batches {
+            let column = batch.column(batch.num_columns() - 1);
+            let column = datafusion::arrow::compute::cast(column, &datafusion::arrow::datatypes::DataType::Float64)
+                .expect("float");
+            let values = column.as_primitive::<Float64Type>();
+            out.extend((0..values.len()).map(|i| values.is_valid(i).then(|| values.value(i))));
+        }
+        out
+    }
+}
