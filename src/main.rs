@@ -238,7 +238,12 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Inge
 
 fn print_report(report: &IngestReport) -> Result<()> {
     for (source, message) in &report.failures {
-        eprintln!("failed: {source}: {message}");
+        // Parse errors already name the source (with line and field); others need it.
+        if message.starts_with(source.as_str()) {
+            eprintln!("failed: {message}");
+        } else {
+            eprintln!("failed: {source}: {message}");
+        }
     }
     let not_published = match report.not_published {
         0 => String::new(),
