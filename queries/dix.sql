@@ -16,7 +16,7 @@ FROM (
            count(*) AS members
     FROM short_volume_consolidated s
     JOIN baskets k ON k.symbol = s.symbol
-    JOIN bars b ON b.date = s.date AND b.symbol = s.symbol AND b.interval = '1d'
+    JOIN bars b ON b.date = s.date AND b.symbol = s.symbol AND b.timeframe = '1d'
     WHERE k.basket = $basket
       AND s.date BETWEEN $from AND $to
     GROUP BY s.date

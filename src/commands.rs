@@ -11,22 +11,46 @@ use crate::error::{Error, Result};
 use crate::lake::datasets;
 
 async fn row_count(ctx: &SessionContext, table: &str) -> Result<i64> {
-    let batches: Vec<RecordBatch> = ctx.sql(&format!("SELECT count(*) FROM {table}")).await?.collect().await?;
-    Ok(batches.first().map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0)))
+    let batches: Vec<RecordBatch> = ctx
+        .sql(&format!("SELECT count(*) FROM {table}"))
+        .await?
+        .collect()
+        .await?;
+    Ok(batches
+        .first()
+        .map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0)))
 }
 
 /// One line per dataset and view: name, rows, partitioning, and what it holds.
 pub async fn tables(ctx: &SessionContext) -> Result<String> {
     let mut out = String::new();
-    let _ = writeln!(out, "{:<28} {:>12}  {:<14} description", "table", "rows", "partitioned by");
+    let _ = writeln!(
+        out,
+        "{:<28} {:>12}  {:<14} description",
+        "table", "rows", "partitioned by"
+    );
     for spec in datasets::ALL {
         let partition = spec.partition.as_ref().map_or("-", |(c, _)| c);
         let rows = row_count(ctx, spec.name).await?;
-        let _ = writeln!(out, "{:<28} {:>12}  {:<14} {}", spec.name, rows, partition, first_sentence(spec.description));
+        let _ = writeln!(
+            out,
+            "{:<28} {:>12}  {:<14} {}",
+            spec.name,
+            rows,
+            partition,
+            first_sentence(spec.description)
+        );
     }
     for view in VIEWS {
         let rows = row_count(ctx, view.name).await?;
-        let _ = writeln!(out, "{:<28} {:>12}  {:<14} (view) {}", view.name, rows, "-", first_sentence(view.description));
+        let _ = writeln!(
+            out,
+            "{:<28} {:>12}  {:<14} (view) {}",
+            view.name,
+            rows,
+            "-",
+            first_sentence(view.description)
+        );
     }
     Ok(out)
 }
@@ -38,7 +62,9 @@ fn first_sentence(text: &str) -> &str {
 /// A table's columns and, for a dataset, its layout.
 pub async fn describe(ctx: &SessionContext, table: &str) -> Result<String> {
     let provider = ctx.table_provider(table).await.map_err(|_| {
-        Error::Usage(format!("no table {table:?}; `whalewatch tables` lists them"))
+        Error::Usage(format!(
+            "no table {table:?}; `whalewatch tables` lists them"
+        ))
     })?;
     let mut out = String::new();
     let spec = datasets::find(table);
@@ -48,17 +74,35 @@ pub async fn describe(ctx: &SessionContext, table: &str) -> Result<String> {
     }
     let _ = writeln!(out, "{:<24} {:<32} nullable", "column", "type");
     for field in provider.schema().fields() {
-        let _ = writeln!(out, "{:<24} {:<32} {}", field.name(), field.data_type().to_string(), field.is_nullable());
+        let _ = writeln!(
+            out,
+            "{:<24} {:<32} {}",
+            field.name(),
+            field.data_type().to_string(),
+            field.is_nullable()
+        );
     }
     if let Some(spec) = spec {
         let _ = writeln!(out);
         if let Some((column, data_type)) = &spec.partition {
-            let _ = writeln!(out, "partitioned by: {column} ({data_type}): {table}/{column}=VALUE/*.parquet");
+            let _ = writeln!(
+                out,
+                "partitioned by: {column} ({data_type}): {table}/{column}=VALUE/*.parquet"
+            );
         }
         if !spec.sort_order.is_empty() {
-            let _ = writeln!(out, "sorted by:      {} (within each file, declared to the planner)", spec.sort_order.join(", "));
+            let declared = crate::catalog::declared_order(spec).join(", ");
+            let _ = writeln!(
+                out,
+                "sorted by:      {} within each file (declared to the planner as {declared})",
+                spec.sort_order.join(", ")
+            );
         }
-        let _ = writeln!(out, "natural key:    {} (re-ingesting a key replaces its row)", spec.natural_key.join(", "));
+        let _ = writeln!(
+            out,
+            "natural key:    {} (re-ingesting a key replaces its row)",
+            spec.natural_key.join(", ")
+        );
     }
     Ok(out)
 }
@@ -70,21 +114,43 @@ pub fn functions(name: Option<&str>) -> Result<String> {
     match name {
         None => {
             for doc in &docs {
-                let _ = writeln!(out, "{:<40} {:<10} {}", doc.documentation.syntax_example, doc.kind, first_sentence(&doc.documentation.description));
+                let _ = writeln!(
+                    out,
+                    "{:<40} {:<10} {}",
+                    doc.documentation.syntax_example,
+                    doc.kind,
+                    first_sentence(&doc.documentation.description)
+                );
             }
             let _ = writeln!(out, "\n`whalewatch functions NAME` shows one in full. DataFusion's own functions are there too: SHOW FUNCTIONS.");
         }
         Some(name) => {
-            let doc = docs.iter().find(|d| d.name.eq_ignore_ascii_case(name)).ok_or_else(|| {
-                Error::Usage(format!("no whalewatch function {name:?}; `whalewatch functions` lists them"))
-            })?;
+            let doc = docs
+                .iter()
+                .find(|d| d.name.eq_ignore_ascii_case(name))
+                .ok_or_else(|| {
+                    Error::Usage(format!(
+                        "no whalewatch function {name:?}; `whalewatch functions` lists them"
+                    ))
+                })?;
             let d = &doc.documentation;
-            let _ = writeln!(out, "{} ({} function, {})\n\n{}\n", d.syntax_example, doc.kind, d.doc_section.label, d.description);
+            let _ = writeln!(
+                out,
+                "{} ({} function, {})\n\n{}\n",
+                d.syntax_example, doc.kind, d.doc_section.label, d.description
+            );
             for (argument, description) in d.arguments.iter().flatten() {
                 let _ = writeln!(out, "  {argument:<16} {description}");
             }
             if let Some(example) = &d.sql_example {
-                let _ = writeln!(out, "\nExample:\n{}", example.trim_start_matches("```sql").trim_end_matches("```").trim_matches('\n'));
+                let _ = writeln!(
+                    out,
+                    "\nExample:\n{}",
+                    example
+                        .trim_start_matches("```sql")
+                        .trim_end_matches("```")
+                        .trim_matches('\n')
+                );
             }
         }
     }

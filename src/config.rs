@@ -56,10 +56,13 @@ impl Config {
         for path in candidates {
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    return toml::from_str(&text)
-                        .map_err(|e| Error::Config(format!("{}: {}", path.display(), e.to_string().trim())))
+                    return toml::from_str(&text).map_err(|e| {
+                        Error::Config(format!("{}: {}", path.display(), e.to_string().trim()))
+                    })
                 }
-                Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => continue,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
+                    continue
+                }
                 Err(e) => return Err(Error::io(path, e)),
             }
         }
@@ -68,7 +71,8 @@ impl Config {
 
     /// The lake root: the flag or `$WHALEWATCH_LAKE` (given as `flag`), the config file, or `./data`.
     pub fn lake_root(&self, flag: Option<PathBuf>) -> PathBuf {
-        flag.or_else(|| self.lake.clone()).unwrap_or_else(|| PathBuf::from("data"))
+        flag.or_else(|| self.lake.clone())
+            .unwrap_or_else(|| PathBuf::from("data"))
     }
 
     pub fn http(&self) -> HttpConfig {
@@ -76,10 +80,18 @@ impl Config {
         let h = &self.http;
         HttpConfig {
             user_agent: h.user_agent.clone().unwrap_or(defaults.user_agent),
-            timeout: h.timeout_seconds.map(Duration::from_secs).unwrap_or(defaults.timeout),
+            timeout: h
+                .timeout_seconds
+                .map(Duration::from_secs)
+                .unwrap_or(defaults.timeout),
             max_retries: h.max_retries.unwrap_or(defaults.max_retries),
-            initial_backoff: h.initial_backoff_ms.map(Duration::from_millis).unwrap_or(defaults.initial_backoff),
-            max_requests_per_second: h.max_requests_per_second.unwrap_or(defaults.max_requests_per_second),
+            initial_backoff: h
+                .initial_backoff_ms
+                .map(Duration::from_millis)
+                .unwrap_or(defaults.initial_backoff),
+            max_requests_per_second: h
+                .max_requests_per_second
+                .unwrap_or(defaults.max_requests_per_second),
         }
     }
 

@@ -64,10 +64,18 @@ fn location(line: Option<u64>, field: Option<&str>) -> String {
 
 impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io {
+            path: path.into(),
+            source,
+        }
     }
 
-    pub fn format(source_name: impl Into<String>, line: Option<u64>, field: Option<&str>, message: impl Into<String>) -> Self {
+    pub fn format(
+        source_name: impl Into<String>,
+        line: Option<u64>,
+        field: Option<&str>,
+        message: impl Into<String>,
+    ) -> Self {
         Error::Format {
             source_name: source_name.into(),
             line,

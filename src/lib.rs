@@ -5,8 +5,8 @@
 //! queries and query files and writes their results.
 
 pub mod catalog;
-pub mod commands;
 pub mod collect;
+pub mod commands;
 pub mod config;
 pub mod error;
 pub mod lake;

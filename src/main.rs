@@ -107,9 +107,9 @@ enum Ingest {
         /// The symbol, for files without a symbol column
         #[arg(long)]
         symbol: Option<String>,
-        /// Bar interval (1d, 1m, 5m, 1h…); date-only files default to 1d
-        #[arg(long)]
-        interval: Option<String>,
+        /// The bars' timeframe (1d, 1m, 5m, 1h…); date-only files default to 1d
+        #[arg(long, alias = "interval")]
+        timeframe: Option<String>,
         /// COLUMN=HEADER: which header holds date, symbol, open, high, low, close or volume
         #[arg(long = "column", value_parser = parse_param_assignment)]
         columns: Vec<(String, String)>,
@@ -127,7 +127,10 @@ enum Ingest {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(tracing_subscriber::EnvFilter::try_from_env("WHALEWATCH_LOG").unwrap_or_else(|_| "warn".into()))
+        .with_env_filter(
+            tracing_subscriber::EnvFilter::try_from_env("WHALEWATCH_LOG")
+                .unwrap_or_else(|_| "warn".into()),
+        )
         .with_writer(std::io::stderr)
         .without_time()
         .init();
@@ -193,43 +196,86 @@ async fn run(cli: Cli) -> Result<()> {
 }
 
 fn print_result(result: &sql::QueryResult, out: &OutputArgs, started: Instant) -> Result<()> {
-    output::write(&result.schema, &result.batches, out.format, out.output.as_deref())?;
+    output::write(
+        &result.schema,
+        &result.batches,
+        out.format,
+        out.output.as_deref(),
+    )?;
     if out.format == Format::Table || out.output.is_some() {
-        eprintln!("{} rows in {:.3} s", result.rows(), started.elapsed().as_secs_f64());
+        eprintln!(
+            "{} rows in {:.3} s",
+            result.rows(),
+            started.elapsed().as_secs_f64()
+        );
     }
     Ok(())
 }
 
 async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<IngestReport> {
     match ingest {
-        Ingest::FinraShortVolume { date, from, to, facility, file, base_url, without_trailer } => {
+        Ingest::FinraShortVolume {
+            date,
+            from,
+            to,
+            facility,
+            file,
+            base_url,
+            without_trailer,
+        } => {
             if !file.is_empty() {
                 let facility = match facility.as_slice() {
                     [] => None,
                     [one] => Some(*one),
-                    _ => return Err(Error::Usage("with --file, give at most one --facility".to_string())),
+                    _ => {
+                        return Err(Error::Usage(
+                            "with --file, give at most one --facility".to_string(),
+                        ))
+                    }
                 };
                 return finra_short_volume::ingest_files(lake, &file, facility, !without_trailer);
             }
             let dates = match (date, from, to) {
                 (Some(date), _, _) => vec![date],
-                (None, Some(from), Some(to)) if from <= to => finra_short_volume::weekdays(from, to),
+                (None, Some(from), Some(to)) if from <= to => {
+                    finra_short_volume::weekdays(from, to)
+                }
                 (None, Some(from), Some(to)) => {
                     return Err(Error::Usage(format!("--from {from} is after --to {to}")));
                 }
-                _ => return Err(Error::Usage("give --date D, --from D --to D, or --file PATH".to_string())),
+                _ => {
+                    return Err(Error::Usage(
+                        "give --date D, --from D --to D, or --file PATH".to_string(),
+                    ))
+                }
             };
-            let facilities = if facility.is_empty() { vec![Facility::Cnms] } else { facility };
+            let facilities = if facility.is_empty() {
+                vec![Facility::Cnms]
+            } else {
+                facility
+            };
             let http = HttpClient::new(config.http())?;
             let base_url = base_url.unwrap_or_else(|| config.finra_short_volume_base_url());
             let progress = indicatif::ProgressBar::new(0).with_style(
-                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} files {msg} ({eta} left)")
-                    .map_err(|e| Error::Config(e.to_string()))?,
+                indicatif::ProgressStyle::with_template(
+                    "{bar:40} {pos}/{len} files {msg} ({eta} left)",
+                )
+                .map_err(|e| Error::Config(e.to_string()))?,
             );
-            finra_short_volume::ingest_dates(lake, &http, &base_url, &facilities, &dates, &progress).await
+            finra_short_volume::ingest_dates(lake, &http, &base_url, &facilities, &dates, &progress)
+                .await
         }
-        Ingest::Bars { file, symbol, interval, columns } => {
-            let options = bars::BarsOptions { symbol, interval, column_map: columns };
+        Ingest::Bars {
+            file,
+            symbol,
+            timeframe,
+            columns,
+        } => {
+            let options = bars::BarsOptions {
+                symbol,
+                timeframe,
+                column_map: columns,
+            };
             bars::ingest_files(lake, &file, &options)
         }
         Ingest::Baskets { file, name } => baskets::ingest_files(lake, &file, name.as_deref()),
@@ -254,10 +300,16 @@ fn print_report(report: &IngestReport) -> Result<()> {
         report.ingest_id, report.landed, report.sources, report.rows_written, report.rows_rejected
     );
     if report.rows_rejected > 0 {
-        eprintln!("the rejected records are in: SELECT * FROM rejected_records WHERE ingest_id = '{}'", report.ingest_id);
+        eprintln!(
+            "the rejected records are in: SELECT * FROM rejected_records WHERE ingest_id = '{}'",
+            report.ingest_id
+        );
     }
     if !report.failures.is_empty() {
-        return Err(Error::IngestFailed { failed: report.failures.len(), total: report.sources });
+        return Err(Error::IngestFailed {
+            failed: report.failures.len(),
+            total: report.sources,
+        });
     }
     Ok(())
 }

@@ -18,7 +18,8 @@ fn history_path() -> Option<PathBuf> {
 }
 
 pub async fn run(ctx: &SessionContext, lake: &Lake) -> Result<()> {
-    let mut editor = DefaultEditor::new().map_err(|e| Error::Config(format!("cannot start the line editor: {e}")))?;
+    let mut editor = DefaultEditor::new()
+        .map_err(|e| Error::Config(format!("cannot start the line editor: {e}")))?;
     let history = history_path();
     if let Some(path) = &history {
         let _ = editor.load_history(path);
@@ -26,7 +27,11 @@ pub async fn run(ctx: &SessionContext, lake: &Lake) -> Result<()> {
     eprintln!("whalewatch {} on {}. End statements with ';'. .tables, .describe TABLE, .functions, .refresh, .quit", env!("CARGO_PKG_VERSION"), lake.root().display());
     let mut buffer = String::new();
     loop {
-        let prompt = if buffer.is_empty() { "whalewatch> " } else { "        ...> " };
+        let prompt = if buffer.is_empty() {
+            "whalewatch> "
+        } else {
+            "        ...> "
+        };
         match editor.readline(prompt) {
             Ok(line) => {
                 let trimmed = line.trim();
@@ -61,10 +66,16 @@ pub async fn run(ctx: &SessionContext, lake: &Lake) -> Result<()> {
                 let started = Instant::now();
                 match sql::run_script(ctx, &statement, None).await {
                     Ok(result) => {
-                        if let Err(error) = output::write(&result.schema, &result.batches, Format::Table, None) {
+                        if let Err(error) =
+                            output::write(&result.schema, &result.batches, Format::Table, None)
+                        {
                             eprintln!("error: {error}");
                         }
-                        eprintln!("{} rows in {:.3} s", result.rows(), started.elapsed().as_secs_f64());
+                        eprintln!(
+                            "{} rows in {:.3} s",
+                            result.rows(),
+                            started.elapsed().as_secs_f64()
+                        );
                     }
                     Err(error) => eprintln!("error: {error}"),
                 }

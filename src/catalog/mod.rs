@@ -7,7 +7,9 @@ use std::sync::Arc;
 use datafusion::catalog::TableProvider;
 use datafusion::datasource::empty::EmptyTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
-use datafusion::datasource::listing::{ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl};
+use datafusion::datasource::listing::{
+    ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
+};
 use datafusion::prelude::{col, SessionContext};
 
 use crate::error::Result;
@@ -46,9 +48,12 @@ pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvide
     if !dir.is_dir() {
         return Ok(Arc::new(EmptyTable::new(spec.table_schema())));
     }
-    let sort_order = spec.sort_order.iter().map(|c| col(*c).sort(true, false)).collect::<Vec<_>>();
-    let mut options = ListingOptions::new(Arc::new(ParquetFormat::default()))
-        .with_file_extension(".parquet");
+    let sort_order = declared_order(spec)
+        .into_iter()
+        .map(|c| col(c).sort(true, false))
+        .collect::<Vec<_>>();
+    let mut options =
+        ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     if !sort_order.is_empty() {
         options = options.with_file_sort_order(vec![sort_order]);
     }
@@ -56,8 +61,21 @@ pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvide
         options = options.with_table_partition_cols(vec![(column.to_string(), data_type.clone())]);
     }
     let url = ListingTableUrl::parse(format!("{}/", dir.display()))?;
-    let config = ListingTableConfig::new(url).with_listing_options(options).with_schema(spec.file_schema());
+    let config = ListingTableConfig::new(url)
+        .with_listing_options(options)
+        .with_schema(spec.file_schema());
     Ok(Arc::new(ListingTable::try_new(config)?))
+}
+
+/// The order declared to the planner: the files' sort order with the partition column after its
+/// first key. That is true of every file, since the partition value is constant within a file
+/// (and for bars the date follows from ts), and it lets `PARTITION BY symbol ORDER BY date` use it.
+pub fn declared_order(spec: &DatasetSpec) -> Vec<&'static str> {
+    let mut order = spec.sort_order.to_vec();
+    if let Some((column, _)) = &spec.partition {
+        order.insert(order.len().min(1), column);
+    }
+    order
 }
 
 /// Registers every dataset and view of `lake` with `ctx`, replacing earlier registrations (which
@@ -68,7 +86,11 @@ pub async fn register_lake(ctx: &SessionContext, lake: &Lake) -> Result<()> {
         ctx.register_table(spec.name, table_for(lake, spec)?)?;
     }
     for view in VIEWS {
-        ctx.sql(&format!("CREATE OR REPLACE VIEW {} AS {}", view.name, view.sql)).await?;
+        ctx.sql(&format!(
+            "CREATE OR REPLACE VIEW {} AS {}",
+            view.name, view.sql
+        ))
+        .await?;
     }
     Ok(())
 }

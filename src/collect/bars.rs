@@ -23,8 +23,8 @@ use crate::lake::{IngestRun, Lake, Rejected, SourceStatus, Transaction};
 pub struct BarsOptions {
     /// For files without a symbol column (one file per symbol).
     pub symbol: Option<String>,
-    /// The bar interval (`1d`, `1m`, `5m`, `1h`, …). Date-only files default to `1d`.
-    pub interval: Option<String>,
+    /// The bars' timeframe (`1d`, `1m`, `5m`, `1h`, …). Date-only files default to `1d`.
+    pub timeframe: Option<String>,
     /// `column=header` pairs naming the file's headers for date, symbol, open, high, low, close, volume.
     pub column_map: Vec<(String, String)>,
 }
@@ -42,7 +42,18 @@ pub struct Bar {
 }
 
 const COLUMN_NAMES: [(&str, &[&str]); 7] = [
-    ("date", &["date", "datetime", "timestamp", "time", "ts", "t", "trade_date"]),
+    (
+        "date",
+        &[
+            "date",
+            "datetime",
+            "timestamp",
+            "time",
+            "ts",
+            "t",
+            "trade_date",
+        ],
+    ),
     ("symbol", &["symbol", "ticker", "sym"]),
     ("open", &["open", "o"]),
     ("high", &["high", "h"]),
@@ -65,7 +76,9 @@ fn parse_time(text: &str) -> Result<Time, String> {
         }
     }
     if text.len() >= 9 && text.bytes().all(|b| b.is_ascii_digit()) {
-        let value: i64 = text.parse().map_err(|_| format!("{text:?} is out of range"))?;
+        let value: i64 = text
+            .parse()
+            .map_err(|_| format!("{text:?} is out of range"))?;
         // Epoch units told apart by magnitude: seconds have ≤ 11 digits until the year 5138.
         let instant = match text.len() {
             ..=11 => DateTime::from_timestamp(value, 0),
@@ -73,12 +86,18 @@ fn parse_time(text: &str) -> Result<Time, String> {
             15..=17 => DateTime::from_timestamp_micros(value),
             _ => Some(DateTime::from_timestamp_nanos(value)),
         };
-        return instant.map(Time::Instant).ok_or_else(|| format!("{text:?} is out of range"));
+        return instant
+            .map(Time::Instant)
+            .ok_or_else(|| format!("{text:?} is out of range"));
     }
     if let Ok(t) = DateTime::parse_from_rfc3339(text) {
         return Ok(Time::Instant(t.with_timezone(&Utc)));
     }
-    for format in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f %z"] {
+    for format in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f %z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(text, format) {
             return Ok(Time::Instant(t.with_timezone(&Utc)));
         }
@@ -88,15 +107,25 @@ fn parse_time(text: &str) -> Result<Time, String> {
     {
         return Err(format!("{text:?} has no UTC offset: give times with an offset (…+00:00, …-05:00) or as epoch numbers"));
     }
-    Err(format!("{text:?} is not a date, a timestamp with offset, or an epoch number"))
+    Err(format!(
+        "{text:?} is not a date, a timestamp with offset, or an epoch number"
+    ))
 }
 
 /// Reads a bars file into good bars and refused records. Fails only when the file as a whole
-/// cannot be read (no such columns, not CSV, intraday without an interval).
-pub fn parse(table: &Table, source: &str, options: &BarsOptions) -> Result<(Vec<Bar>, String, Vec<Rejected>)> {
+/// cannot be read (no such columns, not CSV, intraday without a timeframe).
+pub fn parse(
+    table: &Table,
+    source: &str,
+    options: &BarsOptions,
+) -> Result<(Vec<Bar>, String, Vec<Rejected>)> {
     let mut at = BTreeMap::new();
     for (target, defaults) in COLUMN_NAMES {
-        let mapped = options.column_map.iter().find(|(t, _)| t == target).map(|(_, header)| header.as_str());
+        let mapped = options
+            .column_map
+            .iter()
+            .find(|(t, _)| t == target)
+            .map(|(_, header)| header.as_str());
         let index = match mapped {
             Some(header) => table.column(&[header]),
             None => table.column(defaults),
@@ -109,15 +138,29 @@ pub fn parse(table: &Table, source: &str, options: &BarsOptions) -> Result<(Vec<
                 source,
                 Some(1),
                 None,
-                format!("no {target} column in header {:?}; name it with --column {target}=HEADER", table.header),
+                format!(
+                    "no {target} column in header {:?}; name it with --column {target}=HEADER",
+                    table.header
+                ),
             )
         })
     };
-    let (time_at, open_at, high_at, low_at, close_at, volume_at) =
-        (required("date")?, required("open")?, required("high")?, required("low")?, required("close")?, required("volume")?);
+    let (time_at, open_at, high_at, low_at, close_at, volume_at) = (
+        required("date")?,
+        required("open")?,
+        required("high")?,
+        required("low")?,
+        required("close")?,
+        required("volume")?,
+    );
     let symbol_at = at["symbol"];
     if symbol_at.is_none() && options.symbol.is_none() {
-        return Err(Error::format(source, Some(1), None, "no symbol column: pass --symbol for a one-symbol file"));
+        return Err(Error::format(
+            source,
+            Some(1),
+            None,
+            "no symbol column: pass --symbol for a one-symbol file",
+        ));
     }
 
     let mut bars = Vec::with_capacity(table.rows.len());
@@ -127,7 +170,13 @@ pub fn parse(table: &Table, source: &str, options: &BarsOptions) -> Result<(Vec<
         let reject = |field: &str, reason: String| Rejected {
             source: source.to_string(),
             line: Some(record.line),
-            field: Some(table.header.get(at[field].unwrap_or(usize::MAX)).cloned().unwrap_or_else(|| field.to_string())),
+            field: Some(
+                table
+                    .header
+                    .get(at[field].unwrap_or(usize::MAX))
+                    .cloned()
+                    .unwrap_or_else(|| field.to_string()),
+            ),
             raw: Some(record.raw.clone()),
             reason,
         };
@@ -142,7 +191,8 @@ pub fn parse(table: &Table, source: &str, options: &BarsOptions) -> Result<(Vec<
                 .ok_or_else(|| reject(field, format!("{value:?} is not a number")))
         };
         let bar = (|| -> Result<Bar, Rejected> {
-            let time = parse_time(text(time_at).unwrap_or_default()).map_err(|reason| reject("date", reason))?;
+            let time = parse_time(text(time_at).unwrap_or_default())
+                .map_err(|reason| reject("date", reason))?;
             let ts = match time {
                 Time::Date(date) => date.and_hms_opt(0, 0, 0).unwrap_or_default().and_utc(),
                 Time::Instant(ts) => {
@@ -151,42 +201,77 @@ pub fn parse(table: &Table, source: &str, options: &BarsOptions) -> Result<(Vec<
                 }
             };
             let symbol = match symbol_at {
-                Some(index) => text(index).ok_or_else(|| reject("symbol", "empty symbol".to_string()))?.to_string(),
+                Some(index) => text(index)
+                    .ok_or_else(|| reject("symbol", "empty symbol".to_string()))?
+                    .to_string(),
                 None => options.symbol.clone().unwrap_or_default(),
             };
-            let (open, high, low, close) =
-                (number("open", open_at)?, number("high", high_at)?, number("low", low_at)?, number("close", close_at)?);
+            let (open, high, low, close) = (
+                number("open", open_at)?,
+                number("high", high_at)?,
+                number("low", low_at)?,
+                number("close", close_at)?,
+            );
             let volume = number("volume", volume_at)?;
             if low > high {
                 return Err(reject("low", format!("low {low} is above high {high}")));
             }
             if !(low..=high).contains(&close) {
-                return Err(reject("close", format!("close {close} is outside [low {low}, high {high}]")));
+                return Err(reject(
+                    "close",
+                    format!("close {close} is outside [low {low}, high {high}]"),
+                ));
             }
             if !(low..=high).contains(&open) {
-                return Err(reject("open", format!("open {open} is outside [low {low}, high {high}]")));
+                return Err(reject(
+                    "open",
+                    format!("open {open} is outside [low {low}, high {high}]"),
+                ));
             }
             if volume < 0.0 {
                 return Err(reject("volume", format!("negative volume {volume}")));
             }
-            Ok(Bar { symbol, ts, open, high, low, close, volume, line: record.line })
+            Ok(Bar {
+                symbol,
+                ts,
+                open,
+                high,
+                low,
+                close,
+                volume,
+                line: record.line,
+            })
         })();
         match bar {
             Ok(bar) => bars.push(bar),
             Err(refused) => rejected.push(refused),
         }
     }
-    let interval = match (&options.interval, intraday) {
-        (Some(interval), _) => interval.clone(),
+    if let Some(timeframe) = options
+        .timeframe
+        .as_deref()
+        .filter(|t| t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric()))
+    {
+        return Err(Error::Usage(format!(
+            "--timeframe {timeframe:?}: use letters and digits, like 1d, 1m, 5m, 1h"
+        )));
+    }
+    let timeframe = match (&options.timeframe, intraday) {
+        (Some(timeframe), _) => timeframe.clone(),
         (None, false) => "1d".to_string(),
         (None, true) => {
-            return Err(Error::format(source, None, None, "intraday timestamps: pass --interval (1m, 5m, 1h, …)"));
+            return Err(Error::format(
+                source,
+                None,
+                None,
+                "intraday timestamps: pass --timeframe (1m, 5m, 1h, …)",
+            ));
         }
     };
-    Ok((bars, interval, rejected))
+    Ok((bars, timeframe, rejected))
 }
 
-fn stage(transaction: &mut Transaction, bars: &[Bar], interval: &str, source: &str) -> Result<()> {
+fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &str) -> Result<()> {
     let mut by_date: BTreeMap<NaiveDate, Vec<&Bar>> = BTreeMap::new();
     for bar in bars {
         by_date.entry(bar.ts.date_naive()).or_default().push(bar);
@@ -194,10 +279,14 @@ fn stage(transaction: &mut Transaction, bars: &[Bar], interval: &str, source: &s
     let now = Utc::now();
     for (date, rows) in by_date {
         let n = rows.len();
-        let column = |f: fn(&Bar) -> f64| -> ArrayRef { Arc::new(Float64Array::from_iter_values(rows.iter().map(|b| f(b)))) };
+        let column = |f: fn(&Bar) -> f64| -> ArrayRef {
+            Arc::new(Float64Array::from_iter_values(rows.iter().map(|b| f(b))))
+        };
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|b| b.symbol.as_str()))),
-            Arc::new(StringArray::from(vec![interval; n])),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|b| b.symbol.as_str()),
+            )),
+            Arc::new(StringArray::from(vec![timeframe; n])),
             Arc::new(timestamps(rows.iter().map(|b| b.ts))),
             column(|b| b.open),
             column(|b| b.high),
@@ -205,11 +294,18 @@ fn stage(transaction: &mut Transaction, bars: &[Bar], interval: &str, source: &s
             column(|b| b.close),
             column(|b| b.volume),
             Arc::new(StringArray::from(vec![source; n])),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|b| b.line as i64))),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|b| b.line as i64),
+            )),
             Arc::new(timestamps(std::iter::repeat_n(now, n))),
         ];
         let batch = RecordBatch::try_new(BARS.file_schema(), columns)?;
-        transaction.upsert(&BARS, Some(&date.format("%Y-%m-%d").to_string()), interval, batch)?;
+        transaction.upsert(
+            &BARS,
+            Some(&date.format("%Y-%m-%d").to_string()),
+            timeframe,
+            batch,
+        )?;
     }
     Ok(())
 }
@@ -219,20 +315,29 @@ fn ingest_file(lake: &Lake, path: &Path, options: &BarsOptions) -> SourceOutcome
     let source = path.display().to_string();
     let sha256 = std::fs::read(path).ok().map(|bytes| sha256_hex(&bytes));
     let landed = tabular::read(path).and_then(|table| {
-        let (bars, interval, rejected) = parse(&table, &source, options)?;
+        let (bars, timeframe, rejected) = parse(&table, &source, options)?;
         let mut transaction = Transaction::new(lake);
-        stage(&mut transaction, &bars, &interval, &source)?;
+        stage(&mut transaction, &bars, &timeframe, &source)?;
         transaction.commit()?;
         Ok((bars.len() as u64, rejected))
     });
     let (status, rows_written, rejected, message) = match landed {
         Ok((rows, rejected)) => {
-            let message = (!rejected.is_empty()).then(|| format!("{} bars refused (see rejected_records)", rejected.len()));
+            let message = (!rejected.is_empty())
+                .then(|| format!("{} bars refused (see rejected_records)", rejected.len()));
             (SourceStatus::Landed, rows, rejected, message)
         }
         Err(error) => (SourceStatus::Failed, 0, Vec::new(), Some(error.to_string())),
     };
-    SourceOutcome { source, sha256, status, rows_written, rejected, message, started_at }
+    SourceOutcome {
+        source,
+        sha256,
+        status,
+        rows_written,
+        rejected,
+        message,
+        started_at,
+    }
 }
 
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &BarsOptions) -> Result<IngestReport> {

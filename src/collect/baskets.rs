@@ -22,7 +22,11 @@ struct Member {
 }
 
 fn valid_basket_name(name: &str) -> bool {
-    !name.is_empty() && name.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.')) && !name.starts_with('.')
+    !name.is_empty()
+        && name
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
+        && !name.starts_with('.')
 }
 
 fn ingest_file(lake: &Lake, path: &Path, name: Option<&str>) -> SourceOutcome {
@@ -38,7 +42,12 @@ fn ingest_file(lake: &Lake, path: &Path, name: Option<&str>) -> SourceOutcome {
         let basket_at = table.column(&["basket", "name"]);
         let weight_at = table.column(&["weight"]);
         if basket_at.is_none() && name.is_none() {
-            return Err(Error::format(&source, Some(1), None, "no basket column: pass --name NAME"));
+            return Err(Error::format(
+                &source,
+                Some(1),
+                None,
+                "no basket column: pass --name NAME",
+            ));
         }
         let mut baskets: BTreeMap<String, Vec<Member>> = BTreeMap::new();
         for record in &table.rows {
@@ -58,7 +67,10 @@ fn ingest_file(lake: &Lake, path: &Path, name: Option<&str>) -> SourceOutcome {
                 (None, None) => unreachable!("checked above"),
             };
             if !valid_basket_name(&basket) {
-                refuse("basket", format!("{basket:?} is not a basket name (letters, digits, _ - .)"));
+                refuse(
+                    "basket",
+                    format!("{basket:?} is not a basket name (letters, digits, _ - .)"),
+                );
                 continue;
             }
             let Some(symbol) = text(symbol_at) else {
@@ -75,7 +87,11 @@ fn ingest_file(lake: &Lake, path: &Path, name: Option<&str>) -> SourceOutcome {
                     }
                 },
             };
-            baskets.entry(basket).or_default().push(Member { symbol: symbol.to_ascii_uppercase(), weight, line: record.line });
+            baskets.entry(basket).or_default().push(Member {
+                symbol: symbol.to_ascii_uppercase(),
+                weight,
+                line: record.line,
+            });
         }
         let now = Utc::now();
         let mut transaction = Transaction::new(lake);
@@ -84,10 +100,14 @@ fn ingest_file(lake: &Lake, path: &Path, name: Option<&str>) -> SourceOutcome {
             let n = members.len();
             let columns: Vec<ArrayRef> = vec![
                 Arc::new(StringArray::from(vec![basket.as_str(); n])),
-                Arc::new(StringArray::from_iter_values(members.iter().map(|m| m.symbol.as_str()))),
+                Arc::new(StringArray::from_iter_values(
+                    members.iter().map(|m| m.symbol.as_str()),
+                )),
                 Arc::new(Float64Array::from_iter(members.iter().map(|m| m.weight))),
                 Arc::new(StringArray::from(vec![source.as_str(); n])),
-                Arc::new(Int64Array::from_iter_values(members.iter().map(|m| m.line as i64))),
+                Arc::new(Int64Array::from_iter_values(
+                    members.iter().map(|m| m.line as i64),
+                )),
                 Arc::new(timestamps(std::iter::repeat_n(now, n))),
             ];
             let batch = RecordBatch::try_new(BASKETS.file_schema(), columns)?;
@@ -103,12 +123,22 @@ fn ingest_file(lake: &Lake, path: &Path, name: Option<&str>) -> SourceOutcome {
         Ok(rows) => (SourceStatus::Landed, rows, None),
         Err(error) => (SourceStatus::Failed, 0, Some(error.to_string())),
     };
-    SourceOutcome { source, sha256, status, rows_written, rejected, message, started_at }
+    SourceOutcome {
+        source,
+        sha256,
+        status,
+        rows_written,
+        rejected,
+        message,
+        started_at,
+    }
 }
 
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf], name: Option<&str>) -> Result<IngestReport> {
     if let Some(name) = name.filter(|n| !valid_basket_name(n)) {
-        return Err(Error::Usage(format!("{name:?} is not a basket name: use letters, digits, _ - .")));
+        return Err(Error::Usage(format!(
+            "{name:?} is not a basket name: use letters, digits, _ - ."
+        )));
     }
     let _lock = lake.lock()?;
     let mut run = IngestRun::new(&BASKETS);

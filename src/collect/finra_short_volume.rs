@@ -48,8 +48,14 @@ pub enum Facility {
 }
 
 impl Facility {
-    pub const ALL: [Facility; 6] =
-        [Facility::Cnms, Facility::Fnsq, Facility::Fnqc, Facility::Fnyx, Facility::Fnra, Facility::Forf];
+    pub const ALL: [Facility; 6] = [
+        Facility::Cnms,
+        Facility::Fnsq,
+        Facility::Fnqc,
+        Facility::Fnyx,
+        Facility::Fnra,
+        Facility::Forf,
+    ];
 
     pub fn code(self) -> &'static str {
         match self {
@@ -65,7 +71,9 @@ impl Facility {
     /// The facility a file name starts with (`CNMSshvol20210802.txt`, `FNQC_head40.txt`).
     pub fn from_file_name(name: &str) -> Option<Facility> {
         let upper = name.to_ascii_uppercase();
-        Facility::ALL.into_iter().find(|f| upper.starts_with(f.code()))
+        Facility::ALL
+            .into_iter()
+            .find(|f| upper.starts_with(f.code()))
     }
 }
 
@@ -81,7 +89,11 @@ impl FromStr for Facility {
         Facility::ALL
             .into_iter()
             .find(|f| f.code().eq_ignore_ascii_case(s.trim()))
-            .ok_or_else(|| format!("unknown facility {s:?}: expected one of CNMS, FNSQ, FNQC, FNYX, FNRA, FORF"))
+            .ok_or_else(|| {
+                format!(
+                    "unknown facility {s:?}: expected one of CNMS, FNSQ, FNQC, FNYX, FNRA, FORF"
+                )
+            })
     }
 }
 
@@ -125,7 +137,11 @@ enum Column {
 
 fn header_column(name: &str) -> Option<Column> {
     // FINRA writes `ShortVolume`; re-cut files write `Short Volume`, `Market Center`.
-    let key: String = name.chars().filter(|c| !c.is_whitespace() && *c != '_').collect::<String>().to_ascii_lowercase();
+    let key: String = name
+        .chars()
+        .filter(|c| !c.is_whitespace() && *c != '_')
+        .collect::<String>()
+        .to_ascii_lowercase();
     match key.as_str() {
         "date" => Some(Column::Date),
         "symbol" => Some(Column::Symbol),
@@ -138,21 +154,30 @@ fn header_column(name: &str) -> Option<Column> {
 }
 
 /// Parses one daily file. Returns its records, or why it must not land.
-pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<ShortVolumeRecord>, Refusal> {
-    let reject = |line: Option<u64>, field: Option<&str>, raw: Option<&str>, reason: String| Rejected {
-        source: source.to_string(),
-        line,
-        field: field.map(str::to_string),
-        raw: raw.map(str::to_string),
-        reason,
-    };
+pub fn parse(
+    bytes: &[u8],
+    source: &str,
+    options: ParseOptions,
+) -> Result<Vec<ShortVolumeRecord>, Refusal> {
+    let reject =
+        |line: Option<u64>, field: Option<&str>, raw: Option<&str>, reason: String| Rejected {
+            source: source.to_string(),
+            line,
+            field: field.map(str::to_string),
+            raw: raw.map(str::to_string),
+            reason,
+        };
     let refuse_file = |line: Option<u64>, raw: Option<&str>, reason: String| Refusal {
         message: Error::format(source, line, None, reason.clone()).to_string(),
         rejected: vec![reject(line, None, raw, reason)],
     };
 
     let text = std::str::from_utf8(bytes).map_err(|e| {
-        let line = bytes[..e.valid_up_to()].iter().filter(|&&b| b == b'\n').count() as u64 + 1;
+        let line = bytes[..e.valid_up_to()]
+            .iter()
+            .filter(|&&b| b == b'\n')
+            .count() as u64
+            + 1;
         refuse_file(Some(line), None, "not UTF-8 text".to_string())
     })?;
     let mut lines: Vec<(u64, &str)> = text
@@ -164,7 +189,11 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
         lines.pop();
     }
     let Some(&(_, header)) = lines.first() else {
-        return Err(refuse_file(None, None, "empty file: no header line".to_string()));
+        return Err(refuse_file(
+            None,
+            None,
+            "empty file: no header line".to_string(),
+        ));
     };
     let mut columns = Vec::new();
     for name in header.split('|') {
@@ -186,7 +215,11 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
         position(|c| matches!(c, Column::ShortVolume)),
         position(|c| matches!(c, Column::TotalVolume)),
     ) else {
-        return Err(refuse_file(Some(1), Some(header), "header lacks Date, Symbol, ShortVolume or TotalVolume".to_string()));
+        return Err(refuse_file(
+            Some(1),
+            Some(header),
+            "header lacks Date, Symbol, ShortVolume or TotalVolume".to_string(),
+        ));
     };
     let exempt_at = position(|c| matches!(c, Column::ShortExemptVolume));
     let market_at = position(|c| matches!(c, Column::Market));
@@ -202,13 +235,13 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
                     trailer_count = Some((line_number, count));
                     records_end -= 1;
                 }
-                Err(_) => {
-                    return Err(refuse_file(
-                        Some(line_number),
-                        Some(last),
-                        format!("the last line {last:?} is neither a record nor the record-count trailer"),
-                    ))
-                }
+                Err(_) => return Err(refuse_file(
+                    Some(line_number),
+                    Some(last),
+                    format!(
+                        "the last line {last:?} is neither a record nor the record-count trailer"
+                    ),
+                )),
             }
         }
     }
@@ -232,7 +265,11 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
                 Some(line_number),
                 None,
                 Some(raw),
-                format!("{} fields where the header has {}", fields.len(), columns.len()),
+                format!(
+                    "{} fields where the header has {}",
+                    fields.len(),
+                    columns.len()
+                ),
             ));
             continue;
         }
@@ -244,7 +281,12 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
             }
         };
         let date = NaiveDate::parse_from_str(fields[date_at].trim(), "%Y%m%d")
-            .map_err(|_| note(date_at, format!("{:?} is not a YYYYMMDD date", fields[date_at])))
+            .map_err(|_| {
+                note(
+                    date_at,
+                    format!("{:?} is not a YYYYMMDD date", fields[date_at]),
+                )
+            })
             .ok();
         let symbol = fields[symbol_at].trim();
         if symbol.is_empty() {
@@ -255,7 +297,10 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
             match text.parse::<f64>() {
                 Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
                 _ => {
-                    note(at, format!("{text:?} is not a non-negative number of shares"));
+                    note(
+                        at,
+                        format!("{text:?} is not a non-negative number of shares"),
+                    );
                     None
                 }
             }
@@ -265,12 +310,20 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
         let exempt = exempt_at.map(&mut volume);
         if let (Some(short), Some(total)) = (short, total) {
             if short > total {
-                note(short_at, format!("ShortVolume {short} exceeds TotalVolume {total}"));
+                note(
+                    short_at,
+                    format!("ShortVolume {short} exceeds TotalVolume {total}"),
+                );
             }
         }
         if let (Some(short), Some(Some(exempt))) = (short, exempt) {
             if exempt > short {
-                note(exempt_at.unwrap_or(short_at), format!("ShortExemptVolume {exempt} exceeds ShortVolume {short}, which includes it"));
+                note(
+                    exempt_at.unwrap_or(short_at),
+                    format!(
+                        "ShortExemptVolume {exempt} exceeds ShortVolume {short}, which includes it"
+                    ),
+                );
             }
         }
         if let (Some(date), Some(expected)) = (date, options.expected_date) {
@@ -282,7 +335,9 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
             rejected.push(reject(Some(line_number), Some(&field), Some(raw), reason));
             continue;
         }
-        let (Some(date), Some(short), Some(total)) = (date, short, total) else { continue };
+        let (Some(date), Some(short), Some(total)) = (date, short, total) else {
+            continue;
+        };
         if let Some(first) = first_line_of.insert((date, symbol.to_string()), line_number) {
             rejected.push(reject(
                 Some(line_number),
@@ -298,7 +353,9 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
             short_volume: short,
             short_exempt_volume: exempt.flatten(),
             total_volume: total,
-            market: market_at.map(|at| fields[at].trim().to_string()).filter(|m| !m.is_empty()),
+            market: market_at
+                .map(|at| fields[at].trim().to_string())
+                .filter(|m| !m.is_empty()),
             line: line_number,
         });
     }
@@ -319,14 +376,25 @@ pub fn parse(bytes: &[u8], source: &str, options: ParseOptions) -> Result<Vec<Sh
             1 => String::new(),
             n => format!(" (and {} more problems)", n - 1),
         };
-        let message = Error::format(source, first.line, first.field.as_deref(), format!("{}{more}", first.reason)).to_string();
+        let message = Error::format(
+            source,
+            first.line,
+            first.field.as_deref(),
+            format!("{}{more}", first.reason),
+        )
+        .to_string();
         return Err(Refusal { message, rejected });
     }
     Ok(records)
 }
 
 /// Stages one facility file's records in the lake: one file per date partition, named by facility.
-fn stage(transaction: &mut Transaction, records: &[ShortVolumeRecord], facility: Facility, source: &str) -> Result<u64> {
+fn stage(
+    transaction: &mut Transaction,
+    records: &[ShortVolumeRecord],
+    facility: Facility,
+    source: &str,
+) -> Result<u64> {
     let mut by_date: BTreeMap<NaiveDate, Vec<&ShortVolumeRecord>> = BTreeMap::new();
     for record in records {
         by_date.entry(record.date).or_default().push(record);
@@ -335,14 +403,26 @@ fn stage(transaction: &mut Transaction, records: &[ShortVolumeRecord], facility:
     for (date, rows) in by_date {
         let n = rows.len();
         let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.symbol.as_str()))),
+            Arc::new(StringArray::from_iter_values(
+                rows.iter().map(|r| r.symbol.as_str()),
+            )),
             Arc::new(StringArray::from(vec![facility.code(); n])),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.short_volume))),
-            Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.short_exempt_volume))),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.total_volume))),
-            Arc::new(StringArray::from_iter(rows.iter().map(|r| r.market.as_deref()))),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.short_volume),
+            )),
+            Arc::new(Float64Array::from_iter(
+                rows.iter().map(|r| r.short_exempt_volume),
+            )),
+            Arc::new(Float64Array::from_iter_values(
+                rows.iter().map(|r| r.total_volume),
+            )),
+            Arc::new(StringArray::from_iter(
+                rows.iter().map(|r| r.market.as_deref()),
+            )),
             Arc::new(StringArray::from(vec![source; n])),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|r| r.line as i64))),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.line as i64),
+            )),
             Arc::new(timestamps(std::iter::repeat_n(now, n))),
         ];
         let batch = RecordBatch::try_new(SHORT_VOLUME.file_schema(), columns)?;
@@ -353,7 +433,14 @@ fn stage(transaction: &mut Transaction, records: &[ShortVolumeRecord], facility:
 }
 
 /// Parses and lands one source; records the outcome in the run either way.
-fn land(lake: &Lake, run: &mut IngestRun, source: &Source, bytes: &[u8], facility: Facility, options: ParseOptions) {
+fn land(
+    lake: &Lake,
+    run: &mut IngestRun,
+    source: &Source,
+    bytes: &[u8],
+    facility: Facility,
+    options: ParseOptions,
+) {
     let started_at = Utc::now();
     let name = source.to_string();
     let outcome = |status, rows_written, rejected, message| SourceOutcome {
@@ -366,10 +453,17 @@ fn land(lake: &Lake, run: &mut IngestRun, source: &Source, bytes: &[u8], facilit
         started_at,
     };
     let result = match parse(bytes, &name, options) {
-        Err(refusal) => outcome(SourceStatus::Failed, 0, refusal.rejected, Some(refusal.message)),
+        Err(refusal) => outcome(
+            SourceStatus::Failed,
+            0,
+            refusal.rejected,
+            Some(refusal.message),
+        ),
         Ok(records) => {
             let mut transaction = Transaction::new(lake);
-            match stage(&mut transaction, &records, facility, &name).and_then(|rows| transaction.commit().map(|_| rows)) {
+            match stage(&mut transaction, &records, facility, &name)
+                .and_then(|rows| transaction.commit().map(|_| rows))
+            {
                 Ok(rows) => outcome(SourceStatus::Landed, rows, Vec::new(), None),
                 Err(error) => outcome(SourceStatus::Failed, 0, Vec::new(), Some(error.to_string())),
             }
@@ -387,7 +481,12 @@ pub fn weekdays(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
 }
 
 pub fn url_for(base_url: &str, facility: Facility, date: NaiveDate) -> String {
-    format!("{}/{}shvol{}.txt", base_url.trim_end_matches('/'), facility.code(), date.format("%Y%m%d"))
+    format!(
+        "{}/{}shvol{}.txt",
+        base_url.trim_end_matches('/'),
+        facility.code(),
+        date.format("%Y%m%d")
+    )
 }
 
 /// Fetches and lands the files of `facilities` for each day in `dates`.
@@ -409,8 +508,18 @@ pub async fn ingest_dates(
             let started_at = Utc::now();
             match http.get(&url).await {
                 Ok(Fetched::Body(bytes)) => {
-                    let options = ParseOptions { expected_date: Some(date), require_trailer: true };
-                    land(lake, &mut run, &Source::Url(url.clone()), &bytes, facility, options);
+                    let options = ParseOptions {
+                        expected_date: Some(date),
+                        require_trailer: true,
+                    };
+                    land(
+                        lake,
+                        &mut run,
+                        &Source::Url(url.clone()),
+                        &bytes,
+                        facility,
+                        options,
+                    );
                 }
                 Ok(Fetched::NotFound) => {
                     let message = format!("FINRA published no {facility} file for {date} (a market holiday, or not yet posted)");
@@ -450,20 +559,150 @@ pub fn ingest_files(
     facility: Option<Facility>,
     require_trailer: bool,
 ) -> Result<IngestReport> {
-    let _lock = lake.lock()?;
-    let mut run = IngestRun::new(&SHORT_VOLUME);
+    // Every file's facility is known before anything is written.
+    let mut sources = Vec::with_capacity(paths.len());
     for path in paths {
-        let file_name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+        let file_name = path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
         let Some(facility) = facility.or_else(|| Facility::from_file_name(file_name)) else {
             return Err(Error::Usage(format!(
                 "{}: cannot tell the facility from the file name; pass --facility CNMS|FNSQ|FNQC|FNYX|FNRA|FORF",
                 path.display()
             )));
         };
-        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        let options = ParseOptions { expected_date: None, require_trailer };
-        land(lake, &mut run, &Source::File(path.clone()), &bytes, facility, options);
+        sources.push((path, facility));
+    }
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(&SHORT_VOLUME);
+    for (path, facility) in sources {
+        let source = Source::File(path.clone());
+        match std::fs::read(path) {
+            Ok(bytes) => {
+                let options = ParseOptions {
+                    expected_date: None,
+                    require_trailer,
+                };
+                land(lake, &mut run, &source, &bytes, facility, options);
+            }
+            Err(error) => run.record(SourceOutcome {
+                source: source.to_string(),
+                sha256: None,
+                status: SourceStatus::Failed,
+                rows_written: 0,
+                rejected: Vec::new(),
+                message: Some(Error::io(path, error).to_string()),
+                started_at: Utc::now(),
+            }),
+        }
     }
     run.save(lake)?;
     Ok(IngestReport::of(&run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const STRICT: ParseOptions = ParseOptions {
+        expected_date: None,
+        require_trailer: true,
+    };
+
+    #[test]
+    fn layout_before_2011_has_no_short_exempt_volume() {
+        // FINRA's layout in effect until 2011-02-28, LF line endings.
+        let file = "Date|Symbol|ShortVolume|TotalVolume|Market\n20100104|BRK.B|1200|5000|Q\n20100104|SPY-A|0|10|N\n2\n";
+        let records = parse(file.as_bytes(), "old.txt", STRICT).unwrap();
+        assert_eq!(records.len(), 2);
+        assert_eq!(records[0].symbol, "BRK.B");
+        assert_eq!(records[0].short_exempt_volume, None);
+        assert_eq!(
+            (records[0].short_volume, records[0].total_volume),
+            (1200.0, 5000.0)
+        );
+        assert_eq!(records[1].symbol, "SPY-A");
+        assert_eq!(records[1].line, 3);
+    }
+
+    #[test]
+    fn a_day_without_short_data_is_a_header_and_a_zero_trailer() {
+        let file = "Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market\r\n0\r\n";
+        assert_eq!(parse(file.as_bytes(), "empty.txt", STRICT).unwrap(), vec![]);
+    }
+
+    #[test]
+    fn a_header_that_is_not_finra_is_refused() {
+        let file = "date,symbol,close\n2021-01-04,IWM,197\n";
+        let refusal = parse(file.as_bytes(), "prices.csv", STRICT).unwrap_err();
+        assert!(
+            refusal
+                .message
+                .starts_with("prices.csv:1: unexpected header column"),
+            "{}",
+            refusal.message
+        );
+    }
+
+    #[test]
+    fn duplicates_wrong_dates_and_exempt_above_short_are_each_named() {
+        let file = "Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market\n\
+                    20210802|AAL|5|0|10|B\n\
+                    20210802|AAL|6|0|10|B\n\
+                    20210803|KEY|1|0|10|B\n\
+                    20210802|ZYNE|1|2|10|B\n\
+                    20210802|ZYXI|1|0|10\n\
+                    5\n";
+        let options = ParseOptions {
+            expected_date: NaiveDate::from_ymd_opt(2021, 8, 2),
+            require_trailer: true,
+        };
+        let refusal = parse(file.as_bytes(), "f", options).unwrap_err();
+        let reasons: Vec<(Option<u64>, String)> = refusal
+            .rejected
+            .iter()
+            .map(|r| (r.line, r.reason.clone()))
+            .collect();
+        assert_eq!(
+            reasons,
+            vec![
+                (
+                    Some(3),
+                    "second record for AAL on 2021-08-02 (the first is line 2)".to_string()
+                ),
+                (
+                    Some(4),
+                    "date 2021-08-03 in the file for 2021-08-02".to_string()
+                ),
+                (
+                    Some(5),
+                    "ShortExemptVolume 2 exceeds ShortVolume 1, which includes it".to_string()
+                ),
+                (Some(6), "5 fields where the header has 6".to_string()),
+            ]
+        );
+        assert!(refusal.message.contains("(and 3 more problems)"));
+    }
+
+    #[test]
+    fn facility_from_names_and_urls() {
+        assert_eq!(
+            Facility::from_file_name("CNMSshvol20210802.txt"),
+            Some(Facility::Cnms)
+        );
+        assert_eq!(
+            Facility::from_file_name("fnqc_head40.txt"),
+            Some(Facility::Fnqc)
+        );
+        assert_eq!(Facility::from_file_name("TestFinraReport.txt"), None);
+        assert_eq!(
+            url_for(
+                "https://cdn.finra.org/equity/regsho/daily/",
+                Facility::Fnyx,
+                NaiveDate::from_ymd_opt(2024, 3, 1).unwrap()
+            ),
+            "https://cdn.finra.org/equity/regsho/daily/FNYXshvol20240301.txt"
+        );
+    }
 }

@@ -25,7 +25,10 @@ pub struct HttpConfig {
 impl Default for HttpConfig {
     fn default() -> Self {
         HttpConfig {
-            user_agent: format!("whalewatch/{} (+https://github.com/whalewatch)", env!("CARGO_PKG_VERSION")),
+            user_agent: format!(
+                "whalewatch/{} (+https://github.com/whalewatch)",
+                env!("CARGO_PKG_VERSION")
+            ),
             timeout: Duration::from_secs(60),
             max_retries: 5,
             initial_backoff: Duration::from_millis(500),
@@ -55,12 +58,17 @@ impl HttpClient {
             .connect_timeout(config.timeout.min(Duration::from_secs(20)))
             .build()
             .map_err(|e| Error::Config(format!("cannot build the HTTP client: {e}")))?;
-        Ok(HttpClient { client, config, next_slot: Mutex::new(Instant::now()) })
+        Ok(HttpClient {
+            client,
+            config,
+            next_slot: Mutex::new(Instant::now()),
+        })
     }
 
     /// Waits for the next request slot so that requests stay under the configured rate.
     async fn wait_for_slot(&self) {
-        let interval = Duration::from_secs_f64(1.0 / self.config.max_requests_per_second.max(0.001));
+        let interval =
+            Duration::from_secs_f64(1.0 / self.config.max_requests_per_second.max(0.001));
         let slot = {
             let mut next = self.next_slot.lock().await;
             let now = Instant::now();
@@ -87,7 +95,9 @@ impl HttpClient {
                             Ok(body) => return Ok(Fetched::Body(body.to_vec())),
                             Err(e) => (None, format!("the body was cut off: {e}")),
                         }
-                    } else if status == reqwest::StatusCode::NOT_FOUND || status == reqwest::StatusCode::GONE {
+                    } else if status == reqwest::StatusCode::NOT_FOUND
+                        || status == reqwest::StatusCode::GONE
+                    {
                         return Ok(Fetched::NotFound);
                     } else if status.is_server_error()
                         || status == reqwest::StatusCode::TOO_MANY_REQUESTS
@@ -101,17 +111,28 @@ impl HttpClient {
                             .map(Duration::from_secs);
                         (retry_after, format!("HTTP {status}"))
                     } else {
-                        return Err(Error::Http { url: url.to_string(), message: format!("HTTP {status}") });
+                        return Err(Error::Http {
+                            url: url.to_string(),
+                            message: format!("HTTP {status}"),
+                        });
                     }
                 }
                 Err(e) if e.is_timeout() => (None, "timed out".to_string()),
                 Err(e) if e.is_connect() || e.is_request() || e.is_body() => (None, format!("{e}")),
-                Err(e) => return Err(Error::Http { url: url.to_string(), message: e.to_string() }),
+                Err(e) => {
+                    return Err(Error::Http {
+                        url: url.to_string(),
+                        message: e.to_string(),
+                    })
+                }
             };
             if attempt >= self.config.max_retries {
                 return Err(Error::Http {
                     url: url.to_string(),
-                    message: format!("{problem}, still after {} retries; try again later", self.config.max_retries),
+                    message: format!(
+                        "{problem}, still after {} retries; try again later",
+                        self.config.max_retries
+                    ),
                 });
             }
             let wait = retry_after.unwrap_or(backoff);

@@ -60,7 +60,14 @@ fn read_delimited(path: &Path) -> Result<Table> {
     let source = path.display().to_string();
     let header = reader
         .headers()
-        .map_err(|e| Error::format(&source, Some(1), None, format!("cannot read the header: {e}")))?
+        .map_err(|e| {
+            Error::format(
+                &source,
+                Some(1),
+                None,
+                format!("cannot read the header: {e}"),
+            )
+        })?
         .iter()
         .map(|h| h.trim_start_matches('\u{feff}').to_string())
         .collect();
@@ -72,9 +79,17 @@ fn read_delimited(path: &Path) -> Result<Table> {
         })?;
         let line = record.position().map_or(0, |p| p.line());
         let start = record.position().map_or(0, |p| p.byte() as usize);
-        let end = bytes[start..].iter().position(|&b| b == b'\n').map_or(bytes.len(), |i| start + i);
-        let raw = String::from_utf8_lossy(&bytes[start..end]).trim_end_matches('\r').to_string();
-        let fields = record.iter().map(|f| (!f.is_empty()).then(|| f.to_string())).collect();
+        let end = bytes[start..]
+            .iter()
+            .position(|&b| b == b'\n')
+            .map_or(bytes.len(), |i| start + i);
+        let raw = String::from_utf8_lossy(&bytes[start..end])
+            .trim_end_matches('\r')
+            .to_string();
+        let fields = record
+            .iter()
+            .map(|f| (!f.is_empty()).then(|| f.to_string()))
+            .collect();
         rows.push(Record { line, fields, raw });
     }
     Ok(Table { header, rows })
@@ -82,9 +97,17 @@ fn read_delimited(path: &Path) -> Result<Table> {
 
 fn read_parquet(path: &Path) -> Result<Table> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let parquet_error = |source| Error::Parquet { path: path.to_path_buf(), source };
+    let parquet_error = |source| Error::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
-    let header: Vec<String> = builder.schema().fields().iter().map(|f| f.name().clone()).collect();
+    let header: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
     let mut rows = Vec::new();
     for batch in builder.build().map_err(parquet_error)? {
         let batch = batch?;
@@ -96,10 +119,21 @@ fn read_parquet(path: &Path) -> Result<Table> {
         for row in 0..batch.num_rows() {
             let fields: Vec<Option<String>> = columns
                 .iter()
-                .map(|c| c.is_valid(row).then(|| c.as_string::<i32>().value(row).to_string()))
+                .map(|c| {
+                    c.is_valid(row)
+                        .then(|| c.as_string::<i32>().value(row).to_string())
+                })
                 .collect();
-            let raw = fields.iter().map(|f| f.as_deref().unwrap_or("")).collect::<Vec<_>>().join(",");
-            rows.push(Record { line: rows.len() as u64 + 1, fields, raw });
+            let raw = fields
+                .iter()
+                .map(|f| f.as_deref().unwrap_or(""))
+                .collect::<Vec<_>>()
+                .join(",");
+            rows.push(Record {
+                line: rows.len() as u64 + 1,
+                fields,
+                raw,
+            });
         }
     }
     Ok(Table { header, rows })

@@ -74,12 +74,13 @@ short_exempt_volume. Volumes are DOUBLE so that fractional-share volumes fit.",
 
 pub const BARS: DatasetSpec = DatasetSpec {
     name: "bars",
-    description: "OHLCV price bars, daily ('1d') and intraday, timestamps in UTC. A daily bar's ts is its \
-trading date at 00:00 UTC.",
+    description:
+        "OHLCV price bars, daily (timeframe '1d') and intraday ('1m', '5m', …), timestamps in UTC. \
+A daily bar's ts is its trading date at 00:00 UTC.",
     fields: || {
         let mut fields = vec![
             Field::new("symbol", DataType::Utf8, false),
-            Field::new("interval", DataType::Utf8, false),
+            Field::new("timeframe", DataType::Utf8, false),
             Field::new("ts", timestamp_utc(), false),
             Field::new("open", DataType::Float64, false),
             Field::new("high", DataType::Float64, false),
@@ -92,12 +93,13 @@ trading date at 00:00 UTC.",
     },
     partition: Some(("date", DataType::Date32)),
     sort_order: &["symbol", "ts"],
-    natural_key: &["symbol", "interval", "ts"],
+    natural_key: &["symbol", "timeframe", "ts"],
 };
 
 pub const BASKETS: DatasetSpec = DatasetSpec {
     name: "baskets",
-    description: "Named lists of symbols (a basket for DIX, a watch list), loaded from CSV. Re-loading a \
+    description:
+        "Named lists of symbols (a basket for DIX, a watch list), loaded from CSV. Re-loading a \
 basket replaces its members.",
     fields: || {
         let mut fields = vec![
@@ -115,7 +117,8 @@ basket replaces its members.",
 
 pub const INGEST_LOG: DatasetSpec = DatasetSpec {
     name: "ingest_log",
-    description: "One row per source per ingest: what was read (URL or path, SHA-256), what became of it \
+    description:
+        "One row per source per ingest: what was read (URL or path, SHA-256), what became of it \
 (landed, failed, not_published), rows written and rejected, and when.",
     fields: || {
         vec![
@@ -157,7 +160,13 @@ pub const REJECTED_RECORDS: DatasetSpec = DatasetSpec {
 };
 
 /// Every dataset, in the order `whalewatch tables` lists them.
-pub const ALL: &[&DatasetSpec] = &[&SHORT_VOLUME, &BARS, &BASKETS, &INGEST_LOG, &REJECTED_RECORDS];
+pub const ALL: &[&DatasetSpec] = &[
+    &SHORT_VOLUME,
+    &BARS,
+    &BASKETS,
+    &INGEST_LOG,
+    &REJECTED_RECORDS,
+];
 
 pub fn find(name: &str) -> Option<&'static DatasetSpec> {
     ALL.iter().copied().find(|spec| spec.name == name)

@@ -4,7 +4,9 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use datafusion::arrow::array::{ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray};
+use datafusion::arrow::array::{
+    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+};
 
 use super::datasets::{DatasetSpec, INGEST_LOG, REJECTED_RECORDS};
 use super::{Lake, Transaction};
@@ -78,8 +80,18 @@ pub struct SourceOutcome {
 impl IngestRun {
     pub fn new(dataset: &'static DatasetSpec) -> Self {
         let started_at = Utc::now();
-        let id = format!("{}-{}", started_at.format("%Y%m%dT%H%M%S%.6fZ"), std::process::id());
-        IngestRun { id, dataset: dataset.name, started_at, entries: Vec::new(), rejected: Vec::new() }
+        let id = format!(
+            "{}-{}",
+            started_at.format("%Y%m%dT%H%M%S%.6fZ"),
+            std::process::id()
+        );
+        IngestRun {
+            id,
+            dataset: dataset.name,
+            started_at,
+            entries: Vec::new(),
+            rejected: Vec::new(),
+        }
     }
 
     pub fn record(&mut self, outcome: SourceOutcome) {
@@ -94,7 +106,8 @@ impl IngestRun {
             started_at: outcome.started_at,
             finished_at: now,
         });
-        self.rejected.extend(outcome.rejected.into_iter().map(|r| (r, now)));
+        self.rejected
+            .extend(outcome.rejected.into_iter().map(|r| (r, now)));
     }
 
     /// How many sources ended with `status`.
@@ -140,12 +153,24 @@ impl IngestRun {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(vec![self.id.as_str(); e.len()])),
             Arc::new(StringArray::from(vec![self.dataset; e.len()])),
-            Arc::new(StringArray::from_iter_values(e.iter().map(|e| e.source.as_str()))),
-            Arc::new(StringArray::from_iter(e.iter().map(|e| e.sha256.as_deref()))),
-            Arc::new(StringArray::from_iter_values(e.iter().map(|e| e.status.as_str()))),
-            Arc::new(Int64Array::from_iter_values(e.iter().map(|e| e.rows_written as i64))),
-            Arc::new(Int64Array::from_iter_values(e.iter().map(|e| e.rows_rejected as i64))),
-            Arc::new(StringArray::from_iter(e.iter().map(|e| e.message.as_deref()))),
+            Arc::new(StringArray::from_iter_values(
+                e.iter().map(|e| e.source.as_str()),
+            )),
+            Arc::new(StringArray::from_iter(
+                e.iter().map(|e| e.sha256.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                e.iter().map(|e| e.status.as_str()),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                e.iter().map(|e| e.rows_written as i64),
+            )),
+            Arc::new(Int64Array::from_iter_values(
+                e.iter().map(|e| e.rows_rejected as i64),
+            )),
+            Arc::new(StringArray::from_iter(
+                e.iter().map(|e| e.message.as_deref()),
+            )),
             Arc::new(timestamps(e.iter().map(|e| e.started_at))),
             Arc::new(timestamps(e.iter().map(|e| e.finished_at))),
         ];
@@ -157,18 +182,32 @@ impl IngestRun {
         let columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from(vec![self.id.as_str(); r.len()])),
             Arc::new(StringArray::from(vec![self.dataset; r.len()])),
-            Arc::new(StringArray::from_iter_values(r.iter().map(|(r, _)| r.source.as_str()))),
-            Arc::new(Int64Array::from_iter(r.iter().map(|(r, _)| r.line.map(|l| l as i64)))),
-            Arc::new(StringArray::from_iter(r.iter().map(|(r, _)| r.field.as_deref()))),
-            Arc::new(StringArray::from_iter(r.iter().map(|(r, _)| r.raw.as_deref()))),
-            Arc::new(StringArray::from_iter_values(r.iter().map(|(r, _)| r.reason.as_str()))),
+            Arc::new(StringArray::from_iter_values(
+                r.iter().map(|(r, _)| r.source.as_str()),
+            )),
+            Arc::new(Int64Array::from_iter(
+                r.iter().map(|(r, _)| r.line.map(|l| l as i64)),
+            )),
+            Arc::new(StringArray::from_iter(
+                r.iter().map(|(r, _)| r.field.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter(
+                r.iter().map(|(r, _)| r.raw.as_deref()),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                r.iter().map(|(r, _)| r.reason.as_str()),
+            )),
             Arc::new(timestamps(r.iter().map(|(_, at)| *at))),
         ];
-        Ok(RecordBatch::try_new(REJECTED_RECORDS.file_schema(), columns)?)
+        Ok(RecordBatch::try_new(
+            REJECTED_RECORDS.file_schema(),
+            columns,
+        )?)
     }
 }
 
 /// Microsecond UTC timestamps, the lake's one timestamp type.
 pub fn timestamps(values: impl Iterator<Item = DateTime<Utc>>) -> TimestampMicrosecondArray {
-    TimestampMicrosecondArray::from_iter_values(values.map(|t| t.timestamp_micros())).with_timezone("UTC")
+    TimestampMicrosecondArray::from_iter_values(values.map(|t| t.timestamp_micros()))
+        .with_timezone("UTC")
 }

@@ -42,7 +42,9 @@ impl Lake {
     /// The directory of one partition (the dataset's directory when it has no partition column).
     pub fn partition_dir(&self, spec: &DatasetSpec, partition_value: Option<&str>) -> PathBuf {
         match (&spec.partition, partition_value) {
-            (Some((column, _)), Some(value)) => self.dataset_dir(spec).join(format!("{column}={value}")),
+            (Some((column, _)), Some(value)) => {
+                self.dataset_dir(spec).join(format!("{column}={value}"))
+            }
             _ => self.dataset_dir(spec),
         }
     }
@@ -59,7 +61,10 @@ impl Lake {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         if file.try_lock().is_err() {
-            eprintln!("waiting for another whalewatch ingest to finish with {}", self.root.display());
+            eprintln!(
+                "waiting for another whalewatch ingest to finish with {}",
+                self.root.display()
+            );
             file.lock().map_err(|e| Error::io(&path, e))?;
         }
         self.remove_stale_temp_files()?;
@@ -76,12 +81,18 @@ impl Lake {
 }
 
 fn remove_temp_files_under(dir: &Path) -> Result<()> {
-    let Ok(entries) = fs::read_dir(dir) else { return Ok(()) };
+    let Ok(entries) = fs::read_dir(dir) else {
+        return Ok(());
+    };
     for entry in entries.flatten() {
         let path = entry.path();
         if path.is_dir() {
             remove_temp_files_under(&path)?;
-        } else if path.file_name().and_then(|n| n.to_str()).is_some_and(|n| n.contains(TEMP_MARKER)) {
+        } else if path
+            .file_name()
+            .and_then(|n| n.to_str())
+            .is_some_and(|n| n.contains(TEMP_MARKER))
+        {
             fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
     }

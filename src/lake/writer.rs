@@ -6,7 +6,9 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use datafusion::arrow::array::{RecordBatch, UInt32Array};
-use datafusion::arrow::compute::{concat_batches, lexsort_to_indices, take_record_batch, SortColumn};
+use datafusion::arrow::compute::{
+    concat_batches, lexsort_to_indices, take_record_batch, SortColumn,
+};
 use datafusion::arrow::row::{RowConverter, SortField};
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 use datafusion::parquet::arrow::ArrowWriter;
@@ -28,11 +30,21 @@ pub struct Transaction<'a> {
 
 impl<'a> Transaction<'a> {
     pub fn new(lake: &'a Lake) -> Self {
-        Transaction { lake, files: BTreeMap::new() }
+        Transaction {
+            lake,
+            files: BTreeMap::new(),
+        }
     }
 
-    fn file_path(&self, spec: &DatasetSpec, partition_value: Option<&str>, file_stem: &str) -> PathBuf {
-        self.lake.partition_dir(spec, partition_value).join(format!("{file_stem}.parquet"))
+    fn file_path(
+        &self,
+        spec: &DatasetSpec,
+        partition_value: Option<&str>,
+        file_stem: &str,
+    ) -> PathBuf {
+        self.lake
+            .partition_dir(spec, partition_value)
+            .join(format!("{file_stem}.parquet"))
     }
 
     /// Merges `batch` into one file of the dataset: existing rows whose natural key appears in
@@ -114,13 +126,19 @@ fn temp_path(path: &Path) -> PathBuf {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_nanos())
         .unwrap_or_default();
-    path.with_file_name(format!(".{name}{TEMP_MARKER}{}-{nanos}", std::process::id()))
+    path.with_file_name(format!(
+        ".{name}{TEMP_MARKER}{}-{nanos}",
+        std::process::id()
+    ))
 }
 
 /// Reads a whole Parquet file into one batch.
 pub fn read_parquet_file(path: &Path) -> Result<RecordBatch> {
     let file = File::open(path).map_err(|e| Error::io(path, e))?;
-    let parquet_error = |source| Error::Parquet { path: path.to_path_buf(), source };
+    let parquet_error = |source| Error::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
     let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
     let schema = builder.schema().clone();
     let reader = builder.build().map_err(parquet_error)?;
@@ -133,9 +151,15 @@ fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
     let file = File::create(path).map_err(|e| Error::io(path, e))?;
-    let properties = WriterProperties::builder().set_compression(Compression::SNAPPY).build();
-    let parquet_error = |source| Error::Parquet { path: path.to_path_buf(), source };
-    let mut writer = ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
+    let properties = WriterProperties::builder()
+        .set_compression(Compression::SNAPPY)
+        .build();
+    let parquet_error = |source| Error::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let mut writer =
+        ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
     writer.write(batch).map_err(parquet_error)?;
     let file = writer.into_inner().map_err(parquet_error)?;
     file.sync_all().map_err(|e| Error::io(path, e))?;
@@ -156,7 +180,10 @@ fn sort_batch(batch: &RecordBatch, spec: &DatasetSpec) -> Result<RecordBatch> {
     }
     let columns: Vec<SortColumn> = column_indices(batch, spec.sort_order)?
         .into_iter()
-        .map(|i| SortColumn { values: Arc::clone(batch.column(i)), options: None })
+        .map(|i| SortColumn {
+            values: Arc::clone(batch.column(i)),
+            options: None,
+        })
         .collect();
     let indices = lexsort_to_indices(&columns, None)?;
     Ok(take_record_batch(batch, &indices)?)
@@ -164,7 +191,11 @@ fn sort_batch(batch: &RecordBatch, spec: &DatasetSpec) -> Result<RecordBatch> {
 
 /// Existing rows whose natural key is in `new` give way to the new rows; within `new` the last
 /// row of a key wins. The result is sorted by the dataset's sort order.
-fn merge_on_key(existing: Option<RecordBatch>, new: RecordBatch, spec: &DatasetSpec) -> Result<RecordBatch> {
+fn merge_on_key(
+    existing: Option<RecordBatch>,
+    new: RecordBatch,
+    spec: &DatasetSpec,
+) -> Result<RecordBatch> {
     let key_columns = column_indices(&new, spec.natural_key)?;
     let fields = key_columns
         .iter()
@@ -172,7 +203,10 @@ fn merge_on_key(existing: Option<RecordBatch>, new: RecordBatch, spec: &DatasetS
         .collect();
     let converter = RowConverter::new(fields)?;
     let keys_of = |batch: &RecordBatch| {
-        let columns: Vec<_> = key_columns.iter().map(|&i| Arc::clone(batch.column(i))).collect();
+        let columns: Vec<_> = key_columns
+            .iter()
+            .map(|&i| Arc::clone(batch.column(i)))
+            .collect();
         converter.convert_columns(&columns)
     };
 

@@ -19,13 +19,15 @@ use crate::lake::Lake;
 /// A session over `lake` with every whalewatch function and every dataset and view registered.
 /// `threads` bounds DataFusion's parallelism (default: every core).
 pub async fn open_session(lake: &Lake, threads: Option<usize>) -> Result<SessionContext> {
-    let threads = threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+    let threads =
+        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(threads.max(1))
         // Timestamps are stored in UTC; make the session say so rather than rely on a default.
         .set_str("datafusion.execution.time_zone", "UTC");
-    let ctx = SessionContext::new_with_config(config);
+    // `SELECT * FROM 'reports/dix.parquet'` reads any file by path, as in datafusion-cli.
+    let ctx = SessionContext::new_with_config(config).enable_url_table();
     whalewatch_udfs::register_all(&ctx);
     catalog::register_lake(&ctx, lake).await?;
     Ok(ctx)
@@ -50,7 +52,11 @@ pub fn parse_statements(sql: &str) -> Result<VecDeque<Statement>> {
 
 /// Runs every statement of `sql` in order, binding `params` to `$name` placeholders as typed
 /// values, and returns the last statement's result.
-pub async fn run_script(ctx: &SessionContext, sql: &str, params: Option<&ParamValues>) -> Result<QueryResult> {
+pub async fn run_script(
+    ctx: &SessionContext,
+    sql: &str,
+    params: Option<&ParamValues>,
+) -> Result<QueryResult> {
     let statements = parse_statements(sql)?;
     if statements.is_empty() {
         return Err(crate::Error::Usage("no SQL statement to run".to_string()));

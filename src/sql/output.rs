@@ -28,7 +28,12 @@ pub fn encode(schema: &SchemaRef, batches: &[RecordBatch], format: Format) -> Re
     let mut out = Vec::new();
     match format {
         Format::Table => {
-            writeln!(out, "{}", pretty_format_batches_with_schema(schema.clone(), batches)?).map_err(|e| Error::io("-", e))?;
+            writeln!(
+                out,
+                "{}",
+                pretty_format_batches_with_schema(schema.clone(), batches)?
+            )
+            .map_err(|e| Error::io("-", e))?;
         }
         Format::Csv => {
             let mut writer = csv::WriterBuilder::new().with_header(true).build(&mut out);
@@ -58,33 +63,54 @@ pub fn encode(schema: &SchemaRef, batches: &[RecordBatch], format: Format) -> Re
             writer.finish()?;
         }
         Format::Parquet => {
-            let mut writer = ArrowWriter::try_new(&mut out, schema.clone(), None)
-                .map_err(|source| Error::Parquet { path: "-".into(), source })?;
+            let mut writer =
+                ArrowWriter::try_new(&mut out, schema.clone(), None).map_err(|source| {
+                    Error::Parquet {
+                        path: "-".into(),
+                        source,
+                    }
+                })?;
             for batch in batches {
-                writer.write(batch).map_err(|source| Error::Parquet { path: "-".into(), source })?;
+                writer.write(batch).map_err(|source| Error::Parquet {
+                    path: "-".into(),
+                    source,
+                })?;
             }
-            writer.close().map_err(|source| Error::Parquet { path: "-".into(), source })?;
+            writer.close().map_err(|source| Error::Parquet {
+                path: "-".into(),
+                source,
+            })?;
         }
     }
     Ok(out)
 }
 
 /// Writes the result to `output`, or to standard output.
-pub fn write(schema: &SchemaRef, batches: &[RecordBatch], format: Format, output: Option<&Path>) -> Result<()> {
+pub fn write(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    format: Format,
+    output: Option<&Path>,
+) -> Result<()> {
     let bytes = encode(schema, batches, format)?;
     match output {
         Some(path) => {
             if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
                 fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
             }
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or("output");
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or("output");
             let temp = path.with_file_name(format!(".{name}.tmp-{}", std::process::id()));
             fs::write(&temp, &bytes).map_err(|e| Error::io(&temp, e))?;
             fs::rename(&temp, path).map_err(|e| Error::io(path, e))
         }
         None => {
             if format == Format::Parquet {
-                return Err(Error::Usage("--format parquet needs --output FILE".to_string()));
+                return Err(Error::Usage(
+                    "--format parquet needs --output FILE".to_string(),
+                ));
             }
             let mut stdout = std::io::stdout().lock();
             match stdout.write_all(&bytes).and_then(|_| stdout.flush()) {

@@ -18,8 +18,8 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 
 use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::common::{ParamValues, ScalarValue};
 use datafusion::common::metadata::ScalarAndMetadata;
+use datafusion::common::{ParamValues, ScalarValue};
 
 use crate::error::{Error, Result};
 
@@ -63,15 +63,22 @@ impl ParamType {
         let bad = |what: &str| format!("{text:?} is not {what}");
         Ok(match self {
             ParamType::Text => ScalarValue::Utf8(Some(text.to_string())),
-            ParamType::Int => ScalarValue::Int64(Some(text.parse().map_err(|_| bad("an integer"))?)),
-            ParamType::Float => ScalarValue::Float64(Some(text.parse().map_err(|_| bad("a number"))?)),
-            ParamType::Bool => ScalarValue::Boolean(Some(match text.to_ascii_lowercase().as_str() {
-                "true" | "yes" | "1" => true,
-                "false" | "no" | "0" => false,
-                _ => return Err(bad("true or false")),
-            })),
+            ParamType::Int => {
+                ScalarValue::Int64(Some(text.parse().map_err(|_| bad("an integer"))?))
+            }
+            ParamType::Float => {
+                ScalarValue::Float64(Some(text.parse().map_err(|_| bad("a number"))?))
+            }
+            ParamType::Bool => {
+                ScalarValue::Boolean(Some(match text.to_ascii_lowercase().as_str() {
+                    "true" | "yes" | "1" => true,
+                    "false" | "no" | "0" => false,
+                    _ => return Err(bad("true or false")),
+                }))
+            }
             ParamType::Date => {
-                let date = NaiveDate::parse_from_str(text, "%Y-%m-%d").map_err(|_| bad("a YYYY-MM-DD date"))?;
+                let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
+                    .map_err(|_| bad("a YYYY-MM-DD date"))?;
                 ScalarValue::Date32(Some(crate::collect::days_since_epoch(date)))
             }
             ParamType::Timestamp => {
@@ -118,7 +125,11 @@ impl QueryFile {
         };
         let mut file = QueryFile {
             path: path.to_path_buf(),
-            name: path.file_stem().and_then(|s| s.to_str()).unwrap_or("query").to_string(),
+            name: path
+                .file_stem()
+                .and_then(|s| s.to_str())
+                .unwrap_or("query")
+                .to_string(),
             description: None,
             params: Vec::new(),
             schedule: None,
@@ -131,8 +142,12 @@ impl QueryFile {
             if trimmed.is_empty() {
                 continue;
             }
-            let Some(comment) = trimmed.strip_prefix("--") else { break };
-            let Some((key, value)) = comment.split_once(':') else { continue };
+            let Some(comment) = trimmed.strip_prefix("--") else {
+                break;
+            };
+            let Some((key, value)) = comment.split_once(':') else {
+                continue;
+            };
             let (key, value) = (key.trim().to_ascii_lowercase(), value.trim());
             match key.as_str() {
                 "name" => file.name = value.to_string(),
@@ -142,7 +157,9 @@ impl QueryFile {
                         None => value.to_string(),
                     })
                 }
-                "schedule" => file.schedule = Some(value.to_string()).filter(|v| !v.starts_with('(')),
+                "schedule" => {
+                    file.schedule = Some(value.to_string()).filter(|v| !v.starts_with('('))
+                }
                 "output" => file.output = Some(value.to_string()).filter(|v| !v.starts_with('(')),
                 "param" => {
                     let (declaration, description) = match value.split_once("--") {
@@ -154,16 +171,25 @@ impl QueryFile {
                         None => (declaration, None),
                     };
                     let mut words = head.split_whitespace();
-                    let (Some(name), Some(type_name), None) = (words.next(), words.next(), words.next()) else {
+                    let (Some(name), Some(type_name), None) =
+                        (words.next(), words.next(), words.next())
+                    else {
                         return Err(error(line_number, format!("expected `-- param: NAME TYPE [= DEFAULT] [-- description]`, found {value:?}")));
                     };
                     let param_type = ParamType::parse(type_name).ok_or_else(|| {
                         error(line_number, format!("unknown type {type_name:?}: use text, int, float, bool, date or timestamp"))
                     })?;
                     if let Some(default) = &default {
-                        param_type.value(default).map_err(|m| error(line_number, format!("default of {name}: {m}")))?;
+                        param_type
+                            .value(default)
+                            .map_err(|m| error(line_number, format!("default of {name}: {m}")))?;
                     }
-                    file.params.push(ParamSpec { name: name.to_string(), param_type, default, description });
+                    file.params.push(ParamSpec {
+                        name: name.to_string(),
+                        param_type,
+                        default,
+                        description,
+                    });
                 }
                 _ => {}
             }
@@ -173,12 +199,18 @@ impl QueryFile {
 
     /// Binds `given` (`name=value` pairs) and the defaults into typed values for `$name`.
     pub fn bind(&self, given: &[(String, String)]) -> Result<ParamValues> {
-        let error = |message: String| Error::QueryFile { path: self.path.clone(), message };
+        let error = |message: String| Error::QueryFile {
+            path: self.path.clone(),
+            message,
+        };
         let mut values: HashMap<String, ScalarAndMetadata> = HashMap::new();
         for (name, _) in given {
             if !self.params.iter().any(|p| &p.name == name) {
                 let known: Vec<&str> = self.params.iter().map(|p| p.name.as_str()).collect();
-                return Err(error(format!("no parameter {name:?}; this file takes: {}", known.join(", "))));
+                return Err(error(format!(
+                    "no parameter {name:?}; this file takes: {}",
+                    known.join(", ")
+                )));
             }
         }
         for param in &self.params {
@@ -188,8 +220,18 @@ impl QueryFile {
                 .find(|(name, _)| name == &param.name)
                 .map(|(_, v)| v.as_str())
                 .or(param.default.as_deref())
-                .ok_or_else(|| error(format!("parameter {} ({}) is required: pass --param {}=VALUE", param.name, param.param_type.name(), param.name)))?;
-            let value = param.param_type.value(text).map_err(|m| error(format!("parameter {}: {m}", param.name)))?;
+                .ok_or_else(|| {
+                    error(format!(
+                        "parameter {} ({}) is required: pass --param {}=VALUE",
+                        param.name,
+                        param.param_type.name(),
+                        param.name
+                    ))
+                })?;
+            let value = param
+                .param_type
+                .value(text)
+                .map_err(|m| error(format!("parameter {}: {m}", param.name)))?;
             values.insert(param.name.clone(), ScalarAndMetadata::from(value));
         }
         Ok(ParamValues::Map(values))

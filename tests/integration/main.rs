@@ -1,1 +1,7 @@
+//! whalewatch's integration tests, in one binary (every extra test binary links DataFusion again).
 
+mod cli;
+mod finra_http;
+mod lake;
+mod slt;
+mod support;

@@ -20,18 +20,27 @@ Group by day over the basket's members to get the daily DIX. Rows with a NULL ar
     sql_example = r#"```sql
 > SELECT s.date, dix(s.short_volume, s.total_volume, b.close) AS dix
   FROM short_volume_consolidated s
-  JOIN bars b ON b.date = s.date AND b.symbol = s.symbol AND b.interval = '1d'
+  JOIN bars b ON b.date = s.date AND b.symbol = s.symbol AND b.timeframe = '1d'
   JOIN baskets k ON k.symbol = s.symbol AND k.basket = 'sample'
   GROUP BY s.date ORDER BY s.date LIMIT 1;
 +------------+--------------------+
 | date       | dix                |
 +------------+--------------------+
-| 2021-01-04 | 0.6221376424296474 |
+| 2021-01-04 | 0.6127686144441571 |
 +------------+--------------------+
 ```"#,
-    argument(name = "short_volume", description = "Shares reported short (FINRA ShortVolume)."),
-    argument(name = "total_volume", description = "Shares reported in total (FINRA TotalVolume)."),
-    argument(name = "price", description = "The price that turns shares into dollars, usually the day's close.")
+    argument(
+        name = "short_volume",
+        description = "Shares reported short (FINRA ShortVolume)."
+    ),
+    argument(
+        name = "total_volume",
+        description = "Shares reported in total (FINRA TotalVolume)."
+    ),
+    argument(
+        name = "price",
+        description = "The price that turns shares into dollars, usually the day's close."
+    )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Dix {
@@ -74,7 +83,10 @@ impl AggregateUDFImpl for Dix {
         true
     }
 
-    fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
         Ok(Box::<RatioOfSumsGroupsAccumulator>::default())
     }
 
@@ -94,7 +106,10 @@ mod tests {
         // where the share-weighted DPI of the same rows is 0.4407…: ABBV's low DPI weighs more in dollars.
         let rows = "(1, 5397162, 11756713, 18.5), (1, 616179, 1886830, 116.0)";
         let got = query_f64(rows, "SELECT dix(s, t, p) FROM v").await;
-        assert!((got[0].unwrap() - 0.39261104948885517).abs() < 1e-15, "{got:?}");
+        assert!(
+            (got[0].unwrap() - 0.39261104948885517).abs() < 1e-15,
+            "{got:?}"
+        );
     }
 
     #[tokio::test]

@@ -27,8 +27,14 @@ NULL when the group has no volume.",
 | AAL    | 0.4590706603112621 |
 +--------+--------------------+
 ```"#,
-    argument(name = "short_volume", description = "Shares reported short (FINRA ShortVolume)."),
-    argument(name = "total_volume", description = "Shares reported in total (FINRA TotalVolume).")
+    argument(
+        name = "short_volume",
+        description = "Shares reported short (FINRA ShortVolume)."
+    ),
+    argument(
+        name = "total_volume",
+        description = "Shares reported in total (FINRA TotalVolume)."
+    )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
 pub struct Dpi {
@@ -71,7 +77,10 @@ impl AggregateUDFImpl for Dpi {
         true
     }
 
-    fn create_groups_accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn GroupsAccumulator>> {
+    fn create_groups_accumulator(
+        &self,
+        _args: AccumulatorArgs,
+    ) -> Result<Box<dyn GroupsAccumulator>> {
         Ok(Box::<RatioOfSumsGroupsAccumulator>::default())
     }
 
@@ -89,7 +98,8 @@ mod tests {
 
     #[tokio::test]
     async fn grouped_ratio_of_sums() {
-        let rows = "(1, 5397162, 11756713), (1, 616179, 1886830), (2, 0, 100), (2, NULL, 50), (3, 10, 0)";
+        let rows =
+            "(1, 5397162, 11756713), (1, 616179, 1886830), (2, 0, 100), (2, NULL, 50), (3, 10, 0)";
         let got = query_f64(rows, "SELECT g, dpi(s, t) FROM v GROUP BY g ORDER BY g").await;
         assert!((got[0].unwrap() - AAL_ABBV_DPI).abs() < 1e-15, "{got:?}");
         assert!((AAL_ABBV_DPI - 0.4407462929533773).abs() < 1e-15);

@@ -71,12 +71,21 @@ mod test_support {
         ctx.sql(&format!("CREATE VIEW v ({columns}) AS VALUES {rows}"))
             .await
             .expect("view");
-        let batches = ctx.sql(sql).await.expect("plan").collect().await.expect("run");
+        let batches = ctx
+            .sql(sql)
+            .await
+            .expect("plan")
+            .collect()
+            .await
+            .expect("run");
         let mut out = Vec::new();
         for batch in batches {
             let column = batch.column(batch.num_columns() - 1);
-            let column = datafusion::arrow::compute::cast(column, &datafusion::arrow::datatypes::DataType::Float64)
-                .expect("float");
+            let column = datafusion::arrow::compute::cast(
+                column,
+                &datafusion::arrow::datatypes::DataType::Float64,
+            )
+            .expect("float");
             let values = column.as_primitive::<Float64Type>();
             out.extend((0..values.len()).map(|i| values.is_valid(i).then(|| values.value(i))));
         }

@@ -17,8 +17,16 @@ use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 /// State fields shared by every ratio-of-sums aggregate: the two running sums.
 pub(crate) fn state_fields(name: &str) -> Vec<FieldRef> {
     vec![
-        Arc::new(Field::new(format_state_name(name, "numerator"), DataType::Float64, false)),
-        Arc::new(Field::new(format_state_name(name, "denominator"), DataType::Float64, false)),
+        Arc::new(Field::new(
+            format_state_name(name, "numerator"),
+            DataType::Float64,
+            false,
+        )),
+        Arc::new(Field::new(
+            format_state_name(name, "denominator"),
+            DataType::Float64,
+            false,
+        )),
     ]
 }
 
@@ -52,14 +60,19 @@ fn for_each_valid_row(
             Some(w) => {
                 let w_values = w.values();
                 for row in 0..a_values.len() {
-                    f(row, a_values[row] * w_values[row], b_values[row] * w_values[row]);
+                    f(
+                        row,
+                        a_values[row] * w_values[row],
+                        b_values[row] * w_values[row],
+                    );
                 }
             }
         }
         return;
     }
     for row in 0..a_values.len() {
-        let passes_filter = opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row));
+        let passes_filter =
+            opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row));
         if !passes_filter || a.is_null(row) || b.is_null(row) || w.is_some_and(|w| w.is_null(row)) {
             continue;
         }
@@ -112,7 +125,10 @@ impl Accumulator for RatioOfSumsAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Float64(ratio(self.numerator, self.denominator)))
+        Ok(ScalarValue::Float64(ratio(
+            self.numerator,
+            self.denominator,
+        )))
     }
 
     fn size(&self) -> usize {

@@ -1,0 +1,180 @@
+//! The lake's promises: re-ingest never duplicates, a failed ingest leaves no trace in the
+//! dataset, leftovers of a killed ingest are invisible and cleaned, bad bars are kept.
+
+use std::path::PathBuf;
+
+use whalewatch::collect::bars::{self, BarsOptions};
+use whalewatch::collect::finra_short_volume::{ingest_files, Facility};
+use whalewatch::lake::Lake;
+
+use crate::support::{fixture, query_rows, snapshot};
+
+fn facility_files() -> Vec<PathBuf> {
+    ["FNSQ", "FNQC", "FNYX"]
+        .iter()
+        .map(|f| fixture(&format!("finra/{f}_XRT_IWM_VTI_2021-01.txt")))
+        .collect()
+}
+
+const ALL_ROWS: &str = "SELECT date, symbol, facility, short_volume, short_exempt_volume, total_volume FROM short_volume ORDER BY date, symbol, facility";
+
+#[tokio::test]
+async fn ingesting_twice_gives_the_same_rows() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let first = ingest_files(&lake, &facility_files(), None, false).unwrap();
+    assert_eq!((first.landed, first.rows_written), (3, 167));
+    let rows_once = query_rows(dir.path(), ALL_ROWS).await;
+    assert_eq!(rows_once.len(), 167);
+    let second = ingest_files(&lake, &facility_files(), None, false).unwrap();
+    assert_eq!(second.rows_written, 167);
+    assert_eq!(query_rows(dir.path(), ALL_ROWS).await, rows_once);
+    // 19 days × 3 facilities: one file per day and facility, never a second copy.
+    let files = snapshot(&dir.path().join("short_volume"));
+    assert_eq!(files.len(), 19 * 3, "{:?}", files.keys());
+}
+
+#[tokio::test]
+async fn a_revised_file_replaces_the_rows_it_revises_and_keeps_the_others() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    ingest_files(&lake, &facility_files(), None, false).unwrap();
+    // FINRA re-publishes one record of FNSQ for 2021-01-04 with new volumes.
+    let revised = dir.path().join("FNSQ_revision.txt");
+    std::fs::write(&revised, "Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market\r\n20210104|IWM|1|0|2|Q\r\n1\r\n").unwrap();
+    ingest_files(&lake, &[revised], None, true).unwrap();
+    let rows = query_rows(dir.path(), "SELECT symbol, short_volume, total_volume FROM short_volume WHERE date = DATE '2021-01-04' AND facility = 'FNSQ' ORDER BY symbol").await;
+    // The other two records of that file are as FINRA published them (fixture lines 3 and 4).
+    assert_eq!(
+        rows,
+        vec!["IWM|1|2", "VTI|2449269|4339333", "XRT|537419|653081"]
+    );
+}
+
+#[tokio::test]
+async fn a_file_that_fails_near_its_end_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    // The real FNSQ file spans 19 days; break its last record so that the failure comes after
+    // every earlier day was read.
+    let text = std::fs::read_to_string(fixture("finra/FNSQ_XRT_IWM_VTI_2021-01.txt")).unwrap();
+    assert!(text
+        .trim_end()
+        .ends_with("20210129|XRT|1514341|133246|2559284|Q"));
+    let broken = text.replace("|1514341|", "|15143x1|");
+    let path = dir.path().join("FNSQ_broken.txt");
+    std::fs::write(&path, broken).unwrap();
+    let report = ingest_files(&lake, &[path], Some(Facility::Fnsq), false).unwrap();
+    assert_eq!(report.landed, 0);
+    assert!(
+        report.failures[0].1.contains(":58:"),
+        "{:?}",
+        report.failures
+    );
+    assert!(
+        snapshot(&dir.path().join("short_volume")).is_empty(),
+        "no partial file may be left"
+    );
+    assert_eq!(
+        query_rows(dir.path(), "SELECT count(*) FROM short_volume").await,
+        vec!["0"]
+    );
+}
+
+#[tokio::test]
+async fn leftovers_of_a_killed_ingest_are_invisible_and_cleared_by_the_next() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    ingest_files(&lake, &facility_files()[..1], None, false).unwrap();
+    // What a process killed between write and rename leaves: a temporary file beside the real one.
+    let partition = dir.path().join("short_volume/date=2021-01-04");
+    let leftover = partition.join(".FNSQ.parquet.tmp-4242-1");
+    std::fs::write(&leftover, b"half a parquet file").unwrap();
+    assert_eq!(
+        query_rows(
+            dir.path(),
+            "SELECT count(*) FROM short_volume WHERE date = DATE '2021-01-04'"
+        )
+        .await,
+        vec!["3"]
+    );
+    ingest_files(&lake, &facility_files()[1..2], None, false).unwrap();
+    assert!(!leftover.exists());
+}
+
+#[tokio::test]
+async fn impossible_bars_are_counted_and_kept_and_the_rest_land() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let csv = dir.path().join("bars.csv");
+    std::fs::write(
+        &csv,
+        "Date,Symbol,Open,High,Low,Close,Volume\n\
+         2021-01-04,IWM,196,198,194,197,100\n\
+         2021-01-04,VTI,196,190,194,192,100\n\
+         2021-01-04,XRT,56,57,55,58,100\n\
+         2021-01-04,SPY,370,371,369,370,-5\n\
+         2021-01-04,QQQ,310,311,309,x,5\n\
+         2021-01-05,IWM,197,199,195,198,200\n",
+    )
+    .unwrap();
+    let report = bars::ingest_files(&lake, &[csv], &BarsOptions::default()).unwrap();
+    assert_eq!(
+        (report.landed, report.rows_written, report.rows_rejected),
+        (1, 2, 4)
+    );
+    let kept = query_rows(
+        dir.path(),
+        "SELECT line, field, reason FROM rejected_records ORDER BY line",
+    )
+    .await;
+    assert_eq!(
+        kept,
+        vec![
+            "3|Low|low 194 is above high 190",
+            "4|Close|close 58 is outside [low 55, high 57]",
+            "5|Volume|negative volume -5",
+            "6|Close|\"x\" is not a number",
+        ]
+    );
+    let landed = query_rows(
+        dir.path(),
+        "SELECT symbol, timeframe, ts, close, date FROM bars ORDER BY ts",
+    )
+    .await;
+    assert_eq!(
+        landed,
+        vec![
+            "IWM|1d|2021-01-04T00:00:00Z|197|2021-01-04",
+            "IWM|1d|2021-01-05T00:00:00Z|198|2021-01-05"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn intraday_bars_keep_their_instant_in_utc() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let csv = dir.path().join("aapl.csv");
+    std::fs::write(
+        &csv,
+        "t,o,h,l,c,v\n2026-04-02T16:30:00.000+0300,10,11,9,10.5,7\n1775137860,10,11,9,10.5,8\n1775137920000,10,11,9,10.5,9\n",
+    )
+    .unwrap();
+    let options = BarsOptions {
+        symbol: Some("AAPL".into()),
+        timeframe: Some("1m".into()),
+        ..Default::default()
+    };
+    let report = bars::ingest_files(&lake, &[csv], &options).unwrap();
+    assert_eq!(report.rows_written, 3, "{:?}", report.failures);
+    let rows = query_rows(dir.path(), "SELECT ts, volume FROM bars ORDER BY ts").await;
+    assert_eq!(
+        rows,
+        vec![
+            "2026-04-02T13:30:00Z|7",
+            "2026-04-02T13:51:00Z|8",
+            "2026-04-02T13:52:00Z|9"
+        ]
+    );
+}

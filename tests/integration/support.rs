@@ -1,0 +1,183 @@
+//! Shared test helpers: a real HTTP server on 127.0.0.1, lake snapshots, fixture paths.
+
+use std::collections::{BTreeMap, HashMap, VecDeque};
+use std::io::{BufRead, BufReader, Write};
+use std::net::{TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
+use std::thread;
+
+pub fn repo() -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+}
+
+pub fn fixture(name: &str) -> PathBuf {
+    repo().join("tests/fixtures").join(name)
+}
+
+/// One canned response.
+#[derive(Clone)]
+pub struct Reply {
+    pub status: u16,
+    pub body: Vec<u8>,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn ok(body: impl Into<Vec<u8>>) -> Self {
+        Reply {
+            status: 200,
+            body: body.into(),
+            headers: Vec::new(),
+        }
+    }
+    pub fn status(status: u16) -> Self {
+        Reply {
+            status,
+            body: format!("status {status}").into_bytes(),
+            headers: Vec::new(),
+        }
+    }
+}
+
+/// A minimal HTTP/1.1 server on an ephemeral loopback port. Each path answers with its queue
+/// of replies in order (the last one repeats); unknown paths answer 404. It counts requests.
+pub struct TestServer {
+    pub base_url: String,
+    routes: Arc<Mutex<HashMap<String, VecDeque<Reply>>>>,
+    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+}
+
+impl TestServer {
+    pub fn start() -> TestServer {
+        let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
+        let base_url = format!("http://{}", listener.local_addr().expect("address"));
+        let routes: Arc<Mutex<HashMap<String, VecDeque<Reply>>>> = Arc::default();
+        let requests: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let (r, q) = (Arc::clone(&routes), Arc::clone(&requests));
+        thread::spawn(move || {
+            for stream in listener.incoming().flatten() {
+                let (r, q) = (Arc::clone(&r), Arc::clone(&q));
+                thread::spawn(move || serve(stream, &r, &q));
+            }
+        });
+        TestServer {
+            base_url,
+            routes,
+            requests,
+        }
+    }
+
+    pub fn route(&self, path: &str, replies: Vec<Reply>) {
+        self.routes
+            .lock()
+            .unwrap()
+            .insert(path.to_string(), replies.into());
+    }
+
+    pub fn hits(&self, path: &str) -> usize {
+        self.requests
+            .lock()
+            .unwrap()
+            .iter()
+            .filter(|(p, _)| p == path)
+            .count()
+    }
+}
+
+fn serve(
+    stream: TcpStream,
+    routes: &Mutex<HashMap<String, VecDeque<Reply>>>,
+    requests: &Mutex<Vec<(String, Option<String>)>>,
+) {
+    let mut reader = BufReader::new(stream.try_clone().expect("clone"));
+    let mut request_line = String::new();
+    if reader.read_line(&mut request_line).is_err() {
+        return;
+    }
+    let path = request_line
+        .split_whitespace()
+        .nth(1)
+        .unwrap_or("/")
+        .to_string();
+    let mut user_agent = None;
+    loop {
+        let mut line = String::new();
+        if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
+            break;
+        }
+        if let Some((name, value)) = line.split_once(':') {
+            if name.eq_ignore_ascii_case("user-agent") {
+                user_agent = Some(value.trim().to_string());
+            }
+        }
+    }
+    requests.lock().unwrap().push((path.clone(), user_agent));
+    let reply = {
+        let mut routes = routes.lock().unwrap();
+        match routes.get_mut(&path) {
+            Some(queue) if queue.len() > 1 => queue.pop_front().expect("reply"),
+            Some(queue) => queue.front().cloned().unwrap_or(Reply::status(404)),
+            None => Reply::status(404),
+        }
+    };
+    let mut stream = stream;
+    let mut head = format!(
+        "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
+        reply.status,
+        reply.body.len()
+    );
+    for (name, value) in &reply.headers {
+        head.push_str(&format!("{name}: {value}\r\n"));
+    }
+    head.push_str("\r\n");
+    let _ = stream.write_all(head.as_bytes());
+    let _ = stream.write_all(&reply.body);
+}
+
+/// Every file under `dir` with its bytes: two equal snapshots mean nothing changed.
+pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
+    let mut files = BTreeMap::new();
+    fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
+        let Ok(entries) = std::fs::read_dir(dir) else {
+            return;
+        };
+        for entry in entries.flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                walk(&path, files);
+            } else {
+                files.insert(path.clone(), std::fs::read(&path).unwrap_or_default());
+            }
+        }
+    }
+    walk(dir, &mut files);
+    files
+}
+
+/// Copies a directory tree (the sample lake into a scratch lake).
+pub fn copy_tree(from: &Path, to: &Path) {
+    std::fs::create_dir_all(to).expect("mkdir");
+    for entry in std::fs::read_dir(from).expect("read_dir").flatten() {
+        let target = to.join(entry.file_name());
+        if entry.path().is_dir() {
+            copy_tree(&entry.path(), &target);
+        } else {
+            std::fs::copy(entry.path(), &target).expect("copy");
+        }
+    }
+}
+
+/// Runs one SQL query on `lake` and renders every row as `a|b|c`.
+pub async fn query_rows(lake: &Path, sql: &str) -> Vec<String> {
+    let ctx = whalewatch::sql::open_session(&whalewatch::lake::Lake::new(lake), Some(2))
+        .await
+        .expect("session");
+    let result = whalewatch::sql::run_script(&ctx, sql, None)
+        .await
+        .expect("query");
+    crate::slt::render_rows(&result.batches)
+        .into_iter()
+        .map(|row| row.join("|"))
+        .collect()
+}
