@@ -9,8 +9,9 @@ with 2 threads each, in one run, and prints medians and the ratio.
 whalewatch is timed two ways: the whole process (`whalewatch run …`, start-up included), and
 the query alone as the process reports it (planning, file listing and execution). DuckDB is timed
 in-process: a fresh connection per run, the views created, then the query executed and fetched.
-The DuckDB SQL is queries/dix.sql with `dix(s, t, p)` spelled out as Σ s·p / Σ t·p (the same
-NULL handling on this data, which has no NULLs) and the parameters inlined.
+The DuckDB SQL is the same query file with `dix(s, t, p)` spelled out as Σ s·p / Σ t·p (the same
+NULL handling on this data, which has no NULLs) and the parameters inlined. `--query` compares
+another file of the same shape (benches/dix_join_form.sql is the first formulation of dix.sql).
 """
 import argparse
 import os
@@ -40,11 +41,10 @@ GROUP BY f.date, f.symbol
 """
 
 
-def duckdb_sql(basket):
-    text = open(os.path.join(ROOT, "queries", "dix.sql")).read()
-    body = "\n".join(line for line in text.splitlines() if not line.startswith("--"))
-    body = body.replace("dix(s.short_volume, s.total_volume, b.close)",
-                        "sum(s.short_volume * b.close) / sum(s.total_volume * b.close)")
+def duckdb_sql(query, basket):
+    text = open(query).read()
+    body = "\n".join(line for line in text.splitlines() if not line.lstrip().startswith("--"))
+    body = re.sub(r"dix\(([^,()]+),\s*([^,()]+),\s*([^,()]+)\)", r"sum(\1 * \3) / sum(\2 * \3)", body)
     body = body.replace("$basket", f"'{basket}'").replace("$from", "DATE '1990-01-01'").replace("$to", "DATE '2100-12-31'")
     assert "$" not in body and "dix(" not in body, body
     return body
@@ -53,6 +53,7 @@ def duckdb_sql(basket):
 def run_duckdb(lake, sql):
     con = duckdb.connect()
     con.execute("SET threads = 2")
+    con.execute("SET enable_progress_bar = false")
     started = time.perf_counter()
     con.execute(f"CREATE VIEW short_volume AS SELECT * FROM read_parquet('{lake}/short_volume/*/*.parquet', "
                 "hive_partitioning = true, hive_types = {'date': DATE})")
@@ -66,10 +67,10 @@ def run_duckdb(lake, sql):
     return elapsed, rows
 
 
-def run_whalewatch(lake, basket):
+def run_whalewatch(lake, query, basket):
     started = time.perf_counter()
     out = subprocess.run(
-        [BINARY, "--lake", lake, "--threads", "2", "run", os.path.join(ROOT, "queries", "dix.sql"),
+        [BINARY, "--lake", lake, "--threads", "2", "run", query,
          "-p", f"basket={basket}", "--format", "csv", "--output", os.devnull],
         capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
@@ -82,13 +83,15 @@ def main():
     parser.add_argument("lake")
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--basket", default="bench500")
+    parser.add_argument("--query", default=os.path.join(ROOT, "queries", "dix.sql"),
+                        help="the query file to compare (default: queries/dix.sql)")
     args = parser.parse_args()
     lake = os.path.abspath(args.lake)
-    sql = duckdb_sql(args.basket)
+    sql = duckdb_sql(args.query, args.basket)
 
     # Check that both engines agree before timing them.
     _, duck_rows = run_duckdb(lake, sql)
-    check = subprocess.run([BINARY, "--lake", lake, "--threads", "2", "run", os.path.join(ROOT, "queries", "dix.sql"),
+    check = subprocess.run([BINARY, "--lake", lake, "--threads", "2", "run", args.query,
                             "-p", f"basket={args.basket}", "--format", "csv"], capture_output=True, text=True, check=True)
     ours = [line.split(",") for line in check.stdout.splitlines()[1:]]
     assert len(ours) == len(duck_rows), (len(ours), len(duck_rows))
@@ -100,11 +103,11 @@ def main():
     for _ in range(args.runs):  # interleaved, so that machine noise hits both alike
         elapsed, _ = run_duckdb(lake, sql)
         duck.append(elapsed)
-        w, q, _ = run_whalewatch(lake, args.basket)
+        w, q, _ = run_whalewatch(lake, args.query, args.basket)
         wall.append(w)
         query.append(q)
     med = statistics.median
-    print(f"runs: {args.runs}, 2 threads each, lake {lake}")
+    print(f"query {os.path.relpath(args.query, ROOT)}; runs: {args.runs}, 2 threads each, lake {lake}")
     print(f"duckdb {duckdb.__version__} query (in-process):  median {med(duck):.3f} s  (min {min(duck):.3f}, max {max(duck):.3f})")
     print(f"whalewatch query (as reported):     median {med(query):.3f} s  (min {min(query):.3f}, max {max(query):.3f})")
     print(f"whalewatch process (with start-up): median {med(wall):.3f} s  (min {min(wall):.3f}, max {max(wall):.3f})")

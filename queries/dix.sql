@@ -6,19 +6,31 @@
 -- param: to date = 2100-12-31        -- last day
 -- schedule: (reserved)
 -- output: (reserved)
+
+-- Each big table is cut down to the basket's members before the two are joined: a hash table of a
+-- few hundred symbols is probed cheaply, and the scans drop non-members before the prices join.
+WITH members AS (
+    SELECT symbol FROM baskets WHERE basket = $basket
+),
+volume AS (
+    SELECT date, symbol, short_volume, total_volume
+    FROM short_volume_consolidated
+    WHERE symbol IN (SELECT symbol FROM members) AND date BETWEEN $from AND $to
+),
+price AS (
+    SELECT date, symbol, close
+    FROM bars
+    WHERE timeframe = '1d' AND symbol IN (SELECT symbol FROM members) AND date BETWEEN $from AND $to
+),
+daily AS (
+    SELECT v.date, dix(v.short_volume, v.total_volume, p.close) AS dix, count(*) AS members
+    FROM volume v
+    JOIN price p ON p.date = v.date AND p.symbol = v.symbol
+    GROUP BY v.date
+)
 SELECT date,
        dix,
        avg(dix) OVER (ORDER BY date ROWS BETWEEN 19 PRECEDING AND CURRENT ROW) AS dix_20d,
        members
-FROM (
-    SELECT s.date,
-           dix(s.short_volume, s.total_volume, b.close) AS dix,
-           count(*) AS members
-    FROM short_volume_consolidated s
-    JOIN baskets k ON k.symbol = s.symbol
-    JOIN bars b ON b.date = s.date AND b.symbol = s.symbol AND b.timeframe = '1d'
-    WHERE k.basket = $basket
-      AND s.date BETWEEN $from AND $to
-    GROUP BY s.date
-) daily
+FROM daily
 ORDER BY date;

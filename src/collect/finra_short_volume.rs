@@ -235,13 +235,15 @@ pub fn parse(
                     trailer_count = Some((line_number, count));
                     records_end -= 1;
                 }
-                Err(_) => return Err(refuse_file(
-                    Some(line_number),
-                    Some(last),
-                    format!(
+                Err(_) => {
+                    return Err(refuse_file(
+                        Some(line_number),
+                        Some(last),
+                        format!(
                         "the last line {last:?} is neither a record nor the record-count trailer"
                     ),
-                )),
+                    ))
+                }
             }
         }
     }

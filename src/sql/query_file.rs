@@ -12,7 +12,7 @@
 //! ```
 //!
 //! Parameters are bound as typed values to `$name` placeholders, never pasted into the SQL.
-//! The header is the leading run of `-- key: value` comment lines.
+//! The header is the leading run of `-- key: value` comment lines, up to the first blank line.
 
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
@@ -136,12 +136,18 @@ impl QueryFile {
             output: None,
             sql: text.to_string(),
         };
+        let mut in_header = false;
         for (index, line) in text.lines().enumerate() {
             let line_number = index + 1;
             let trimmed = line.trim();
             if trimmed.is_empty() {
+                // A blank line ends the header; comments after it are the SQL's own.
+                if in_header {
+                    break;
+                }
                 continue;
             }
+            in_header = true;
             let Some(comment) = trimmed.strip_prefix("--") else {
                 break;
             };
