@@ -26,19 +26,8 @@ import duckdb
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BINARY = os.environ.get("WHALEWATCH_BIN") or os.path.join(
     os.environ.get("CARGO_TARGET_DIR", os.path.join(ROOT, "target")), "release", "whalewatch")
-CONSOLIDATED = """
-CREATE VIEW short_volume_consolidated AS
-SELECT date, symbol, short_volume, short_exempt_volume, total_volume, 'CNMS' AS facilities
-FROM short_volume WHERE facility = 'CNMS'
-UNION ALL
-SELECT f.date, f.symbol, sum(f.short_volume), sum(f.short_exempt_volume), sum(f.total_volume),
-       string_agg(f.facility, ',' ORDER BY f.facility)
-FROM short_volume f
-WHERE f.facility <> 'CNMS'
-  AND NOT EXISTS (SELECT 1 FROM short_volume c
-                  WHERE c.facility = 'CNMS' AND c.date = f.date AND c.symbol = f.symbol)
-GROUP BY f.date, f.symbol
-"""
+CONSOLIDATED = "CREATE VIEW short_volume_consolidated AS\n" + open(
+    os.path.join(ROOT, "src", "catalog", "short_volume_consolidated.sql")).read()
 
 
 def duckdb_sql(query, basket):

@@ -29,16 +29,7 @@ pub const VIEWS: &[ViewSpec] = &[ViewSpec {
     description: "One row per date and symbol: FINRA's consolidated (CNMS) figures where that file was \
 ingested, otherwise the sum of the per-facility files. Use it for DPI and DIX so that a symbol is never \
 counted twice.",
-    sql: "SELECT date, symbol, short_volume, short_exempt_volume, total_volume, 'CNMS' AS facilities
-          FROM short_volume WHERE facility = 'CNMS'
-          UNION ALL
-          SELECT f.date, f.symbol, sum(f.short_volume), sum(f.short_exempt_volume), sum(f.total_volume),
-                 string_agg(f.facility, ',' ORDER BY f.facility)
-          FROM short_volume f
-          WHERE f.facility <> 'CNMS'
-            AND NOT EXISTS (SELECT 1 FROM short_volume c
-                            WHERE c.facility = 'CNMS' AND c.date = f.date AND c.symbol = f.symbol)
-          GROUP BY f.date, f.symbol",
+    sql: include_str!("short_volume_consolidated.sql"),
 }];
 
 /// The table provider for one dataset: a Parquet listing of its directory, or an empty table of

@@ -6,18 +6,18 @@
 //! silence. The other bars land.
 
 use std::collections::BTreeMap;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 
 use super::tabular::{self, Table};
-use super::{sha256_hex, IngestReport};
+use super::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BARS;
-use crate::lake::ingest_log::{timestamps, SourceOutcome};
-use crate::lake::{IngestRun, Lake, Rejected, SourceStatus, Transaction};
+use crate::lake::ingest_log::timestamps;
+use crate::lake::{Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
 pub struct BarsOptions {
@@ -310,42 +310,14 @@ fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &
     Ok(())
 }
 
-fn ingest_file(lake: &Lake, path: &Path, options: &BarsOptions) -> SourceOutcome {
-    let started_at = Utc::now();
-    let source = path.display().to_string();
-    let sha256 = std::fs::read(path).ok().map(|bytes| sha256_hex(&bytes));
-    let landed = tabular::read(path).and_then(|table| {
-        let (bars, timeframe, rejected) = parse(&table, &source, options)?;
-        let mut transaction = Transaction::new(lake);
-        stage(&mut transaction, &bars, &timeframe, &source)?;
-        transaction.commit()?;
-        Ok((bars.len() as u64, rejected))
-    });
-    let (status, rows_written, rejected, message) = match landed {
-        Ok((rows, rejected)) => {
-            let message = (!rejected.is_empty())
-                .then(|| format!("{} bars refused (see rejected_records)", rejected.len()));
-            (SourceStatus::Landed, rows, rejected, message)
-        }
-        Err(error) => (SourceStatus::Failed, 0, Vec::new(), Some(error.to_string())),
-    };
-    SourceOutcome {
-        source,
-        sha256,
-        status,
-        rows_written,
-        rejected,
-        message,
-        started_at,
-    }
-}
-
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &BarsOptions) -> Result<IngestReport> {
-    let _lock = lake.lock()?;
-    let mut run = IngestRun::new(&BARS);
-    for path in paths {
-        run.record(ingest_file(lake, path, options));
-    }
-    run.save(lake)?;
-    Ok(IngestReport::of(&run))
+    ingest_local_files(lake, &BARS, paths, |path, source, refused| {
+        let table = tabular::read(path)?;
+        let (bars, timeframe, rejected) = parse(&table, source, options)?;
+        refused.extend(rejected);
+        let mut transaction = Transaction::new(lake);
+        stage(&mut transaction, &bars, &timeframe, source)?;
+        transaction.commit()?;
+        Ok(bars.len() as u64)
+    })
 }

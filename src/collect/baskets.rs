@@ -9,11 +9,11 @@ use chrono::Utc;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 
 use super::tabular;
-use super::{sha256_hex, IngestReport};
+use super::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BASKETS;
-use crate::lake::ingest_log::{timestamps, SourceOutcome};
-use crate::lake::{IngestRun, Lake, Rejected, SourceStatus, Transaction};
+use crate::lake::ingest_log::timestamps;
+use crate::lake::{Lake, Rejected, Transaction};
 
 struct Member {
     symbol: String,
@@ -29,109 +29,97 @@ fn valid_basket_name(name: &str) -> bool {
         && !name.starts_with('.')
 }
 
-fn ingest_file(lake: &Lake, path: &Path, name: Option<&str>) -> SourceOutcome {
-    let started_at = Utc::now();
-    let source = path.display().to_string();
-    let sha256 = std::fs::read(path).ok().map(|bytes| sha256_hex(&bytes));
-    let mut rejected = Vec::new();
-    let landed = (|| -> Result<u64> {
-        let table = tabular::read(path)?;
-        let symbol_at = table
-            .column(&["symbol", "ticker"])
-            .ok_or_else(|| Error::format(&source, Some(1), None, "no symbol column"))?;
-        let basket_at = table.column(&["basket", "name"]);
-        let weight_at = table.column(&["weight"]);
-        if basket_at.is_none() && name.is_none() {
-            return Err(Error::format(
-                &source,
-                Some(1),
-                None,
-                "no basket column: pass --name NAME",
-            ));
-        }
-        let mut baskets: BTreeMap<String, Vec<Member>> = BTreeMap::new();
-        for record in &table.rows {
-            let text = |i: usize| record.fields.get(i).and_then(|f| f.as_deref());
-            let mut refuse = |field: &str, reason: String| {
-                rejected.push(Rejected {
-                    source: source.clone(),
-                    line: Some(record.line),
-                    field: Some(field.to_string()),
-                    raw: Some(record.raw.clone()),
-                    reason,
-                })
-            };
-            let basket = match (basket_at, name) {
-                (Some(i), _) => text(i).unwrap_or_default().to_string(),
-                (None, Some(name)) => name.to_string(),
-                (None, None) => unreachable!("checked above"),
-            };
-            if !valid_basket_name(&basket) {
-                refuse(
-                    "basket",
-                    format!("{basket:?} is not a basket name (letters, digits, _ - .)"),
-                );
-                continue;
-            }
-            let Some(symbol) = text(symbol_at) else {
-                refuse("symbol", "empty symbol".to_string());
-                continue;
-            };
-            let weight = match weight_at.and_then(text) {
-                None => None,
-                Some(w) => match w.parse::<f64>() {
-                    Ok(w) if w.is_finite() => Some(w),
-                    _ => {
-                        refuse("weight", format!("{w:?} is not a number"));
-                        continue;
-                    }
-                },
-            };
-            baskets.entry(basket).or_default().push(Member {
-                symbol: symbol.to_ascii_uppercase(),
-                weight,
-                line: record.line,
-            });
-        }
-        let now = Utc::now();
-        let mut transaction = Transaction::new(lake);
-        let mut rows = 0;
-        for (basket, members) in baskets {
-            let n = members.len();
-            let columns: Vec<ArrayRef> = vec![
-                Arc::new(StringArray::from(vec![basket.as_str(); n])),
-                Arc::new(StringArray::from_iter_values(
-                    members.iter().map(|m| m.symbol.as_str()),
-                )),
-                Arc::new(Float64Array::from_iter(members.iter().map(|m| m.weight))),
-                Arc::new(StringArray::from(vec![source.as_str(); n])),
-                Arc::new(Int64Array::from_iter_values(
-                    members.iter().map(|m| m.line as i64),
-                )),
-                Arc::new(timestamps(std::iter::repeat_n(now, n))),
-            ];
-            let batch = RecordBatch::try_new(BASKETS.file_schema(), columns)?;
-            // A basket file is the basket: replace it whole, then drop duplicate members by key.
-            transaction.replace(&BASKETS, None, &basket, batch.slice(0, 0))?;
-            transaction.upsert(&BASKETS, None, &basket, batch)?;
-            rows += n as u64;
-        }
-        transaction.commit()?;
-        Ok(rows)
-    })();
-    let (status, rows_written, message) = match landed {
-        Ok(rows) => (SourceStatus::Landed, rows, None),
-        Err(error) => (SourceStatus::Failed, 0, Some(error.to_string())),
-    };
-    SourceOutcome {
-        source,
-        sha256,
-        status,
-        rows_written,
-        rejected,
-        message,
-        started_at,
+/// Reads one baskets file and stages it: every basket it names is replaced whole.
+fn land(
+    lake: &Lake,
+    path: &Path,
+    source: &str,
+    name: Option<&str>,
+    rejected: &mut Vec<Rejected>,
+) -> Result<u64> {
+    let table = tabular::read(path)?;
+    let symbol_at = table
+        .column(&["symbol", "ticker"])
+        .ok_or_else(|| Error::format(source, Some(1), None, "no symbol column"))?;
+    let basket_at = table.column(&["basket", "name"]);
+    let weight_at = table.column(&["weight"]);
+    if basket_at.is_none() && name.is_none() {
+        return Err(Error::format(
+            source,
+            Some(1),
+            None,
+            "no basket column: pass --name NAME",
+        ));
     }
+    let mut baskets: BTreeMap<String, Vec<Member>> = BTreeMap::new();
+    for record in &table.rows {
+        let text = |i: usize| record.fields.get(i).and_then(|f| f.as_deref());
+        let mut refuse = |field: &str, reason: String| {
+            rejected.push(Rejected {
+                source: source.to_string(),
+                line: Some(record.line),
+                field: Some(field.to_string()),
+                raw: Some(record.raw.clone()),
+                reason,
+            })
+        };
+        let basket = match (basket_at, name) {
+            (Some(i), _) => text(i).unwrap_or_default().to_string(),
+            (None, Some(name)) => name.to_string(),
+            (None, None) => unreachable!("checked above"),
+        };
+        if !valid_basket_name(&basket) {
+            refuse(
+                "basket",
+                format!("{basket:?} is not a basket name (letters, digits, _ - .)"),
+            );
+            continue;
+        }
+        let Some(symbol) = text(symbol_at) else {
+            refuse("symbol", "empty symbol".to_string());
+            continue;
+        };
+        let weight = match weight_at.and_then(text) {
+            None => None,
+            Some(w) => match w.parse::<f64>() {
+                Ok(w) if w.is_finite() => Some(w),
+                _ => {
+                    refuse("weight", format!("{w:?} is not a number"));
+                    continue;
+                }
+            },
+        };
+        baskets.entry(basket).or_default().push(Member {
+            symbol: symbol.to_ascii_uppercase(),
+            weight,
+            line: record.line,
+        });
+    }
+    let now = Utc::now();
+    let mut transaction = Transaction::new(lake);
+    let mut rows = 0;
+    for (basket, members) in baskets {
+        let n = members.len();
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(StringArray::from(vec![basket.as_str(); n])),
+            Arc::new(StringArray::from_iter_values(
+                members.iter().map(|m| m.symbol.as_str()),
+            )),
+            Arc::new(Float64Array::from_iter(members.iter().map(|m| m.weight))),
+            Arc::new(StringArray::from(vec![source; n])),
+            Arc::new(Int64Array::from_iter_values(
+                members.iter().map(|m| m.line as i64),
+            )),
+            Arc::new(timestamps(std::iter::repeat_n(now, n))),
+        ];
+        let batch = RecordBatch::try_new(BASKETS.file_schema(), columns)?;
+        // A basket file is the basket: replace it whole, then drop duplicate members by key.
+        transaction.replace(&BASKETS, None, &basket, batch.slice(0, 0))?;
+        transaction.upsert(&BASKETS, None, &basket, batch)?;
+        rows += n as u64;
+    }
+    transaction.commit()?;
+    Ok(rows)
 }
 
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf], name: Option<&str>) -> Result<IngestReport> {
@@ -140,11 +128,7 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], name: Option<&str>) -> Resul
             "{name:?} is not a basket name: use letters, digits, _ - ."
         )));
     }
-    let _lock = lake.lock()?;
-    let mut run = IngestRun::new(&BASKETS);
-    for path in paths {
-        run.record(ingest_file(lake, path, name));
-    }
-    run.save(lake)?;
-    Ok(IngestReport::of(&run))
+    ingest_local_files(lake, &BASKETS, paths, |path, source, rejected| {
+        land(lake, path, source, name, rejected)
+    })
 }

@@ -8,12 +8,15 @@ pub mod http;
 mod tabular;
 
 use std::fmt;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
-use chrono::NaiveDate;
+use chrono::{NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::lake::{IngestRun, SourceStatus};
+use crate::error::Result;
+use crate::lake::datasets::DatasetSpec;
+use crate::lake::ingest_log::SourceOutcome;
+use crate::lake::{IngestRun, Lake, Rejected, SourceStatus};
 
 /// Where a feed's bytes came from.
 #[derive(Debug, Clone)]
@@ -65,4 +68,42 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+}
+
+/// Lands local files one by one under the lake lock and records each outcome in one ingest run.
+/// `land(path, source_name, refused)` writes the file's rows and returns how many landed; it
+/// pushes every record it refuses to `refused`, which is kept whether the file lands or not.
+pub(crate) fn ingest_local_files(
+    lake: &Lake,
+    spec: &'static DatasetSpec,
+    paths: &[PathBuf],
+    mut land: impl FnMut(&Path, &str, &mut Vec<Rejected>) -> Result<u64>,
+) -> Result<IngestReport> {
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(spec);
+    for path in paths {
+        let started_at = Utc::now();
+        let source = path.display().to_string();
+        let sha256 = std::fs::read(path).ok().map(|bytes| sha256_hex(&bytes));
+        let mut rejected = Vec::new();
+        let (status, rows_written, message) = match land(path, &source, &mut rejected) {
+            Ok(rows) if rejected.is_empty() => (SourceStatus::Landed, rows, None),
+            Ok(rows) => {
+                let message = format!("{} records refused (see rejected_records)", rejected.len());
+                (SourceStatus::Landed, rows, Some(message))
+            }
+            Err(error) => (SourceStatus::Failed, 0, Some(error.to_string())),
+        };
+        run.record(SourceOutcome {
+            source,
+            sha256,
+            status,
+            rows_written,
+            rejected,
+            message,
+            started_at,
+        });
+    }
+    run.save(lake)?;
+    Ok(IngestReport::of(&run))
 }
