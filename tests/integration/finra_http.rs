@@ -223,3 +223,18 @@ async fn short_volume_above_total_volume_is_refused() {
     )
     .await;
 }
+
+#[tokio::test]
+async fn forbidden_and_too_many_requests_back_off_as_the_server_says() {
+    let server = TestServer::start();
+    let mut too_many = Reply::status(429);
+    too_many.headers.push(("Retry-After".to_string(), "1".to_string()));
+    server.route(DAY, vec![Reply::status(403), too_many, Reply::ok(real_file())]);
+    let dir = tempfile::tempdir().unwrap();
+    let started = std::time::Instant::now();
+    let report = ingest(&server, &Lake::new(dir.path()), &[date("2021-08-02")]).await;
+    assert_eq!((report.landed, report.rows_written), (1, 10));
+    assert_eq!(server.hits(DAY), 3);
+    // The test client's own backoff is 10-20 ms: a wait of a second can only come from Retry-After.
+    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+}
