@@ -319,3 +319,26 @@ fn a_failed_ingest_exits_non_zero_and_says_where() {
         "{stderr}"
     );
 }
+
+#[test]
+fn the_declared_file_order_spares_a_per_symbol_window_its_sort() {
+    let lake = sample_lake();
+    let plan = stdout(&whalewatch(
+        lake.path(),
+        &[
+            "sql",
+            "EXPLAIN SELECT symbol, sum(short_volume) OVER (PARTITION BY symbol ORDER BY date) \
+             FROM short_volume WHERE date = DATE '2021-08-02'",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert!(
+        plan.contains("output_ordering=[symbol@0 ASC NULLS LAST, date@"),
+        "{plan}"
+    );
+    assert!(
+        plan.contains("BoundedWindowAggExec") && !plan.contains("SortExec"),
+        "{plan}"
+    );
+}

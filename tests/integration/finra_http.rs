@@ -22,9 +22,18 @@ fn date(text: &str) -> NaiveDate {
 }
 
 async fn ingest(server: &TestServer, lake: &Lake, dates: &[NaiveDate]) -> IngestReport {
+    ingest_with_timeout(server, lake, dates, Duration::from_secs(10)).await
+}
+
+async fn ingest_with_timeout(
+    server: &TestServer,
+    lake: &Lake,
+    dates: &[NaiveDate],
+    timeout: Duration,
+) -> IngestReport {
     let config = HttpConfig {
         user_agent: "whalewatch-tests (tests@example.com)".to_string(),
-        timeout: Duration::from_secs(10),
+        timeout,
         max_retries: 3,
         initial_backoff: Duration::from_millis(10),
         max_requests_per_second: 1000.0,
@@ -228,13 +237,46 @@ async fn short_volume_above_total_volume_is_refused() {
 async fn forbidden_and_too_many_requests_back_off_as_the_server_says() {
     let server = TestServer::start();
     let mut too_many = Reply::status(429);
-    too_many.headers.push(("Retry-After".to_string(), "1".to_string()));
-    server.route(DAY, vec![Reply::status(403), too_many, Reply::ok(real_file())]);
+    too_many
+        .headers
+        .push(("Retry-After".to_string(), "1".to_string()));
+    server.route(
+        DAY,
+        vec![Reply::status(403), too_many, Reply::ok(real_file())],
+    );
     let dir = tempfile::tempdir().unwrap();
     let started = std::time::Instant::now();
     let report = ingest(&server, &Lake::new(dir.path()), &[date("2021-08-02")]).await;
     assert_eq!((report.landed, report.rows_written), (1, 10));
     assert_eq!(server.hits(DAY), 3);
     // The test client's own backoff is 10-20 ms: a wait of a second can only come from Retry-After.
-    assert!(started.elapsed() >= Duration::from_secs(1), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() >= Duration::from_secs(1),
+        "{:?}",
+        started.elapsed()
+    );
+}
+
+#[tokio::test]
+async fn a_timed_out_request_is_retried() {
+    let server = TestServer::start();
+    let mut slow = Reply::ok(real_file());
+    slow.delay = Duration::from_secs(2);
+    server.route(DAY, vec![slow, Reply::ok(real_file())]);
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let report = ingest_with_timeout(
+        &server,
+        &lake,
+        &[date("2021-08-02")],
+        Duration::from_millis(300),
+    )
+    .await;
+    assert_eq!(
+        (report.landed, report.rows_written),
+        (1, 10),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(server.hits(DAY), 2);
 }

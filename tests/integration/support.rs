@@ -21,6 +21,8 @@ pub struct Reply {
     pub status: u16,
     pub body: Vec<u8>,
     pub headers: Vec<(String, String)>,
+    /// How long the server waits before it answers (to make a client time out).
+    pub delay: std::time::Duration,
 }
 
 impl Reply {
@@ -29,6 +31,7 @@ impl Reply {
             status: 200,
             body: body.into(),
             headers: Vec::new(),
+            delay: Default::default(),
         }
     }
     pub fn status(status: u16) -> Self {
@@ -36,6 +39,7 @@ impl Reply {
             status,
             body: format!("status {status}").into_bytes(),
             headers: Vec::new(),
+            delay: Default::default(),
         }
     }
 }
@@ -121,6 +125,7 @@ fn serve(
             None => Reply::status(404),
         }
     };
+    thread::sleep(reply.delay);
     let mut stream = stream;
     let mut head = format!(
         "HTTP/1.1 {} X\r\nContent-Length: {}\r\nConnection: close\r\n",
