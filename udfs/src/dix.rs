@@ -18,16 +18,16 @@ Group by day over the basket's members to get the daily DIX. Rows with a NULL ar
 (a member with no price that day) are skipped in both sums; NULL when the group has no dollar volume.",
     syntax_example = "dix(short_volume, total_volume, price)",
     sql_example = r#"```sql
-> SELECT s.date, dix(s.short_volume, s.total_volume, b.close) AS dix
+> SELECT s.date, round(dix(s.short_volume, s.total_volume, b.close), 12) AS dix
   FROM short_volume_consolidated s
   JOIN bars b ON b.date = s.date AND b.symbol = s.symbol AND b.timeframe = '1d'
   JOIN baskets k ON k.symbol = s.symbol AND k.basket = 'sample'
   GROUP BY s.date ORDER BY s.date LIMIT 1;
-+------------+--------------------+
-| date       | dix                |
-+------------+--------------------+
-| 2021-01-04 | 0.6127686144441571 |
-+------------+--------------------+
++------------+----------------+
+| date       | dix            |
++------------+----------------+
+| 2021-01-04 | 0.612768614444 |
++------------+----------------+
 ```"#,
     argument(
         name = "short_volume",

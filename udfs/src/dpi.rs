@@ -21,11 +21,11 @@ NULL when the group has no volume.",
     sql_example = r#"```sql
 > SELECT symbol, dpi(short_volume, total_volume) AS dpi
   FROM short_volume_consolidated WHERE date = DATE '2021-08-02' AND symbol = 'AAL' GROUP BY symbol;
-+--------+--------------------+
-| symbol | dpi                |
-+--------+--------------------+
-| AAL    | 0.4590706603112621 |
-+--------+--------------------+
++--------+---------------------+
+| symbol | dpi                 |
++--------+---------------------+
+| AAL    | 0.45907066031126215 |
++--------+---------------------+
 ```"#,
     argument(
         name = "short_volume",
