@@ -5,7 +5,8 @@
 (~25 M rows, short_volume/date=D/CNMS.parquet), daily bars for every symbol
 (bars/date=D/1d.parquet) and a 500-symbol basket `bench500` (baskets/bench500.parquet).
 The column types are exactly those whalewatch writes (see `whalewatch describe TABLE`), each
-file sorted by symbol, Snappy-compressed, as the lake writer does.
+file sorted by symbol, Snappy-compressed, with a dictionary for every column but mostly-distinct
+strings, as the lake writer does.
 
     python3 benches/generate_lake.py /tmp/whalewatch-bench-lake [--days 2520] [--symbols 10000]
 """
@@ -16,6 +17,7 @@ import sys
 
 import numpy as np
 import pyarrow as pa
+import pyarrow.compute  # noqa: F401 (pa.compute)
 import pyarrow.parquet as pq
 
 TS = pa.timestamp("us", tz="UTC")
@@ -51,6 +53,14 @@ BASKETS = pa.schema([
     pa.field("source_line", pa.int64(), True),
     pa.field("ingested_at", TS, False),
 ])
+
+
+def dictionary_columns(table):
+    """The columns the lake writer dictionary-encodes: all but strings of 1,024+ rows that are
+    mostly distinct (here `symbol`, listed once per file)."""
+    return [name for name in table.column_names
+            if not (pa.types.is_string(table.schema.field(name).type) and table.num_rows >= 1024
+                    and len(pa.compute.unique(table[name])) * 2 > table.num_rows)]
 
 
 def trading_days(count):
@@ -110,7 +120,8 @@ def main():
         ], schema=SHORT_VOLUME)
         directory = os.path.join(args.lake, "short_volume", f"date={day:%Y-%m-%d}")
         os.makedirs(directory, exist_ok=True)
-        pq.write_table(table, os.path.join(directory, "CNMS.parquet"), compression="snappy")
+        pq.write_table(table, os.path.join(directory, "CNMS.parquet"), compression="snappy",
+                       use_dictionary=dictionary_columns(table))
 
         price = price * np.exp(rng.normal(0.0003, 0.02, n))
         close = np.round(price, 2)
@@ -129,7 +140,8 @@ def main():
         ], schema=BARS)
         directory = os.path.join(args.lake, "bars", f"date={day:%Y-%m-%d}")
         os.makedirs(directory, exist_ok=True)
-        pq.write_table(bars, os.path.join(directory, "1d.parquet"), compression="snappy")
+        pq.write_table(bars, os.path.join(directory, "1d.parquet"), compression="snappy",
+                       use_dictionary=dictionary_columns(bars))
         if i % 250 == 0:
             print(f"{day} ({i + 1}/{len(days)})", file=sys.stderr)
 

@@ -178,3 +178,41 @@ async fn intraday_bars_keep_their_instant_in_utc() {
         ]
     );
 }
+
+#[tokio::test]
+async fn mostly_distinct_strings_are_written_without_a_dictionary() {
+    use datafusion::parquet::basic::Encoding;
+    use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
+
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let csv = dir.path().join("many.csv");
+    let mut text = String::from("date,symbol,open,high,low,close,volume\n");
+    for i in 0..2000 {
+        text.push_str(&format!("2021-01-04,S{i:04},10,11,9,10,100\n"));
+    }
+    std::fs::write(&csv, text).unwrap();
+    bars::ingest_files(&lake, &[csv], &BarsOptions::default()).unwrap();
+    let file = std::fs::File::open(dir.path().join("bars/date=2021-01-04/1d.parquet")).unwrap();
+    let metadata = SerializedFileReader::new(file).unwrap().metadata().clone();
+    let encodings = |name: &str| {
+        let row_group = metadata.row_group(0);
+        let index = (0..row_group.num_columns())
+            .find(|&i| row_group.column(i).column_path().string() == name)
+            .unwrap();
+        row_group
+            .column(index)
+            .encodings()
+            .collect::<Vec<Encoding>>()
+    };
+    assert!(
+        !encodings("symbol").contains(&Encoding::RLE_DICTIONARY),
+        "{:?}",
+        encodings("symbol")
+    );
+    assert!(
+        encodings("timeframe").contains(&Encoding::RLE_DICTIONARY),
+        "{:?}",
+        encodings("timeframe")
+    );
+}
