@@ -105,7 +105,7 @@ mod tests {
         // By hand: (5397162×18.5 + 616179×116) / (11756713×18.5 + 1886830×116) = 0.39261104948885517,
         // where the share-weighted DPI of the same rows is 0.4407…: ABBV's low DPI weighs more in dollars.
         let rows = "(1, 5397162, 11756713, 18.5), (1, 616179, 1886830, 116.0)";
-        let got = query_f64(rows, "SELECT dix(s, t, p) FROM v").await;
+        let got = query_f64("g, s, t, p", rows, "SELECT dix(s, t, p) FROM v").await;
         assert!(
             (got[0].unwrap() - 0.39261104948885517).abs() < 1e-15,
             "{got:?}"
@@ -115,7 +115,12 @@ mod tests {
     #[tokio::test]
     async fn one_member_equals_its_dpi_and_missing_price_is_skipped() {
         let rows = "(1, 5397162, 11756713, 18.5), (1, 616179, 1886830, NULL), (2, 5, 10, 0.0)";
-        let got = query_f64(rows, "SELECT g, dix(s, t, p) FROM v GROUP BY g ORDER BY g").await;
+        let got = query_f64(
+            "g, s, t, p",
+            rows,
+            "SELECT g, dix(s, t, p) FROM v GROUP BY g ORDER BY g",
+        )
+        .await;
         assert!((got[0].unwrap() - 5397162.0 / 11756713.0).abs() < 1e-15);
         // Zero price means zero dollar volume: undefined.
         assert_eq!(got[1], None);

@@ -100,7 +100,12 @@ mod tests {
     async fn grouped_ratio_of_sums() {
         let rows =
             "(1, 5397162, 11756713), (1, 616179, 1886830), (2, 0, 100), (2, NULL, 50), (3, 10, 0)";
-        let got = query_f64(rows, "SELECT g, dpi(s, t) FROM v GROUP BY g ORDER BY g").await;
+        let got = query_f64(
+            "g, s, t",
+            rows,
+            "SELECT g, dpi(s, t) FROM v GROUP BY g ORDER BY g",
+        )
+        .await;
         assert!((got[0].unwrap() - AAL_ABBV_DPI).abs() < 1e-15, "{got:?}");
         assert!((AAL_ABBV_DPI - 0.4407462929533773).abs() < 1e-15);
         // A NULL short volume drops the whole row, so its total does not dilute the ratio.
@@ -112,9 +117,14 @@ mod tests {
     #[tokio::test]
     async fn single_group_and_filter_clause() {
         let rows = "(1, 5397162, 11756713), (1, 616179, 1886830), (2, 99, 100)";
-        let got = query_f64(rows, "SELECT dpi(s, t) FILTER (WHERE g = 1) FROM v").await;
+        let got = query_f64(
+            "g, s, t",
+            rows,
+            "SELECT dpi(s, t) FILTER (WHERE g = 1) FROM v",
+        )
+        .await;
         assert!((got[0].unwrap() - AAL_ABBV_DPI).abs() < 1e-15);
-        let empty = query_f64(rows, "SELECT dpi(s, t) FROM v WHERE g = 7").await;
+        let empty = query_f64("g, s, t", rows, "SELECT dpi(s, t) FROM v WHERE g = 7").await;
         assert_eq!(empty, vec![None]);
     }
 
@@ -122,11 +132,62 @@ mod tests {
     async fn sliding_window_retracts() {
         // Two-row frames: (10/100 + 30/100) → 40/200, then (30 + 50) / 200.
         let rows = "(1, 10, 100), (2, 30, 100), (3, 50, 100)";
-        let got = query_f64(
-            rows,
+        let got = query_f64("g, s, t", rows,
             "SELECT dpi(s, t) OVER (ORDER BY g ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM v ORDER BY g",
         )
         .await;
         assert_eq!(got, vec![Some(0.1), Some(0.2), Some(0.4)]);
+    }
+
+    #[tokio::test]
+    async fn every_aggregation_path_agrees_with_plain_sums() {
+        use datafusion::arrow::array::AsArray;
+        use datafusion::arrow::datatypes::Float64Type;
+        use datafusion::prelude::{SessionConfig, SessionContext};
+
+        // Partial aggregation is skipped at once here, so rows go through convert_to_state and
+        // merge_batch as well as update_batch; the reference is SUM over the same non-NULL rows.
+        for skip_partial in [false, true] {
+            let mut config = SessionConfig::new()
+                .with_target_partitions(2)
+                .with_batch_size(512);
+            if skip_partial {
+                config = config
+                    .set_usize(
+                        "datafusion.execution.skip_partial_aggregation_probe_rows_threshold",
+                        0,
+                    )
+                    .set_str(
+                        "datafusion.execution.skip_partial_aggregation_probe_ratio_threshold",
+                        "0.0",
+                    );
+            }
+            let ctx = SessionContext::new_with_config(config);
+            crate::register_all(&ctx);
+            let sql = "WITH v AS (SELECT value % 97 AS g, CASE WHEN value % 11 = 0 THEN NULL ELSE value END AS s, \
+                       value * 3 + 1 AS t FROM generate_series(1, 20000)) \
+                       SELECT g, dpi(s, t), CAST(sum(s) AS DOUBLE) / sum(CASE WHEN s IS NOT NULL THEN t END) FROM v GROUP BY g";
+            let batches = ctx.sql(sql).await.unwrap().collect().await.unwrap();
+            let mut groups = 0;
+            for batch in batches {
+                let ours = batch.column(1).as_primitive::<Float64Type>();
+                let reference = datafusion::arrow::compute::cast(
+                    batch.column(2),
+                    &datafusion::arrow::datatypes::DataType::Float64,
+                )
+                .unwrap();
+                let reference = reference.as_primitive::<Float64Type>();
+                for row in 0..batch.num_rows() {
+                    assert!(
+                        (ours.value(row) - reference.value(row)).abs() < 1e-12,
+                        "group row {row}: {} against {}",
+                        ours.value(row),
+                        reference.value(row)
+                    );
+                    groups += 1;
+                }
+            }
+            assert_eq!(groups, 97);
+        }
     }
 }

@@ -58,16 +58,11 @@ mod test_support {
     use datafusion::arrow::datatypes::Float64Type;
     use datafusion::prelude::SessionContext;
 
-    /// Runs `sql` over `v(g, s, t[, p])` built from `rows` (a SQL VALUES list) and returns the
-    /// last column as Float64 values.
-    pub async fn query_f64(rows: &str, sql: &str) -> Vec<Option<f64>> {
+    /// Runs `sql` over the view `v(columns)` built from `rows` (a SQL VALUES list) and returns
+    /// the last column as Float64 values.
+    pub async fn query_f64(columns: &str, rows: &str, sql: &str) -> Vec<Option<f64>> {
         let ctx = SessionContext::new();
         super::register_all(&ctx);
-        let columns = if rows.matches(',').count() / rows.matches('(').count() >= 3 {
-            "g, s, t, p"
-        } else {
-            "g, s, t"
-        };
         ctx.sql(&format!("CREATE VIEW v ({columns}) AS VALUES {rows}"))
             .await
             .expect("view");
