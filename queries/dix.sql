@@ -9,18 +9,21 @@
 
 -- Each big table is cut down to the basket's members before the two are joined: a hash table of a
 -- few hundred symbols is probed cheaply, and the scans drop non-members before the prices join.
+-- Days are read from 45 calendar days before `from` (more than 19 trading days, holidays included)
+-- so that the first day's 20-day average has its 20 days; the output starts at `from`.
 WITH members AS (
     SELECT symbol FROM baskets WHERE basket = $basket
 ),
 volume AS (
     SELECT date, symbol, short_volume, total_volume
     FROM short_volume_consolidated
-    WHERE symbol IN (SELECT symbol FROM members) AND date BETWEEN $from AND $to
+    WHERE symbol IN (SELECT symbol FROM members) AND date BETWEEN CAST($from AS DATE) - INTERVAL '45 days' AND $to
 ),
 price AS (
     SELECT date, symbol, close
     FROM bars
-    WHERE timeframe = '1d' AND symbol IN (SELECT symbol FROM members) AND date BETWEEN $from AND $to
+    WHERE timeframe = '1d' AND symbol IN (SELECT symbol FROM members)
+      AND date BETWEEN CAST($from AS DATE) - INTERVAL '45 days' AND $to
 ),
 daily AS (
     SELECT v.date, dix(v.short_volume, v.total_volume, p.close) AS dix, count(*) AS members
@@ -28,9 +31,13 @@ daily AS (
     JOIN price p ON p.date = v.date AND p.symbol = v.symbol
     GROUP BY v.date
 )
-SELECT date,
-       dix,
-       avg(dix) OVER (ORDER BY date ROWS BETWEEN 19 PRECEDING AND CURRENT ROW) AS dix_20d,
-       members
-FROM daily
+SELECT date, dix, dix_20d, members
+FROM (
+    SELECT date,
+           dix,
+           avg(dix) OVER (ORDER BY date ROWS BETWEEN 19 PRECEDING AND CURRENT ROW) AS dix_20d,
+           members
+    FROM daily
+) averaged
+WHERE date >= $from
 ORDER BY date;

@@ -5,7 +5,8 @@
 //! and unreadable fields are refused: counted, kept in `rejected_records`, never dropped in
 //! silence. The other bars land.
 
-use std::collections::BTreeMap;
+use std::collections::hash_map::Entry;
+use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 use std::sync::Arc;
 
@@ -166,6 +167,7 @@ pub fn parse(
     let mut bars = Vec::with_capacity(table.rows.len());
     let mut rejected = Vec::new();
     let mut intraday = false;
+    let mut first_line_of: HashMap<(String, DateTime<Utc>), u64> = HashMap::new();
     for record in &table.rows {
         let reject = |field: &str, reason: String| Rejected {
             source: source.to_string(),
@@ -184,12 +186,21 @@ pub fn parse(
         let number = |field: &str, index: usize| -> Result<f64, Rejected> {
             let value = text(index).ok_or_else(|| reject(field, "empty".to_string()))?;
             value
-                .replace(',', "")
                 .parse::<f64>()
                 .ok()
                 .filter(|v| v.is_finite())
                 .ok_or_else(|| reject(field, format!("{value:?} is not a number")))
         };
+        if let Some(reason) = table.misfit(record) {
+            rejected.push(Rejected {
+                source: source.to_string(),
+                line: Some(record.line),
+                field: None,
+                raw: Some(record.raw.clone()),
+                reason,
+            });
+            continue;
+        }
         let bar = (|| -> Result<Bar, Rejected> {
             let time = parse_time(text(time_at).unwrap_or_default())
                 .map_err(|reason| reject("date", reason))?;
@@ -203,8 +214,13 @@ pub fn parse(
             let symbol = match symbol_at {
                 Some(index) => text(index)
                     .ok_or_else(|| reject("symbol", "empty symbol".to_string()))?
-                    .to_string(),
-                None => options.symbol.clone().unwrap_or_default(),
+                    .to_ascii_uppercase(),
+                // Symbols are stored upper-case, as FINRA and the baskets spell them.
+                None => options
+                    .symbol
+                    .as_deref()
+                    .unwrap_or_default()
+                    .to_ascii_uppercase(),
             };
             let (open, high, low, close) = (
                 number("open", open_at)?,
@@ -243,7 +259,24 @@ pub fn parse(
             })
         })();
         match bar {
-            Ok(bar) => bars.push(bar),
+            Ok(bar) => match first_line_of.entry((bar.symbol.clone(), bar.ts)) {
+                Entry::Occupied(first) => rejected.push(Rejected {
+                    source: source.to_string(),
+                    line: Some(record.line),
+                    field: None,
+                    raw: Some(record.raw.clone()),
+                    reason: format!(
+                        "second bar for {} at {} (the first is line {})",
+                        bar.symbol,
+                        bar.ts.to_rfc3339(),
+                        first.get()
+                    ),
+                }),
+                Entry::Vacant(slot) => {
+                    slot.insert(record.line);
+                    bars.push(bar);
+                }
+            },
             Err(refused) => rejected.push(refused),
         }
     }

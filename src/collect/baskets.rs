@@ -25,8 +25,7 @@ fn valid_basket_name(name: &str) -> bool {
     !name.is_empty()
         && name
             .chars()
-            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'))
-        && !name.starts_with('.')
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-'))
 }
 
 /// Reads one baskets file and stages it: every basket it names is replaced whole.
@@ -54,6 +53,16 @@ fn land(
     let mut baskets: BTreeMap<String, Vec<Member>> = BTreeMap::new();
     for record in &table.rows {
         let text = |i: usize| record.fields.get(i).and_then(|f| f.as_deref());
+        if let Some(reason) = table.misfit(record) {
+            rejected.push(Rejected {
+                source: source.to_string(),
+                line: Some(record.line),
+                field: None,
+                raw: Some(record.raw.clone()),
+                reason,
+            });
+            continue;
+        }
         let mut refuse = |field: &str, reason: String| {
             rejected.push(Rejected {
                 source: source.to_string(),
@@ -71,7 +80,7 @@ fn land(
         if !valid_basket_name(&basket) {
             refuse(
                 "basket",
-                format!("{basket:?} is not a basket name (letters, digits, _ - .)"),
+                format!("{basket:?} is not a basket name (letters, digits, _ and -)"),
             );
             continue;
         }
@@ -89,8 +98,15 @@ fn land(
                 }
             },
         };
-        baskets.entry(basket).or_default().push(Member {
-            symbol: symbol.to_ascii_uppercase(),
+        let symbol = symbol.to_ascii_uppercase();
+        let members = baskets.entry(basket).or_default();
+        if let Some(first) = members.iter().find(|m| m.symbol == symbol) {
+            let reason = format!("{symbol} is already a member (line {})", first.line);
+            refuse("symbol", reason);
+            continue;
+        }
+        members.push(Member {
+            symbol,
             weight,
             line: record.line,
         });
@@ -113,9 +129,8 @@ fn land(
             Arc::new(timestamps(std::iter::repeat_n(now, n))),
         ];
         let batch = RecordBatch::try_new(BASKETS.file_schema(), columns)?;
-        // A basket file is the basket: replace it whole, then drop duplicate members by key.
-        transaction.replace(&BASKETS, None, &basket, batch.slice(0, 0))?;
-        transaction.upsert(&BASKETS, None, &basket, batch)?;
+        // A basket file is the basket: its members replace the old ones whole.
+        transaction.replace(&BASKETS, None, &basket, batch)?;
         rows += n as u64;
     }
     transaction.commit()?;
@@ -125,7 +140,7 @@ fn land(
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf], name: Option<&str>) -> Result<IngestReport> {
     if let Some(name) = name.filter(|n| !valid_basket_name(n)) {
         return Err(Error::Usage(format!(
-            "{name:?} is not a basket name: use letters, digits, _ - ."
+            "{name:?} is not a basket name: use letters, digits, _ and -"
         )));
     }
     ingest_local_files(lake, &BASKETS, paths, |path, source, rejected| {

@@ -340,7 +340,10 @@ pub fn parse(
         let (Some(date), Some(short), Some(total)) = (date, short, total) else {
             continue;
         };
-        if let Some(first) = first_line_of.insert((date, symbol.to_string()), line_number) {
+        let first = *first_line_of
+            .entry((date, symbol.to_string()))
+            .or_insert(line_number);
+        if first != line_number {
             rejected.push(reject(
                 Some(line_number),
                 Some(&field_name(symbol_at)),
@@ -442,7 +445,7 @@ fn land(
     bytes: &[u8],
     facility: Facility,
     options: ParseOptions,
-) {
+) -> Result<()> {
     let started_at = Utc::now();
     let name = source.to_string();
     let outcome = |status, rows_written, rejected, message| SourceOutcome {
@@ -471,7 +474,7 @@ fn land(
             }
         }
     };
-    run.record(result);
+    run.record(lake, result)
 }
 
 /// The trading-day candidates in a range: weekdays (holidays are found by FINRA's 404).
@@ -521,36 +524,41 @@ pub async fn ingest_dates(
                         &bytes,
                         facility,
                         options,
-                    );
+                    )?;
                 }
                 Ok(Fetched::NotFound) => {
                     let message = format!("FINRA published no {facility} file for {date} (a market holiday, or not yet posted)");
                     progress.suspend(|| eprintln!("{message}"));
-                    run.record(SourceOutcome {
+                    run.record(
+                        lake,
+                        SourceOutcome {
+                            source: url.clone(),
+                            sha256: None,
+                            status: SourceStatus::NotPublished,
+                            rows_written: 0,
+                            rejected: Vec::new(),
+                            message: Some(message),
+                            started_at,
+                        },
+                    )?;
+                }
+                Err(error) => run.record(
+                    lake,
+                    SourceOutcome {
                         source: url.clone(),
                         sha256: None,
-                        status: SourceStatus::NotPublished,
+                        status: SourceStatus::Failed,
                         rows_written: 0,
                         rejected: Vec::new(),
-                        message: Some(message),
+                        message: Some(error.to_string()),
                         started_at,
-                    });
-                }
-                Err(error) => run.record(SourceOutcome {
-                    source: url.clone(),
-                    sha256: None,
-                    status: SourceStatus::Failed,
-                    rows_written: 0,
-                    rejected: Vec::new(),
-                    message: Some(error.to_string()),
-                    started_at,
-                }),
+                    },
+                )?,
             }
             progress.inc(1);
         }
     }
     progress.finish_and_clear();
-    run.save(lake)?;
     Ok(IngestReport::of(&run))
 }
 
@@ -586,20 +594,22 @@ pub fn ingest_files(
                     expected_date: None,
                     require_trailer,
                 };
-                land(lake, &mut run, &source, &bytes, facility, options);
+                land(lake, &mut run, &source, &bytes, facility, options)?;
             }
-            Err(error) => run.record(SourceOutcome {
-                source: source.to_string(),
-                sha256: None,
-                status: SourceStatus::Failed,
-                rows_written: 0,
-                rejected: Vec::new(),
-                message: Some(Error::io(path, error).to_string()),
-                started_at: Utc::now(),
-            }),
+            Err(error) => run.record(
+                lake,
+                SourceOutcome {
+                    source: source.to_string(),
+                    sha256: None,
+                    status: SourceStatus::Failed,
+                    rows_written: 0,
+                    rejected: Vec::new(),
+                    message: Some(Error::io(path, error).to_string()),
+                    started_at: Utc::now(),
+                },
+            )?,
         }
     }
-    run.save(lake)?;
     Ok(IngestReport::of(&run))
 }
 

@@ -94,16 +94,18 @@ pub(crate) fn ingest_local_files(
             }
             Err(error) => (SourceStatus::Failed, 0, Some(error.to_string())),
         };
-        run.record(SourceOutcome {
-            source,
-            sha256,
-            status,
-            rows_written,
-            rejected,
-            message,
-            started_at,
-        });
+        run.record(
+            lake,
+            SourceOutcome {
+                source,
+                sha256,
+                status,
+                rows_written,
+                rejected,
+                message,
+                started_at,
+            },
+        )?;
     }
-    run.save(lake)?;
     Ok(IngestReport::of(&run))
 }

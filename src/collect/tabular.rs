@@ -24,6 +24,18 @@ pub struct Record {
 }
 
 impl Table {
+    /// Why a record does not fit the header, if it does not: a record with more or fewer fields
+    /// (an unquoted `1,234`, a cut line) would otherwise put values under the wrong columns.
+    pub fn misfit(&self, record: &Record) -> Option<String> {
+        (record.fields.len() != self.header.len()).then(|| {
+            format!(
+                "{} fields where the header has {}",
+                record.fields.len(),
+                self.header.len()
+            )
+        })
+    }
+
     /// The index of the first header that matches one of `names` (case and spaces ignored).
     pub fn column(&self, names: &[&str]) -> Option<usize> {
         let normal = |s: &str| s.trim().to_ascii_lowercase().replace([' ', '_'], "");

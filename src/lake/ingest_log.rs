@@ -94,7 +94,9 @@ impl IngestRun {
         }
     }
 
-    pub fn record(&mut self, outcome: SourceOutcome) {
+    /// Adds one source's outcome and saves the run's log at once, so that every source that
+    /// landed has its log row even if the process is stopped before the run ends.
+    pub fn record(&mut self, lake: &Lake, outcome: SourceOutcome) -> Result<()> {
         let now = Utc::now();
         self.entries.push(SourceEntry {
             source: outcome.source,
@@ -108,6 +110,7 @@ impl IngestRun {
         });
         self.rejected
             .extend(outcome.rejected.into_iter().map(|r| (r, now)));
+        self.save(lake)
     }
 
     /// How many sources ended with `status`.
@@ -136,8 +139,9 @@ impl IngestRun {
         self.entries.iter().map(|e| e.rows_rejected).sum()
     }
 
-    /// Writes the run's `ingest_log` rows and its rejected records (one file each, named by the run).
-    pub fn save(&self, lake: &Lake) -> Result<()> {
+    /// Writes the run's `ingest_log` rows and its rejected records (one file each, named by the
+    /// run, rewritten as the run goes on).
+    fn save(&self, lake: &Lake) -> Result<()> {
         let mut transaction = Transaction::new(lake);
         if !self.entries.is_empty() {
             transaction.replace(&INGEST_LOG, None, &self.id, self.log_batch()?)?;

@@ -125,4 +125,20 @@ mod tests {
         // Zero price means zero dollar volume: undefined.
         assert_eq!(got[1], None);
     }
+
+    #[tokio::test]
+    async fn a_window_frame_that_all_its_rows_left_is_null() {
+        // Retracting 0.1 and then 0.2 from 0.1 + 0.2 leaves 2.8e-17 in both sums, not 0: the row
+        // count, not the residue, must decide that the frame of row 4 (two NULL rows) is empty.
+        let rows =
+            "(1, 0.1, 0.1, 1.0), (2, 0.2, 0.2, 1.0), (3, NULL, NULL, NULL), (4, NULL, NULL, NULL)";
+        let got = query_f64(
+            "g, s, t, p",
+            rows,
+            "SELECT dix(s, t, p) OVER (ORDER BY g ROWS BETWEEN 1 PRECEDING AND CURRENT ROW) FROM v ORDER BY g",
+        )
+        .await;
+        assert_eq!(got[3], None, "{got:?}");
+        assert_eq!(got[2], Some(1.0));
+    }
 }

@@ -107,7 +107,6 @@ mod tests {
         )
         .await;
         assert!((got[0].unwrap() - AAL_ABBV_DPI).abs() < 1e-15, "{got:?}");
-        assert!((AAL_ABBV_DPI - 0.4407462929533773).abs() < 1e-15);
         // A NULL short volume drops the whole row, so its total does not dilute the ratio.
         assert_eq!(got[1], Some(0.0));
         // No volume at all: undefined, not a division by zero.

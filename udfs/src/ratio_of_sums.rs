@@ -3,35 +3,32 @@
 //! `dpi` is the unweighted case (w = 1), `dix` weights both sums by price. Summing first and
 //! dividing once is the definition (a volume-weighted ratio), not an average of per-row ratios.
 //! A row with a NULL in any argument is skipped in both sums, so numerator and denominator
-//! always cover the same rows. An empty group, or one whose denominator is 0, yields NULL.
+//! always cover the same rows. A group without such rows, or whose denominator is 0, yields NULL;
+//! the rows are counted, so a window frame that all its rows have left is NULL even when
+//! subtracting them left a rounding residue in the sums.
 
 use std::mem::size_of_val;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, UInt64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt64Type};
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
-/// State fields shared by every ratio-of-sums aggregate: the two running sums.
+/// State fields shared by every ratio-of-sums aggregate: the two running sums and the rows in them.
 pub(crate) fn state_fields(name: &str) -> Vec<FieldRef> {
+    let field =
+        |part, data_type| Arc::new(Field::new(format_state_name(name, part), data_type, false));
     vec![
-        Arc::new(Field::new(
-            format_state_name(name, "numerator"),
-            DataType::Float64,
-            false,
-        )),
-        Arc::new(Field::new(
-            format_state_name(name, "denominator"),
-            DataType::Float64,
-            false,
-        )),
+        field("numerator", DataType::Float64),
+        field("denominator", DataType::Float64),
+        field("rows", DataType::UInt64),
     ]
 }
 
-fn ratio(numerator: f64, denominator: f64) -> Option<f64> {
-    (denominator != 0.0).then(|| numerator / denominator)
+fn ratio(numerator: f64, denominator: f64, rows: u64) -> Option<f64> {
+    (rows > 0 && denominator != 0.0).then(|| numerator / denominator)
 }
 
 /// Applies `f(row, a·w, b·w)` to every row whose arguments are all non-NULL and that passes the
@@ -86,6 +83,7 @@ fn for_each_valid_row(
 pub(crate) struct RatioOfSumsAccumulator {
     numerator: f64,
     denominator: f64,
+    rows: u64,
 }
 
 impl Accumulator for RatioOfSumsAccumulator {
@@ -93,6 +91,7 @@ impl Accumulator for RatioOfSumsAccumulator {
         for_each_valid_row(values, None, |_, a, b| {
             self.numerator += a;
             self.denominator += b;
+            self.rows += 1;
         });
         Ok(())
     }
@@ -101,6 +100,7 @@ impl Accumulator for RatioOfSumsAccumulator {
         for_each_valid_row(values, None, |_, a, b| {
             self.numerator -= a;
             self.denominator -= b;
+            self.rows -= 1;
         });
         Ok(())
     }
@@ -110,10 +110,21 @@ impl Accumulator for RatioOfSumsAccumulator {
     }
 
     fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        let numerators = states[0].as_primitive::<Float64Type>();
-        let denominators = states[1].as_primitive::<Float64Type>();
-        self.numerator += numerators.values().iter().sum::<f64>();
-        self.denominator += denominators.values().iter().sum::<f64>();
+        self.numerator += states[0]
+            .as_primitive::<Float64Type>()
+            .values()
+            .iter()
+            .sum::<f64>();
+        self.denominator += states[1]
+            .as_primitive::<Float64Type>()
+            .values()
+            .iter()
+            .sum::<f64>();
+        self.rows += states[2]
+            .as_primitive::<UInt64Type>()
+            .values()
+            .iter()
+            .sum::<u64>();
         Ok(())
     }
 
@@ -121,6 +132,7 @@ impl Accumulator for RatioOfSumsAccumulator {
         Ok(vec![
             ScalarValue::Float64(Some(self.numerator)),
             ScalarValue::Float64(Some(self.denominator)),
+            ScalarValue::UInt64(Some(self.rows)),
         ])
     }
 
@@ -128,6 +140,7 @@ impl Accumulator for RatioOfSumsAccumulator {
         Ok(ScalarValue::Float64(ratio(
             self.numerator,
             self.denominator,
+            self.rows,
         )))
     }
 
@@ -136,11 +149,21 @@ impl Accumulator for RatioOfSumsAccumulator {
     }
 }
 
-/// Vectorised accumulator for GROUP BY: one pair of sums per group, updated in one pass.
+/// Vectorised accumulator for GROUP BY: two running sums and a row count per group, updated in
+/// one pass.
 #[derive(Debug, Default)]
 pub(crate) struct RatioOfSumsGroupsAccumulator {
     numerators: Vec<f64>,
     denominators: Vec<f64>,
+    rows: Vec<u64>,
+}
+
+impl RatioOfSumsGroupsAccumulator {
+    fn resize(&mut self, total_num_groups: usize) {
+        self.numerators.resize(total_num_groups, 0.0);
+        self.denominators.resize(total_num_groups, 0.0);
+        self.rows.resize(total_num_groups, 0);
+    }
 }
 
 impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
@@ -151,13 +174,14 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
         opt_filter: Option<&BooleanArray>,
         total_num_groups: usize,
     ) -> Result<()> {
-        self.numerators.resize(total_num_groups, 0.0);
-        self.denominators.resize(total_num_groups, 0.0);
-        let (numerators, denominators) = (&mut self.numerators, &mut self.denominators);
+        self.resize(total_num_groups);
+        let (numerators, denominators, rows) =
+            (&mut self.numerators, &mut self.denominators, &mut self.rows);
         for_each_valid_row(values, opt_filter, |row, a, b| {
             let group = group_indices[row];
             numerators[group] += a;
             denominators[group] += b;
+            rows[group] += 1;
         });
         Ok(())
     }
@@ -168,13 +192,14 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
         group_indices: &[usize],
         total_num_groups: usize,
     ) -> Result<()> {
-        self.numerators.resize(total_num_groups, 0.0);
-        self.denominators.resize(total_num_groups, 0.0);
+        self.resize(total_num_groups);
         let numerators = values[0].as_primitive::<Float64Type>().values();
         let denominators = values[1].as_primitive::<Float64Type>().values();
+        let rows = values[2].as_primitive::<UInt64Type>().values();
         for (row, &group) in group_indices.iter().enumerate() {
             self.numerators[group] += numerators[row];
             self.denominators[group] += denominators[row];
+            self.rows[group] += rows[row];
         }
         Ok(())
     }
@@ -182,20 +207,22 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
     fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
         let numerators = emit_to.take_needed(&mut self.numerators);
         let denominators = emit_to.take_needed(&mut self.denominators);
-        let ratios: Float64Array = numerators
-            .into_iter()
-            .zip(denominators)
-            .map(|(n, d)| ratio(n, d))
+        let rows = emit_to.take_needed(&mut self.rows);
+        let ratios: Float64Array = (0..numerators.len())
+            .map(|g| ratio(numerators[g], denominators[g], rows[g]))
             .collect();
         Ok(Arc::new(ratios))
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let numerators = emit_to.take_needed(&mut self.numerators);
-        let denominators = emit_to.take_needed(&mut self.denominators);
         Ok(vec![
-            Arc::new(Float64Array::from(numerators)),
-            Arc::new(Float64Array::from(denominators)),
+            Arc::new(Float64Array::from(
+                emit_to.take_needed(&mut self.numerators),
+            )),
+            Arc::new(Float64Array::from(
+                emit_to.take_needed(&mut self.denominators),
+            )),
+            Arc::new(UInt64Array::from(emit_to.take_needed(&mut self.rows))),
         ])
     }
 
@@ -204,21 +231,25 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        // Each input row becomes its own partial state; skipped rows contribute (0, 0).
-        let rows = values[0].len();
-        let mut numerators = vec![0.0; rows];
-        let mut denominators = vec![0.0; rows];
+        // Each input row becomes its own partial state; skipped rows contribute (0, 0, 0).
+        let len = values[0].len();
+        let mut numerators = vec![0.0; len];
+        let mut denominators = vec![0.0; len];
+        let mut rows = vec![0u64; len];
         for_each_valid_row(values, opt_filter, |row, a, b| {
             numerators[row] = a;
             denominators[row] = b;
+            rows[row] = 1;
         });
         Ok(vec![
             Arc::new(Float64Array::from(numerators)),
             Arc::new(Float64Array::from(denominators)),
+            Arc::new(UInt64Array::from(rows)),
         ])
     }
 
     fn size(&self) -> usize {
-        (self.numerators.capacity() + self.denominators.capacity()) * size_of::<f64>()
+        (self.numerators.capacity() + self.denominators.capacity() + self.rows.capacity())
+            * size_of::<f64>()
     }
 }
