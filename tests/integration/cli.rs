@@ -81,7 +81,14 @@ fn dix_query_file_on_the_sample_lake() {
         ],
     ));
     assert_eq!(window.lines().count(), 2);
-    assert!(window.starts_with("{\"date\":\"2021-01-25\""), "{window}");
+    // The 20-day average of the first day shown still looks back before `from`: the same value
+    // as in the full run (the mean of the 15 daily values from 2021-01-04 to 2021-01-25).
+    assert!(
+        window.starts_with(
+            "{\"date\":\"2021-01-25\",\"dix\":0.5660710863005994,\"dix_20d\":0.5435355617046694,"
+        ),
+        "{window}"
+    );
 }
 
 #[test]

@@ -115,13 +115,16 @@ async fn impossible_bars_are_counted_and_kept_and_the_rest_land() {
          2021-01-04,XRT,56,57,55,58,100\n\
          2021-01-04,SPY,370,371,369,370,-5\n\
          2021-01-04,QQQ,310,311,309,x,5\n\
-         2021-01-05,IWM,197,199,195,198,200\n",
+         2021-01-05,IWM,197,199,195,198,200\n\
+         2021-01-04,IWM,196,198,194,197.5,100\n\
+         2021-01-05,DIA,310,311,309,310,1,234\n\
+         2021-01-05,xrt,56,57,55,56,10\n",
     )
     .unwrap();
     let report = bars::ingest_files(&lake, &[csv], &BarsOptions::default()).unwrap();
     assert_eq!(
         (report.landed, report.rows_written, report.rows_rejected),
-        (1, 2, 4)
+        (1, 3, 6)
     );
     let kept = query_rows(
         dir.path(),
@@ -135,18 +138,24 @@ async fn impossible_bars_are_counted_and_kept_and_the_rest_land() {
             "4|Close|close 58 is outside [low 55, high 57]",
             "5|Volume|negative volume -5",
             "6|Close|\"x\" is not a number",
+            // A repeated key is refused, not silently kept in place of the first.
+            "8|NULL|second bar for IWM at 2021-01-04T00:00:00+00:00 (the first is line 2)",
+            // An unquoted thousands separator shifts the fields: refused, not misread.
+            "9|NULL|8 fields where the header has 7",
         ]
     );
     let landed = query_rows(
         dir.path(),
-        "SELECT symbol, timeframe, ts, close, date FROM bars ORDER BY ts",
+        "SELECT symbol, timeframe, ts, close, date FROM bars ORDER BY ts, symbol",
     )
     .await;
     assert_eq!(
         landed,
         vec![
             "IWM|1d|2021-01-04T00:00:00Z|197|2021-01-04",
-            "IWM|1d|2021-01-05T00:00:00Z|198|2021-01-05"
+            "IWM|1d|2021-01-05T00:00:00Z|198|2021-01-05",
+            // Symbols are stored upper-case, as FINRA and baskets spell them.
+            "XRT|1d|2021-01-05T00:00:00Z|56|2021-01-05",
         ]
     );
 }
