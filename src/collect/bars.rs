@@ -191,14 +191,8 @@ pub fn parse(
                 .filter(|v| v.is_finite())
                 .ok_or_else(|| reject(field, format!("{value:?} is not a number")))
         };
-        if let Some(reason) = table.misfit(record) {
-            rejected.push(Rejected {
-                source: source.to_string(),
-                line: Some(record.line),
-                field: None,
-                raw: Some(record.raw.clone()),
-                reason,
-            });
+        if let Some(refused) = table.misfit(record, source) {
+            rejected.push(refused);
             continue;
         }
         let bar = (|| -> Result<Bar, Rejected> {

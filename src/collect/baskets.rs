@@ -53,14 +53,8 @@ fn land(
     let mut baskets: BTreeMap<String, Vec<Member>> = BTreeMap::new();
     for record in &table.rows {
         let text = |i: usize| record.fields.get(i).and_then(|f| f.as_deref());
-        if let Some(reason) = table.misfit(record) {
-            rejected.push(Rejected {
-                source: source.to_string(),
-                line: Some(record.line),
-                field: None,
-                raw: Some(record.raw.clone()),
-                reason,
-            });
+        if let Some(refused) = table.misfit(record, source) {
+            rejected.push(refused);
             continue;
         }
         let mut refuse = |field: &str, reason: String| {

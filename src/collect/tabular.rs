@@ -10,6 +10,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
 
 use crate::error::{Error, Result};
+use crate::lake::Rejected;
 
 pub struct Table {
     pub header: Vec<String>,
@@ -24,15 +25,19 @@ pub struct Record {
 }
 
 impl Table {
-    /// Why a record does not fit the header, if it does not: a record with more or fewer fields
-    /// (an unquoted `1,234`, a cut line) would otherwise put values under the wrong columns.
-    pub fn misfit(&self, record: &Record) -> Option<String> {
-        (record.fields.len() != self.header.len()).then(|| {
-            format!(
+    /// The refusal of a record whose field count differs from the header's: an unquoted `1,234`
+    /// or a cut line would otherwise put values under the wrong columns.
+    pub fn misfit(&self, record: &Record, source: &str) -> Option<Rejected> {
+        (record.fields.len() != self.header.len()).then(|| Rejected {
+            source: source.to_string(),
+            line: Some(record.line),
+            field: None,
+            raw: Some(record.raw.clone()),
+            reason: format!(
                 "{} fields where the header has {}",
                 record.fields.len(),
                 self.header.len()
-            )
+            ),
         })
     }
 
