@@ -225,3 +225,24 @@ async fn mostly_distinct_strings_are_written_without_a_dictionary() {
         encodings("timeframe")
     );
 }
+
+#[tokio::test]
+async fn a_re_cut_adf_file_lands_under_its_facility() {
+    // Header "Short Volume|…|Market Center", 40 records over many dates, no trailer.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let file = fixture("finra/FNRA_ADF_head40.txt");
+    let strict = ingest_files(&lake, std::slice::from_ref(&file), None, true).unwrap();
+    assert_eq!(
+        strict.landed, 0,
+        "without --without-trailer the missing trailer is refused"
+    );
+    let report = ingest_files(&lake, &[file], None, false).unwrap();
+    assert_eq!((report.landed, report.rows_written), (1, 40));
+    let rows = query_rows(
+        dir.path(),
+        "SELECT facility, market, count(*) FROM short_volume GROUP BY facility, market",
+    )
+    .await;
+    assert_eq!(rows, vec!["FNRA|D|40"]);
+}
