@@ -6,11 +6,14 @@
 
 use std::sync::Arc;
 
-use datafusion::logical_expr::{AggregateUDF, Documentation};
+use datafusion::logical_expr::{AggregateUDF, Documentation, WindowUDF};
 use datafusion::prelude::SessionContext;
 
+pub mod ad_line;
 pub mod dix;
 pub mod dpi;
+mod money_flow_multiplier;
+pub mod obv;
 mod ratio_of_sums;
 
 /// Every aggregate function this crate provides.
@@ -21,10 +24,21 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     ]
 }
 
+/// Every window function this crate provides.
+pub fn window_functions() -> Vec<Arc<WindowUDF>> {
+    vec![
+        Arc::new(WindowUDF::from(ad_line::AdLine::default())),
+        Arc::new(WindowUDF::from(obv::Obv::default())),
+    ]
+}
+
 /// Registers every whalewatch function with `ctx`.
 pub fn register_all(ctx: &SessionContext) {
     for function in aggregate_functions() {
         ctx.register_udaf(function.as_ref().clone());
+    }
+    for function in window_functions() {
+        ctx.register_udwf(function.as_ref().clone());
     }
 }
 
@@ -48,6 +62,13 @@ pub fn function_docs() -> Vec<FunctionDoc> {
             })
         })
         .collect();
+    docs.extend(window_functions().iter().filter_map(|f| {
+        f.documentation().map(|d| FunctionDoc {
+            name: f.name().to_string(),
+            kind: "window",
+            documentation: d.clone(),
+        })
+    }));
     docs.sort_by(|a, b| a.name.cmp(&b.name));
     docs
 }
@@ -85,5 +106,20 @@ mod test_support {
             out.extend((0..values.len()).map(|i| values.is_valid(i).then(|| values.value(i))));
         }
         out
+    }
+
+    /// The rows of a StockCharts ChartSchool sheet in tests/fixtures/indicators/, header skipped,
+    /// each row split on commas.
+    pub fn stockcharts_sheet(name: &str) -> Vec<Vec<String>> {
+        let path = format!(
+            "{}/../tests/fixtures/indicators/{name}",
+            env!("CARGO_MANIFEST_DIR")
+        );
+        let text = std::fs::read_to_string(&path).expect("fixture");
+        text.lines()
+            .skip(1)
+            .filter(|l| !l.trim().is_empty())
+            .map(|l| l.split(',').map(|f| f.trim().to_string()).collect())
+            .collect()
     }
 }

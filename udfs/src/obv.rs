@@ -1,0 +1,165 @@
+//! `obv(close, volume)`: Granville's On-Balance Volume.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::Result;
+use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
+use datafusion::logical_expr::{
+    Documentation, PartitionEvaluator, Signature, Volatility, WindowUDFImpl,
+};
+use datafusion_macros::user_doc;
+
+#[user_doc(
+    doc_section(label = "Money flow"),
+    description = "Granville's On-Balance Volume, as StockCharts ChartSchool computes it: the first bar is 0 \
+(it has no earlier close to compare with); after that a close above the previous close adds the bar's \
+volume, a close below subtracts it, an equal close leaves it. A bar with a NULL close changes nothing and \
+is not used as the previous close; a bar with a close but a NULL volume adds nothing but sets the close \
+to compare with (as the sheet's first row does). Use it over one symbol in time order.",
+    syntax_example = "obv(close, volume) OVER (PARTITION BY symbol ORDER BY ts)",
+    sql_example = r#"```sql
+> SELECT date, obv(close, volume) OVER (ORDER BY date) AS obv
+  FROM bars WHERE symbol = 'IWM' AND timeframe = '1d' ORDER BY date LIMIT 3;
++------------+-------------+
+| date       | obv         |
++------------+-------------+
+| 2021-01-04 | 0.0         |
+| 2021-01-05 | -29052267.0 |
+| 2021-01-06 | -7173369.0  |
++------------+-------------+
+```"#,
+    argument(name = "close", description = "The bar's close."),
+    argument(name = "volume", description = "The bar's volume.")
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Obv {
+    signature: Signature,
+}
+
+impl Default for Obv {
+    fn default() -> Self {
+        Self {
+            signature: Signature::exact(vec![DataType::Float64; 2], Volatility::Immutable),
+        }
+    }
+}
+
+impl WindowUDFImpl for Obv {
+    fn name(&self) -> &str {
+        "obv"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn partition_evaluator(
+        &self,
+        _args: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
+        Ok(Box::new(ObvEvaluator))
+    }
+
+    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        Ok(Arc::new(Field::new(
+            field_args.name(),
+            DataType::Float64,
+            false,
+        )))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+#[derive(Debug)]
+struct ObvEvaluator;
+
+impl PartitionEvaluator for ObvEvaluator {
+    /// One pass over the partition's rows in window order.
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let close = values[0].as_primitive::<Float64Type>();
+        let volume = values[1].as_primitive::<Float64Type>();
+        let mut balance = 0.0;
+        let mut previous_close: Option<f64> = None;
+        let mut out = Vec::with_capacity(num_rows);
+        for row in 0..num_rows {
+            if close.is_valid(row) {
+                let today = close.value(row);
+                if let (Some(previous), true) = (previous_close, volume.is_valid(row)) {
+                    if today > previous {
+                        balance += volume.value(row);
+                    } else if today < previous {
+                        balance -= volume.value(row);
+                    }
+                }
+                previous_close = Some(today);
+            }
+            out.push(balance);
+        }
+        Ok(Arc::new(Float64Array::from(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{query_f64, stockcharts_sheet};
+
+    #[tokio::test]
+    async fn matches_the_stockcharts_sheet_on_every_row() {
+        // cs-obv.csv: Date,Close,Volume,up-down,positive-negative,OBV. The sheet's first row has
+        // no volume and no OBV; every later row has both.
+        let sheet = stockcharts_sheet("cs-obv.csv");
+        let rows: Vec<String> = sheet
+            .iter()
+            .enumerate()
+            .map(|(i, r)| {
+                format!(
+                    "({i}, {}, {})",
+                    r[1],
+                    if r[2].is_empty() { "NULL" } else { &r[2] }
+                )
+            })
+            .collect();
+        let got = query_f64(
+            "g, c, v",
+            &rows.join(", "),
+            "SELECT obv(c, v) OVER (ORDER BY g) FROM v ORDER BY g",
+        )
+        .await;
+        assert_eq!(got.len(), sheet.len());
+        let mut compared = 0;
+        for (row, expected) in sheet.iter().enumerate().skip(1) {
+            let expected: f64 = expected[5].parse().unwrap();
+            assert_eq!(got[row], Some(expected), "row {row}");
+            compared += 1;
+        }
+        assert_eq!(compared, 29);
+    }
+
+    #[tokio::test]
+    async fn first_bar_is_zero_equal_closes_change_nothing_nulls_are_skipped() {
+        let rows = "(1, 1, 10, 500), (1, 2, 10, 70), (1, 3, NULL, 80), (1, 4, 9, 30), (1, 5, 11, 5), (2, 1, 3, 9)";
+        let got = query_f64(
+            "p, g, c, v",
+            rows,
+            "SELECT obv(c, v) OVER (PARTITION BY p ORDER BY g) FROM v ORDER BY p, g",
+        )
+        .await;
+        // 9 < 10 (the last non-NULL close) subtracts 30; 11 > 9 adds 5; a one-bar partition is 0.
+        assert_eq!(
+            got,
+            vec![
+                Some(0.0),
+                Some(0.0),
+                Some(0.0),
+                Some(-30.0),
+                Some(-25.0),
+                Some(0.0)
+            ]
+        );
+    }
+}
