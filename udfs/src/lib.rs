@@ -12,6 +12,7 @@ use datafusion::prelude::SessionContext;
 pub mod ad_line;
 pub mod dix;
 pub mod dpi;
+pub mod mfi;
 mod money_flow_multiplier;
 pub mod obv;
 mod ratio_of_sums;
@@ -28,6 +29,7 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
 pub fn window_functions() -> Vec<Arc<WindowUDF>> {
     vec![
         Arc::new(WindowUDF::from(ad_line::AdLine::default())),
+        Arc::new(WindowUDF::from(mfi::Mfi::default())),
         Arc::new(WindowUDF::from(obv::Obv::default())),
     ]
 }

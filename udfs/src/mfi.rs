@@ -1,0 +1,208 @@
+//! `mfi(high, low, close, volume [, n])`: the Money Flow Index.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::{exec_err, Result, ScalarValue};
+use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
+use datafusion::logical_expr::{
+    Documentation, PartitionEvaluator, Signature, TypeSignature, Volatility, WindowUDFImpl,
+};
+use datafusion::physical_expr::expressions::Literal;
+use datafusion_macros::user_doc;
+
+const DEFAULT_PERIOD: usize = 14;
+
+#[user_doc(
+    doc_section(label = "Money flow"),
+    description = "The Money Flow Index (StockCharts ChartSchool, Achelis): typical price TP = (high + low + \
+close) / 3, raw money flow = TP × volume, positive when TP rose from the previous bar, negative when it fell, \
+neither when it is equal. MFI = 100 × Σ positive / (Σ positive + Σ negative) over the last n flows \
+(= 100 − 100 / (1 + money ratio)), so 100 when nothing fell. NULL until n flows exist (the first n bars) \
+and when the n flows are all zero. A bar with a NULL argument is NULL and is skipped. n defaults to 14.",
+    syntax_example = "mfi(high, low, close, volume [, n]) OVER (PARTITION BY symbol ORDER BY ts)",
+    sql_example = r#"```sql
+> SELECT count(mfi) AS days, round(min(mfi), 4) AS lowest, round(max(mfi), 4) AS highest FROM (
+    SELECT mfi(high, low, close, volume, 14) OVER (ORDER BY date) AS mfi
+    FROM bars WHERE symbol = 'VTI' AND timeframe = '1d');
++------+---------+---------+
+| days | lowest  | highest |
++------+---------+---------+
+| 5    | 48.2917 | 57.8364 |
++------+---------+---------+
+```"#,
+    argument(name = "high", description = "The bar's high."),
+    argument(name = "low", description = "The bar's low."),
+    argument(name = "close", description = "The bar's close."),
+    argument(name = "volume", description = "The bar's volume."),
+    argument(
+        name = "n",
+        description = "How many money flows to sum (a constant, default 14)."
+    )
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Mfi {
+    signature: Signature,
+}
+
+impl Default for Mfi {
+    fn default() -> Self {
+        let prices = vec![DataType::Float64; 4];
+        let mut with_period = prices.clone();
+        with_period.push(DataType::Int64);
+        Self {
+            signature: Signature::one_of(
+                vec![
+                    TypeSignature::Exact(prices),
+                    TypeSignature::Exact(with_period),
+                ],
+                Volatility::Immutable,
+            ),
+        }
+    }
+}
+
+impl WindowUDFImpl for Mfi {
+    fn name(&self) -> &str {
+        "mfi"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn partition_evaluator(
+        &self,
+        args: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
+        let period = match args.input_exprs().get(4) {
+            None => DEFAULT_PERIOD,
+            Some(expr) => match expr.downcast_ref::<Literal>().map(|l| l.value()) {
+                Some(ScalarValue::Int64(Some(n))) if *n >= 1 => *n as usize,
+                _ => return exec_err!("mfi: n must be a constant whole number of at least 1"),
+            },
+        };
+        Ok(Box::new(MfiEvaluator { period }))
+    }
+
+    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        Ok(Arc::new(Field::new(
+            field_args.name(),
+            DataType::Float64,
+            true,
+        )))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+#[derive(Debug)]
+struct MfiEvaluator {
+    period: usize,
+}
+
+impl PartitionEvaluator for MfiEvaluator {
+    /// One pass over the partition in window order, keeping the last n (positive, negative) flows.
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let [high, low, close, volume] =
+            [0, 1, 2, 3].map(|i| values[i].as_primitive::<Float64Type>());
+        let mut flows: VecDeque<(f64, f64)> = VecDeque::with_capacity(self.period + 1);
+        let mut previous_typical: Option<f64> = None;
+        let mut out = Vec::with_capacity(num_rows);
+        for row in 0..num_rows {
+            if !(high.is_valid(row)
+                && low.is_valid(row)
+                && close.is_valid(row)
+                && volume.is_valid(row))
+            {
+                out.push(None);
+                continue;
+            }
+            let typical = (high.value(row) + low.value(row) + close.value(row)) / 3.0;
+            let raw = typical * volume.value(row);
+            if let Some(previous) = previous_typical {
+                let flow = if typical > previous {
+                    (raw, 0.0)
+                } else if typical < previous {
+                    (0.0, raw)
+                } else {
+                    (0.0, 0.0)
+                };
+                flows.push_back(flow);
+                if flows.len() > self.period {
+                    flows.pop_front();
+                }
+            }
+            previous_typical = Some(typical);
+            // Summed afresh (n is small): no rounding residue from subtracting old flows.
+            let value = (flows.len() == self.period)
+                .then(|| {
+                    flows
+                        .iter()
+                        .fold((0.0, 0.0), |(p, n), (fp, fn_)| (p + fp, n + fn_))
+                })
+                .filter(|(positive, negative)| positive + negative != 0.0)
+                .map(|(positive, negative)| 100.0 * positive / (positive + negative));
+            out.push(value);
+        }
+        Ok(Arc::new(Float64Array::from(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{query_f64, stockcharts_sheet};
+
+    #[tokio::test]
+    async fn matches_the_stockcharts_sheet_on_every_row() {
+        // cs-mfi.csv: Date,High,Low,Close,Typical Price,Up or Down,Volume,…,MFI (column 13).
+        let sheet = stockcharts_sheet("cs-mfi.csv");
+        let rows: Vec<String> = sheet
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[6]))
+            .collect();
+        let got = query_f64(
+            "g, h, l, c, v",
+            &rows.join(", "),
+            "SELECT mfi(h, l, c, v) OVER (ORDER BY g) FROM v ORDER BY g",
+        )
+        .await;
+        assert_eq!(got.len(), 30);
+        for (row, expected) in sheet.iter().enumerate() {
+            match expected[13].as_str() {
+                "" => assert_eq!(got[row], None, "row {row}: the sheet has no MFI yet"),
+                text => {
+                    let expected: f64 = text.parse().unwrap();
+                    let ours = got[row].unwrap();
+                    // The sheet shows 5 decimals.
+                    assert!(
+                        (ours - expected).abs() <= 0.0000051,
+                        "row {row}: {ours} against the sheet's {expected}"
+                    );
+                }
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn equal_typical_prices_nothing_fell_and_a_custom_period() {
+        // Typical prices 10, 11, 11, 12: flows +33, none, +48 (with volume 3 and 4).
+        let rows = "(1, 10, 10, 10, 1), (2, 11, 11, 11, 3), (3, 11, 11, 11, 9), (4, 12, 12, 12, 4), (5, 11, 11, 11, 2)";
+        let got = query_f64(
+            "g, h, l, c, v",
+            rows,
+            "SELECT mfi(h, l, c, v, 2) OVER (ORDER BY g) FROM v ORDER BY g",
+        )
+        .await;
+        // n = 2: bars 3 to 5. Bar 3: +33, 0 → 100. Bar 4: 0, +48 → 100. Bar 5: +48, −22 → 100×48/70.
+        assert_eq!(got[..2], [None, None]);
+        assert_eq!(got[2], Some(100.0));
+        assert_eq!(got[3], Some(100.0));
+        assert!((got[4].unwrap() - 100.0 * 48.0 / 70.0).abs() < 1e-12);
+    }
+}
