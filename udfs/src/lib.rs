@@ -6,22 +6,33 @@
 
 use std::sync::Arc;
 
-use datafusion::logical_expr::{AggregateUDF, Documentation, WindowUDF};
+use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
 pub mod ad_line;
+mod bar_kernel;
 pub mod dix;
 pub mod dpi;
 pub mod mfi;
+pub mod mfm;
 mod money_flow_multiplier;
 pub mod obv;
 mod ratio_of_sums;
+pub mod typical_price;
 
 /// Every aggregate function this crate provides.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     vec![
         Arc::new(AggregateUDF::from(dpi::Dpi::default())),
         Arc::new(AggregateUDF::from(dix::Dix::default())),
+    ]
+}
+
+/// Every scalar function this crate provides.
+pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
+    vec![
+        Arc::new(ScalarUDF::from(mfm::Mfm::default())),
+        Arc::new(ScalarUDF::from(typical_price::TypicalPrice::default())),
     ]
 }
 
@@ -41,6 +52,9 @@ pub fn register_all(ctx: &SessionContext) {
     }
     for function in window_functions() {
         ctx.register_udwf(function.as_ref().clone());
+    }
+    for function in scalar_functions() {
+        ctx.register_udf(function.as_ref().clone());
     }
 }
 
@@ -68,6 +82,13 @@ pub fn function_docs() -> Vec<FunctionDoc> {
         f.documentation().map(|d| FunctionDoc {
             name: f.name().to_string(),
             kind: "window",
+            documentation: d.clone(),
+        })
+    }));
+    docs.extend(scalar_functions().iter().filter_map(|f| {
+        f.documentation().map(|d| FunctionDoc {
+            name: f.name().to_string(),
+            kind: "scalar",
             documentation: d.clone(),
         })
     }));

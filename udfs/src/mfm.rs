@@ -1,0 +1,100 @@
+//! `mfm(high, low, close)`: the money flow multiplier of one bar.
+
+use datafusion::arrow::datatypes::DataType;
+use datafusion::common::Result;
+use datafusion::logical_expr::{
+    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
+};
+use datafusion_macros::user_doc;
+
+use crate::bar_kernel::per_bar;
+use crate::money_flow_multiplier::money_flow_multiplier;
+
+#[user_doc(
+    doc_section(label = "Money flow"),
+    description = "Chaikin's money flow multiplier of one bar: ((close − low) − (high − close)) / (high − low), \
+from −1 (close at the low) to +1 (close at the high); 0 when high = low. The step inside ad_line and cmf.",
+    syntax_example = "mfm(high, low, close)",
+    sql_example = r#"```sql
+> SELECT mfm(12.0, 10.0, 11.5) AS mfm;
++-----+
+| mfm |
++-----+
+| 0.5 |
++-----+
+```"#,
+    argument(name = "high", description = "The bar's high."),
+    argument(name = "low", description = "The bar's low."),
+    argument(name = "close", description = "The bar's close.")
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct Mfm {
+    signature: Signature,
+}
+
+impl Default for Mfm {
+    fn default() -> Self {
+        Self {
+            signature: Signature::exact(vec![DataType::Float64; 3], Volatility::Immutable),
+        }
+    }
+}
+
+impl ScalarUDFImpl for Mfm {
+    fn name(&self) -> &str {
+        "mfm"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
+        Ok(DataType::Float64)
+    }
+
+    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
+        per_bar(args, money_flow_multiplier)
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{query_f64, stockcharts_sheet};
+
+    #[tokio::test]
+    async fn matches_the_stockcharts_multiplier_column() {
+        // cs-accum.csv: Date,High,Low,Close,MF Multiplier (4 decimals),…
+        let sheet = stockcharts_sheet("cs-accum.csv");
+        let rows: Vec<String> = sheet
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("({i}, {}, {}, {})", r[1], r[2], r[3]))
+            .collect();
+        let got = query_f64(
+            "g, h, l, c",
+            &rows.join(", "),
+            "SELECT mfm(h, l, c) FROM v ORDER BY g",
+        )
+        .await;
+        for (row, expected) in sheet.iter().enumerate() {
+            let expected: f64 = expected[4].parse().unwrap();
+            assert!((got[row].unwrap() - expected).abs() <= 0.00005, "row {row}");
+        }
+    }
+
+    #[tokio::test]
+    async fn no_range_is_zero_and_null_is_null() {
+        let got = query_f64(
+            "g, h, l, c",
+            "(1, 10, 10, 10), (2, NULL, 9, 10), (3, 12, 10, 10)",
+            "SELECT mfm(h, l, c) FROM v ORDER BY g",
+        )
+        .await;
+        assert_eq!(got, vec![Some(0.0), None, Some(-1.0)]);
+    }
+}
