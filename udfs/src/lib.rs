@@ -19,12 +19,14 @@ mod money_flow_multiplier;
 pub mod obv;
 mod ratio_of_sums;
 pub mod typical_price;
+pub mod vwap;
 
 /// Every aggregate function this crate provides.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
     vec![
         Arc::new(AggregateUDF::from(dpi::Dpi::default())),
         Arc::new(AggregateUDF::from(dix::Dix::default())),
+        Arc::new(AggregateUDF::from(vwap::Vwap::default())),
     ]
 }
 
