@@ -1,14 +1,12 @@
 //! `dpi(short_volume, total_volume)`: the Dark Pool Indicator, Σ short / Σ total.
 
-use datafusion::arrow::datatypes::{DataType, FieldRef};
-use datafusion::common::Result;
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, GroupsAccumulator, Signature, Volatility,
-};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::ratio_of_sums::{self, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator};
+use crate::ratio_of_sums::{
+    ratio_of_sums_aggregate, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator,
+};
 
 #[user_doc(
     doc_section(label = "Dark pool"),
@@ -52,42 +50,12 @@ impl Default for Dpi {
     }
 }
 
-impl AggregateUDFImpl for Dpi {
-    fn name(&self) -> &str {
-        "dpi"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::<RatioOfSumsAccumulator>::default())
-    }
-
-    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(ratio_of_sums::state_fields(args.name))
-    }
-
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
-
-    fn create_groups_accumulator(
-        &self,
-        _args: AccumulatorArgs,
-    ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::<RatioOfSumsGroupsAccumulator>::default())
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+ratio_of_sums_aggregate!(
+    Dpi,
+    "dpi",
+    RatioOfSumsAccumulator,
+    RatioOfSumsGroupsAccumulator
+);
 
 #[cfg(test)]
 mod tests {

@@ -253,3 +253,61 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
             * size_of::<f64>()
     }
 }
+
+/// The `AggregateUDFImpl` of a ratio-of-sums aggregate (`dpi`, `dix`, `vwap`): they share the
+/// state, the Float64 result and the accumulator design; only the name, the signature, the
+/// documentation and the accumulator types differ.
+macro_rules! ratio_of_sums_aggregate {
+    ($function:ty, $name:literal, $accumulator:ty, $groups_accumulator:ty) => {
+        impl datafusion::logical_expr::AggregateUDFImpl for $function {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn signature(&self) -> &datafusion::logical_expr::Signature {
+                &self.signature
+            }
+
+            fn return_type(
+                &self,
+                _arg_types: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
+                Ok(datafusion::arrow::datatypes::DataType::Float64)
+            }
+
+            fn accumulator(
+                &self,
+                _args: datafusion::logical_expr::function::AccumulatorArgs,
+            ) -> datafusion::common::Result<Box<dyn datafusion::logical_expr::Accumulator>> {
+                Ok(Box::<$accumulator>::default())
+            }
+
+            fn state_fields(
+                &self,
+                args: datafusion::logical_expr::function::StateFieldsArgs,
+            ) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::FieldRef>> {
+                Ok($crate::ratio_of_sums::state_fields(args.name))
+            }
+
+            fn groups_accumulator_supported(
+                &self,
+                _args: datafusion::logical_expr::function::AccumulatorArgs,
+            ) -> bool {
+                true
+            }
+
+            fn create_groups_accumulator(
+                &self,
+                _args: datafusion::logical_expr::function::AccumulatorArgs,
+            ) -> datafusion::common::Result<Box<dyn datafusion::logical_expr::GroupsAccumulator>>
+            {
+                Ok(Box::<$groups_accumulator>::default())
+            }
+
+            fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+                self.doc()
+            }
+        }
+    };
+}
+pub(crate) use ratio_of_sums_aggregate;

@@ -3,15 +3,14 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array};
-use datafusion::arrow::datatypes::{DataType, FieldRef};
+use datafusion::arrow::datatypes::DataType;
 use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
-};
+use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator, Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::ratio_of_sums::{self, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator};
+use crate::ratio_of_sums::{
+    ratio_of_sums_aggregate, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator,
+};
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -54,42 +53,7 @@ fn as_weighted(values: &[ArrayRef]) -> [ArrayRef; 3] {
     [Arc::clone(&values[0]), ones, Arc::clone(&values[1])]
 }
 
-impl AggregateUDFImpl for Vwap {
-    fn name(&self) -> &str {
-        "vwap"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::<VwapAccumulator>::default())
-    }
-
-    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(ratio_of_sums::state_fields(args.name))
-    }
-
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
-
-    fn create_groups_accumulator(
-        &self,
-        _args: AccumulatorArgs,
-    ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::<VwapGroupsAccumulator>::default())
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+ratio_of_sums_aggregate!(Vwap, "vwap", VwapAccumulator, VwapGroupsAccumulator);
 
 #[derive(Debug, Default)]
 struct VwapAccumulator(RatioOfSumsAccumulator);
