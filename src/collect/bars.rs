@@ -338,8 +338,8 @@ fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &
 }
 
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &BarsOptions) -> Result<IngestReport> {
-    ingest_local_files(lake, &BARS, paths, |path, source, refused| {
-        let table = tabular::read(path)?;
+    ingest_local_files(lake, &BARS, paths, |path, source, bytes, refused| {
+        let table = tabular::parse(path, bytes)?;
         let (bars, timeframe, rejected) = parse(&table, source, options)?;
         refused.extend(rejected);
         let mut transaction = Transaction::new(lake);

@@ -33,10 +33,11 @@ fn land(
     lake: &Lake,
     path: &Path,
     source: &str,
+    bytes: Vec<u8>,
     name: Option<&str>,
     rejected: &mut Vec<Rejected>,
 ) -> Result<u64> {
-    let table = tabular::read(path)?;
+    let table = tabular::parse(path, bytes)?;
     let symbol_at = table
         .column(&["symbol", "ticker"])
         .ok_or_else(|| Error::format(source, Some(1), None, "no symbol column"))?;
@@ -137,7 +138,7 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], name: Option<&str>) -> Resul
             "{name:?} is not a basket name: use letters, digits, _ and -"
         )));
     }
-    ingest_local_files(lake, &BASKETS, paths, |path, source, rejected| {
-        land(lake, path, source, name, rejected)
+    ingest_local_files(lake, &BASKETS, paths, |path, source, bytes, rejected| {
+        land(lake, path, source, bytes, name, rejected)
     })
 }

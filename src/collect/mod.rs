@@ -13,7 +13,7 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, Utc};
 use sha2::{Digest, Sha256};
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::lake::datasets::DatasetSpec;
 use crate::lake::ingest_log::SourceOutcome;
 use crate::lake::{IngestRun, Lake, Rejected, SourceStatus};
@@ -71,22 +71,25 @@ pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
 }
 
 /// Lands local files one by one under the lake lock and records each outcome in one ingest run.
-/// `land(path, source_name, refused)` writes the file's rows and returns how many landed; it
+/// `land(path, source_name, bytes, refused)` writes the file's rows and returns how many landed; it
 /// pushes every record it refuses to `refused`, which is kept whether the file lands or not.
 pub(crate) fn ingest_local_files(
     lake: &Lake,
     spec: &'static DatasetSpec,
     paths: &[PathBuf],
-    mut land: impl FnMut(&Path, &str, &mut Vec<Rejected>) -> Result<u64>,
+    mut land: impl FnMut(&Path, &str, Vec<u8>, &mut Vec<Rejected>) -> Result<u64>,
 ) -> Result<IngestReport> {
     let _lock = lake.lock()?;
     let mut run = IngestRun::new(spec);
     for path in paths {
         let started_at = Utc::now();
         let source = path.display().to_string();
-        let sha256 = std::fs::read(path).ok().map(|bytes| sha256_hex(&bytes));
+        // Read once: the checksum and the parser see the same bytes.
+        let read = std::fs::read(path).map_err(|e| Error::io(path, e));
+        let sha256 = read.as_ref().ok().map(|bytes| sha256_hex(bytes));
         let mut rejected = Vec::new();
-        let (status, rows_written, message) = match land(path, &source, &mut rejected) {
+        let landed = read.and_then(|bytes| land(path, &source, bytes, &mut rejected));
+        let (status, rows_written, message) = match landed {
             Ok(rows) if rejected.is_empty() => (SourceStatus::Landed, rows, None),
             Ok(rows) => {
                 let message = format!("{} records refused (see rejected_records)", rejected.len());

@@ -1,7 +1,6 @@
-//! Reads a user's CSV (comma, tab, semicolon or pipe) or Parquet file as header + text fields,
+//! Parses a user's CSV (comma, tab, semicolon or pipe) or Parquet file as header + text fields,
 //! keeping each record's line number and raw text so a refused record can be shown as it was.
 
-use std::fs::File;
 use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray};
@@ -50,20 +49,20 @@ impl Table {
     }
 }
 
-pub fn read(path: &Path) -> Result<Table> {
+/// Parses the bytes of a file already read; `path` names it and tells Parquet (by extension) from CSV.
+pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Table> {
     let is_parquet = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     if is_parquet {
-        read_parquet(path)
+        parse_parquet(path, bytes)
     } else {
-        read_delimited(path)
+        parse_delimited(path, &bytes)
     }
 }
 
-fn read_delimited(path: &Path) -> Result<Table> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+fn parse_delimited(path: &Path, bytes: &[u8]) -> Result<Table> {
     let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
     let delimiter = [b',', b'\t', b'|', b';']
         .into_iter()
@@ -73,7 +72,7 @@ fn read_delimited(path: &Path) -> Result<Table> {
         .delimiter(delimiter)
         .flexible(true)
         .trim(csv::Trim::All)
-        .from_reader(bytes.as_slice());
+        .from_reader(bytes);
     let source = path.display().to_string();
     let header = reader
         .headers()
@@ -112,13 +111,13 @@ fn read_delimited(path: &Path) -> Result<Table> {
     Ok(Table { header, rows })
 }
 
-fn read_parquet(path: &Path) -> Result<Table> {
-    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+fn parse_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
     let parquet_error = |source| Error::Parquet {
         path: path.to_path_buf(),
         source,
     };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(parquet_error)?;
     let header: Vec<String> = builder
         .schema()
         .fields()

@@ -3,13 +3,12 @@
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::datatypes::Float64Type;
 use datafusion::common::Result;
-use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
-use datafusion::logical_expr::{
-    Documentation, PartitionEvaluator, Signature, Volatility, WindowUDFImpl,
-};
+use datafusion::logical_expr::{PartitionEvaluator, Signature};
 use datafusion_macros::user_doc;
+
+use crate::running_window::running_window_function;
 
 use crate::money_flow_multiplier::money_flow_multiplier;
 
@@ -41,42 +40,7 @@ pub struct AdLine {
     signature: Signature,
 }
 
-impl Default for AdLine {
-    fn default() -> Self {
-        Self {
-            signature: Signature::exact(vec![DataType::Float64; 4], Volatility::Immutable),
-        }
-    }
-}
-
-impl WindowUDFImpl for AdLine {
-    fn name(&self) -> &str {
-        "ad_line"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn partition_evaluator(
-        &self,
-        _args: PartitionEvaluatorArgs,
-    ) -> Result<Box<dyn PartitionEvaluator>> {
-        Ok(Box::new(AdLineEvaluator))
-    }
-
-    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
-        Ok(Arc::new(Field::new(
-            field_args.name(),
-            DataType::Float64,
-            false,
-        )))
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+running_window_function!(AdLine, "ad_line", 4, AdLineEvaluator);
 
 #[derive(Debug)]
 struct AdLineEvaluator;

@@ -1,5 +1,5 @@
-//! The vectorised kernel behind the per-bar scalar functions (`mfm`, `typical_price`): one pass
-//! over the (high, low, close) buffers, NULL where any input is NULL.
+//! The per-bar scalar functions (`mfm`, `typical_price`): one vectorised pass over the (high, low,
+//! close) buffers, NULL where any input is NULL, and the `ScalarUDFImpl` they share.
 
 use std::sync::Arc;
 
@@ -27,3 +27,49 @@ pub(crate) fn per_bar(
         values, nulls,
     ))))
 }
+
+/// `Default` (three Float64 arguments) and `ScalarUDFImpl` of a per-bar scalar function: only the
+/// name, the documentation and `kernel(high, low, close)` differ between them.
+macro_rules! per_bar_scalar {
+    ($function:ty, $name:literal, $kernel:expr) => {
+        impl Default for $function {
+            fn default() -> Self {
+                Self {
+                    signature: datafusion::logical_expr::Signature::exact(
+                        vec![datafusion::arrow::datatypes::DataType::Float64; 3],
+                        datafusion::logical_expr::Volatility::Immutable,
+                    ),
+                }
+            }
+        }
+
+        impl datafusion::logical_expr::ScalarUDFImpl for $function {
+            fn name(&self) -> &str {
+                $name
+            }
+
+            fn signature(&self) -> &datafusion::logical_expr::Signature {
+                &self.signature
+            }
+
+            fn return_type(
+                &self,
+                _arg_types: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<datafusion::arrow::datatypes::DataType> {
+                Ok(datafusion::arrow::datatypes::DataType::Float64)
+            }
+
+            fn invoke_with_args(
+                &self,
+                args: datafusion::logical_expr::ScalarFunctionArgs,
+            ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
+                $crate::bar_kernel::per_bar(args, $kernel)
+            }
+
+            fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {
+                self.doc()
+            }
+        }
+    };
+}
+pub(crate) use per_bar_scalar;

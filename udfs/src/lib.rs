@@ -18,6 +18,7 @@ pub mod mfm;
 mod money_flow_multiplier;
 pub mod obv;
 mod ratio_of_sums;
+mod running_window;
 pub mod typical_price;
 pub mod vwap;
 

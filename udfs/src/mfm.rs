@@ -1,19 +1,15 @@
 //! `mfm(high, low, close)`: the money flow multiplier of one bar.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::bar_kernel::per_bar;
+use crate::bar_kernel::per_bar_scalar;
 use crate::money_flow_multiplier::money_flow_multiplier;
 
 #[user_doc(
     doc_section(label = "Money flow"),
     description = "Chaikin's money flow multiplier of one bar: ((close − low) − (high − close)) / (high − low), \
-from −1 (close at the low) to +1 (close at the high); 0 when high = low. The step inside ad_line and cmf.",
+from −1 (close at the low) to +1 (close at the high); 0 when high = low. The step inside ad_line.",
     syntax_example = "mfm(high, low, close)",
     sql_example = r#"```sql
 > SELECT mfm(12.0, 10.0, 11.5) AS mfm;
@@ -32,35 +28,7 @@ pub struct Mfm {
     signature: Signature,
 }
 
-impl Default for Mfm {
-    fn default() -> Self {
-        Self {
-            signature: Signature::exact(vec![DataType::Float64; 3], Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for Mfm {
-    fn name(&self) -> &str {
-        "mfm"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        per_bar(args, money_flow_multiplier)
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+per_bar_scalar!(Mfm, "mfm", money_flow_multiplier);
 
 #[cfg(test)]
 mod tests {

@@ -1,13 +1,9 @@
 //! `typical_price(high, low, close)`: (high + low + close) / 3.
 
-use datafusion::arrow::datatypes::DataType;
-use datafusion::common::Result;
-use datafusion::logical_expr::{
-    ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
-};
+use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::bar_kernel::per_bar;
+use crate::bar_kernel::per_bar_scalar;
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -30,35 +26,10 @@ pub struct TypicalPrice {
     signature: Signature,
 }
 
-impl Default for TypicalPrice {
-    fn default() -> Self {
-        Self {
-            signature: Signature::exact(vec![DataType::Float64; 3], Volatility::Immutable),
-        }
-    }
-}
-
-impl ScalarUDFImpl for TypicalPrice {
-    fn name(&self) -> &str {
-        "typical_price"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
-        per_bar(args, |high, low, close| (high + low + close) / 3.0)
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+per_bar_scalar!(TypicalPrice, "typical_price", |high, low, close| (high
+    + low
+    + close)
+    / 3.0);
 
 #[cfg(test)]
 mod tests {
