@@ -148,4 +148,31 @@ mod test_support {
             .map(|l| l.split(',').map(|f| f.trim().to_string()).collect())
             .collect()
     }
+
+    /// Checks `function(high, low, close)` against column `column` of a StockCharts sheet whose
+    /// columns 1 to 3 are High, Low and Close, row by row, within `tolerance` (the sheet's rounding).
+    pub async fn assert_matches_sheet_column(
+        function: &str,
+        sheet: &str,
+        column: usize,
+        tolerance: f64,
+    ) {
+        let sheet = stockcharts_sheet(sheet);
+        let rows: Vec<String> = sheet
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("({i}, {}, {}, {})", r[1], r[2], r[3]))
+            .collect();
+        let sql = format!("SELECT {function}(h, l, c) FROM v ORDER BY g");
+        let got = query_f64("g, h, l, c", &rows.join(", "), &sql).await;
+        assert_eq!(got.len(), sheet.len());
+        for (row, expected) in sheet.iter().enumerate() {
+            let expected: f64 = expected[column].parse().expect("a number in the sheet");
+            let ours = got[row].expect("a value");
+            assert!(
+                (ours - expected).abs() <= tolerance,
+                "{function}, row {row}: {ours} against the sheet's {expected}"
+            );
+        }
+    }
 }

@@ -32,27 +32,12 @@ per_bar_scalar!(Mfm, "mfm", money_flow_multiplier);
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::test_support::{assert_matches_sheet_column, query_f64};
 
     #[tokio::test]
     async fn matches_the_stockcharts_multiplier_column() {
         // cs-accum.csv: Date,High,Low,Close,MF Multiplier (4 decimals),…
-        let sheet = stockcharts_sheet("cs-accum.csv");
-        let rows: Vec<String> = sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {})", r[1], r[2], r[3]))
-            .collect();
-        let got = query_f64(
-            "g, h, l, c",
-            &rows.join(", "),
-            "SELECT mfm(h, l, c) FROM v ORDER BY g",
-        )
-        .await;
-        for (row, expected) in sheet.iter().enumerate() {
-            let expected: f64 = expected[4].parse().unwrap();
-            assert!((got[row].unwrap() - expected).abs() <= 0.00005, "row {row}");
-        }
+        assert_matches_sheet_column("mfm", "cs-accum.csv", 4, 0.00005).await;
     }
 
     #[tokio::test]

@@ -26,36 +26,19 @@ pub struct TypicalPrice {
     signature: Signature,
 }
 
-per_bar_scalar!(TypicalPrice, "typical_price", |high, low, close| (high
-    + low
-    + close)
-    / 3.0);
+fn typical_price(high: f64, low: f64, close: f64) -> f64 {
+    (high + low + close) / 3.0
+}
+
+per_bar_scalar!(TypicalPrice, "typical_price", typical_price);
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::test_support::assert_matches_sheet_column;
 
     #[tokio::test]
     async fn matches_the_stockcharts_typical_price_column() {
         // cs-mfi.csv: Date,High,Low,Close,Typical Price (5 decimals),…
-        let sheet = stockcharts_sheet("cs-mfi.csv");
-        let rows: Vec<String> = sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {})", r[1], r[2], r[3]))
-            .collect();
-        let got = query_f64(
-            "g, h, l, c",
-            &rows.join(", "),
-            "SELECT typical_price(h, l, c) FROM v ORDER BY g",
-        )
-        .await;
-        for (row, expected) in sheet.iter().enumerate() {
-            let expected: f64 = expected[4].parse().unwrap();
-            assert!(
-                (got[row].unwrap() - expected).abs() <= 0.0000051,
-                "row {row}"
-            );
-        }
+        assert_matches_sheet_column("typical_price", "cs-mfi.csv", 4, 0.0000051).await;
     }
 }
