@@ -11,6 +11,8 @@ use datafusion::prelude::SessionContext;
 
 pub mod ad_line;
 mod bar_kernel;
+pub mod chaikin_osc;
+pub mod cmf;
 pub mod dix;
 pub mod dpi;
 pub mod mfi;
@@ -21,6 +23,7 @@ mod ratio_of_sums;
 mod running_window;
 pub mod typical_price;
 pub mod vwap;
+mod window_arguments;
 
 /// Every aggregate function this crate provides.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
@@ -43,6 +46,8 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
 pub fn window_functions() -> Vec<Arc<WindowUDF>> {
     vec![
         Arc::new(WindowUDF::from(ad_line::AdLine::default())),
+        Arc::new(WindowUDF::from(chaikin_osc::ChaikinOsc::default())),
+        Arc::new(WindowUDF::from(cmf::Cmf::default())),
         Arc::new(WindowUDF::from(mfi::Mfi::default())),
         Arc::new(WindowUDF::from(obv::Obv::default())),
     ]

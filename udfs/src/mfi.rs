@@ -5,13 +5,12 @@ use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
-use datafusion::common::{exec_err, Result, ScalarValue};
+use datafusion::common::Result;
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
-use datafusion::logical_expr::{
-    Documentation, PartitionEvaluator, Signature, TypeSignature, Volatility, WindowUDFImpl,
-};
-use datafusion::physical_expr::expressions::Literal;
+use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
 use datafusion_macros::user_doc;
+
+use crate::window_arguments::{bar_signature_with_periods, constant_period};
 
 const DEFAULT_PERIOD: usize = 14;
 
@@ -49,17 +48,8 @@ pub struct Mfi {
 
 impl Default for Mfi {
     fn default() -> Self {
-        let prices = vec![DataType::Float64; 4];
-        let mut with_period = prices.clone();
-        with_period.push(DataType::Int64);
         Self {
-            signature: Signature::one_of(
-                vec![
-                    TypeSignature::Exact(prices),
-                    TypeSignature::Exact(with_period),
-                ],
-                Volatility::Immutable,
-            ),
+            signature: bar_signature_with_periods(&[1]),
         }
     }
 }
@@ -77,13 +67,7 @@ impl WindowUDFImpl for Mfi {
         &self,
         args: PartitionEvaluatorArgs,
     ) -> Result<Box<dyn PartitionEvaluator>> {
-        let period = match args.input_exprs().get(4) {
-            None => DEFAULT_PERIOD,
-            Some(expr) => match expr.downcast_ref::<Literal>().map(|l| l.value()) {
-                Some(ScalarValue::Int64(Some(n))) if *n >= 1 => *n as usize,
-                _ => return exec_err!("mfi: n must be a constant whole number of at least 1"),
-            },
-        };
+        let period = constant_period(&args, 4, DEFAULT_PERIOD, "mfi", "n")?;
         Ok(Box::new(MfiEvaluator { period }))
     }
 

@@ -1,0 +1,208 @@
+//! `chaikin_osc(high, low, close, volume [, fast, slow])`: the Chaikin Oscillator.
+
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::common::{exec_err, Result};
+use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
+use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
+use datafusion_macros::user_doc;
+
+use crate::money_flow_multiplier::money_flow_multiplier;
+use crate::window_arguments::{bar_signature_with_periods, constant_period};
+
+#[user_doc(
+    doc_section(label = "Money flow"),
+    description = "The Chaikin Oscillator: the fast EMA of the A/D line (`ad_line`) minus its slow EMA, \
+each EMA with weight 2 / (period + 1). As in TA-Lib's ADOSC, both EMAs start at the first bar's A/D \
+value and the result is NULL for the first slow − 1 bars (the EMAs' warm-up); StockCharts plots the same \
+line. A bar with a NULL argument is NULL and is skipped. fast and slow default to 3 and 10.",
+    syntax_example = "chaikin_osc(high, low, close, volume [, fast, slow]) OVER (PARTITION BY symbol ORDER BY ts)",
+    sql_example = r#"```sql
+> SELECT date, round(chaikin_osc(high, low, close, volume) OVER (ORDER BY date), 2) AS oscillator
+  FROM bars WHERE symbol = 'XRT' AND timeframe = '1d' ORDER BY date LIMIT 3 OFFSET 8;
++------------+------------+
+| date       | oscillator |
++------------+------------+
+| 2021-01-14 |            |
+| 2021-01-15 | 9485848.83 |
+| 2021-01-19 | 9848931.63 |
++------------+------------+
+```"#,
+    argument(name = "high", description = "The bar's high."),
+    argument(name = "low", description = "The bar's low."),
+    argument(name = "close", description = "The bar's close."),
+    argument(name = "volume", description = "The bar's volume."),
+    argument(
+        name = "fast",
+        description = "The fast EMA's period (a constant, default 3)."
+    ),
+    argument(
+        name = "slow",
+        description = "The slow EMA's period (a constant, default 10, more than fast)."
+    )
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct ChaikinOsc {
+    signature: Signature,
+}
+
+impl Default for ChaikinOsc {
+    fn default() -> Self {
+        Self {
+            signature: bar_signature_with_periods(&[2]),
+        }
+    }
+}
+
+impl WindowUDFImpl for ChaikinOsc {
+    fn name(&self) -> &str {
+        "chaikin_osc"
+    }
+
+    fn signature(&self) -> &Signature {
+        &self.signature
+    }
+
+    fn partition_evaluator(
+        &self,
+        args: PartitionEvaluatorArgs,
+    ) -> Result<Box<dyn PartitionEvaluator>> {
+        let fast = constant_period(&args, 4, 3, "chaikin_osc", "fast")?;
+        let slow = constant_period(&args, 5, 10, "chaikin_osc", "slow")?;
+        if fast >= slow {
+            return exec_err!("chaikin_osc: fast ({fast}) must be less than slow ({slow})");
+        }
+        Ok(Box::new(ChaikinOscEvaluator { fast, slow }))
+    }
+
+    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
+        Ok(Arc::new(Field::new(
+            field_args.name(),
+            DataType::Float64,
+            true,
+        )))
+    }
+
+    fn documentation(&self) -> Option<&Documentation> {
+        self.doc()
+    }
+}
+
+#[derive(Debug)]
+struct ChaikinOscEvaluator {
+    fast: usize,
+    slow: usize,
+}
+
+impl PartitionEvaluator for ChaikinOscEvaluator {
+    /// One pass in window order: the A/D line and its two EMAs.
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let [high, low, close, volume] =
+            [0, 1, 2, 3].map(|i| values[i].as_primitive::<Float64Type>());
+        let fast_weight = 2.0 / (self.fast as f64 + 1.0);
+        let slow_weight = 2.0 / (self.slow as f64 + 1.0);
+        let mut line = 0.0;
+        let mut emas: Option<(f64, f64)> = None;
+        let mut bars = 0;
+        let mut out = Vec::with_capacity(num_rows);
+        for row in 0..num_rows {
+            if !(high.is_valid(row)
+                && low.is_valid(row)
+                && close.is_valid(row)
+                && volume.is_valid(row))
+            {
+                out.push(None);
+                continue;
+            }
+            line += money_flow_multiplier(high.value(row), low.value(row), close.value(row))
+                * volume.value(row);
+            let (fast, slow) = match emas {
+                None => (line, line),
+                Some((fast, slow)) => (
+                    fast + fast_weight * (line - fast),
+                    slow + slow_weight * (line - slow),
+                ),
+            };
+            emas = Some((fast, slow));
+            bars += 1;
+            out.push((bars >= self.slow).then_some(fast - slow));
+        }
+        Ok(Arc::new(Float64Array::from(out)))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::test_support::{query_f64, stockcharts_sheet};
+
+    /// The oscillator recomputed from the sheet's ADLine column with textbook EMAs.
+    #[tokio::test]
+    async fn equals_the_emas_of_the_sheet_ad_line() {
+        let sheet = stockcharts_sheet("cs-accum.csv");
+        let rows: Vec<String> = sheet
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[5]))
+            .collect();
+        let got = query_f64(
+            "g, h, l, c, v",
+            &rows.join(", "),
+            "SELECT chaikin_osc(h, l, c, v) OVER (ORDER BY g) FROM v ORDER BY g",
+        )
+        .await;
+        let line: Vec<f64> = sheet.iter().map(|r| r[7].parse().unwrap()).collect();
+        let ema = |period: f64| -> Vec<f64> {
+            let k = 2.0 / (period + 1.0);
+            let mut values = vec![line[0]];
+            for today in &line[1..] {
+                let yesterday = *values.last().unwrap();
+                values.push(today * k + yesterday * (1.0 - k));
+            }
+            values
+        };
+        let (fast, slow) = (ema(3.0), ema(10.0));
+        assert!(got[..9].iter().all(Option::is_none));
+        for row in 9..line.len() {
+            let expected = fast[row] - slow[row];
+            let ours = got[row].unwrap();
+            // The sheet's A/D line carries 4 decimals.
+            assert!(
+                (ours - expected).abs() < 1e-3,
+                "row {row}: {ours} against {expected}"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn periods_are_checked_and_nulls_skipped() {
+        let rows =
+            "(1, 10, 8, 10, 100), (2, NULL, 8, 8, 300), (3, 10, 8, 8, 100), (4, 10, 8, 9, 7)";
+        let got = query_f64(
+            "g, h, l, c, v",
+            rows,
+            "SELECT chaikin_osc(h, l, c, v, 1, 2) OVER (ORDER BY g) FROM v ORDER BY g",
+        )
+        .await;
+        // A/D: 100, (NULL), 0, 0. Fast EMA (period 1) is the line itself; slow (k = 2/3):
+        // 100 → 100/3 → 100/9.
+        assert_eq!(got[0], None);
+        assert_eq!(got[1], None);
+        assert!((got[2].unwrap() - (0.0 - 100.0 / 3.0)).abs() < 1e-12);
+        assert!((got[3].unwrap() - (0.0 - 100.0 / 9.0)).abs() < 1e-12);
+
+        let ctx = datafusion::prelude::SessionContext::new();
+        crate::register_all(&ctx);
+        let error = ctx
+            .sql("SELECT chaikin_osc(2.0, 1.0, 1.5, 10.0, 10, 3) OVER ()")
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(error
+            .to_string()
+            .contains("fast (10) must be less than slow (3)"));
+    }
+}
