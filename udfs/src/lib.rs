@@ -18,9 +18,12 @@ pub mod dpi;
 pub mod mfi;
 pub mod mfm;
 mod money_flow_multiplier;
+pub mod new_york_session;
 pub mod obv;
 mod ratio_of_sums;
 mod running_window;
+pub mod smart_money_flow;
+pub mod smart_money_index;
 pub mod typical_price;
 pub mod vwap;
 mod window_arguments;
@@ -31,6 +34,9 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
         Arc::new(AggregateUDF::from(dpi::Dpi::default())),
         Arc::new(AggregateUDF::from(dix::Dix::default())),
         Arc::new(AggregateUDF::from(vwap::Vwap::default())),
+        Arc::new(AggregateUDF::from(
+            smart_money_flow::SmartMoneyFlow::default(),
+        )),
     ]
 }
 
@@ -50,6 +56,9 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
         Arc::new(WindowUDF::from(cmf::Cmf::default())),
         Arc::new(WindowUDF::from(mfi::Mfi::default())),
         Arc::new(WindowUDF::from(obv::Obv::default())),
+        Arc::new(WindowUDF::from(
+            smart_money_index::SmartMoneyIndex::default(),
+        )),
     ]
 }
 
