@@ -11,6 +11,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono_tz::America::New_York;
 use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 
 use super::tabular::{self, Table};
@@ -298,10 +299,35 @@ pub fn parse(
     Ok((bars, timeframe, rejected))
 }
 
+/// Whether `timeframe` is shorter than a day (`30s`, `1m`, `5min`, `1h`), as opposed to `1d`,
+/// `1w`, `1mo`.
+fn is_intraday(timeframe: &str) -> bool {
+    let unit = timeframe.trim_start_matches(|c: char| c.is_ascii_digit());
+    matches!(
+        unit.to_ascii_lowercase().as_str(),
+        "s" | "sec" | "m" | "min" | "t" | "h" | "hr" | "hour"
+    )
+}
+
+/// The `date` partition of a bar: for intraday bars the New York trading date, so that a session
+/// and its after-hours bars (which run past midnight UTC) stay in one partition; for daily and
+/// longer bars the date they are stamped with.
+fn trading_date(bar: &Bar, intraday: bool) -> NaiveDate {
+    if intraday {
+        bar.ts.with_timezone(&New_York).date_naive()
+    } else {
+        bar.ts.date_naive()
+    }
+}
+
 fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &str) -> Result<()> {
+    let intraday = is_intraday(timeframe);
     let mut by_date: BTreeMap<NaiveDate, Vec<&Bar>> = BTreeMap::new();
     for bar in bars {
-        by_date.entry(bar.ts.date_naive()).or_default().push(bar);
+        by_date
+            .entry(trading_date(bar, intraday))
+            .or_default()
+            .push(bar);
     }
     let now = Utc::now();
     for (date, rows) in by_date {

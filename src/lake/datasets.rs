@@ -75,8 +75,9 @@ short_exempt_volume. Volumes are DOUBLE so that fractional-share volumes fit.",
 pub const BARS: DatasetSpec = DatasetSpec {
     name: "bars",
     description:
-        "OHLCV price bars, daily (timeframe '1d') and intraday ('1m', '5m', …), timestamps in UTC. \
-A daily bar's ts is its trading date at 00:00 UTC.",
+        "OHLCV price bars, daily (timeframe '1d') and intraday ('1m', '5m', …), timestamps in UTC; \
+ts is the bar's start. A daily bar's ts is its trading date at 00:00 UTC. Intraday bars are \
+partitioned by their New York trading date (after-hours bars past midnight UTC stay with their day).",
     fields: || {
         let mut fields = vec![
             Field::new("symbol", DataType::Utf8, false),

@@ -189,6 +189,58 @@ async fn intraday_bars_keep_their_instant_in_utc() {
 }
 
 #[tokio::test]
+async fn intraday_bars_are_partitioned_by_new_york_trading_date() {
+    // 19:59 EST on 2026-01-05 is 00:59 UTC on the 6th: an after-hours bar of the 5th's session.
+    // A daily bar stamped at midnight UTC keeps its own date.
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let minutes = dir.path().join("spy_1m.csv");
+    std::fs::write(
+        &minutes,
+        "symbol,ts,open,high,low,close,volume
+\
+         SPY,2026-01-05T09:30:00-05:00,10,11,9,10,1
+\
+         SPY,2026-01-05T19:59:00-05:00,10,11,9,10,2
+\
+         SPY,2026-01-06T04:00:00-05:00,10,11,9,10,3
+",
+    )
+    .unwrap();
+    let options = BarsOptions {
+        timeframe: Some("1m".into()),
+        ..Default::default()
+    };
+    let report = bars::ingest_files(&lake, &[minutes], &options).unwrap();
+    assert_eq!(report.rows_written, 3, "{:?}", report.failures);
+    let daily = dir.path().join("spy_1d.csv");
+    std::fs::write(
+        &daily,
+        "symbol,ts,open,high,low,close,volume\nSPY,2026-01-06T00:00:00Z,10,11,9,10,4\n",
+    )
+    .unwrap();
+    let options = BarsOptions {
+        timeframe: Some("1d".into()),
+        ..Default::default()
+    };
+    bars::ingest_files(&lake, &[daily], &options).unwrap();
+    let rows = query_rows(
+        dir.path(),
+        "SELECT date, timeframe, ts, volume FROM bars ORDER BY timeframe, ts",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            "2026-01-06|1d|2026-01-06T00:00:00Z|4",
+            "2026-01-05|1m|2026-01-05T14:30:00Z|1",
+            "2026-01-05|1m|2026-01-06T00:59:00Z|2",
+            "2026-01-06|1m|2026-01-06T09:00:00Z|3",
+        ]
+    );
+}
+
+#[tokio::test]
 async fn mostly_distinct_strings_are_written_without_a_dictionary() {
     use datafusion::parquet::basic::Encoding;
     use datafusion::parquet::file::reader::{FileReader, SerializedFileReader};
