@@ -31,8 +31,14 @@ no bar of the group is in a session. Rows with a NULL argument are skipped.",
     syntax_example = "smart_money_flow(ts, price, volume)",
     sql_example = r#"```sql
 > SELECT date, round(smart_money_flow(ts, close, volume), 2) AS smart_money_flow
-  FROM bars WHERE symbol = 'SPY' AND timeframe = '1m' GROUP BY date ORDER BY date;
-EXAMPLE
+  FROM bars WHERE symbol = 'IWM' AND timeframe = '1m' GROUP BY date ORDER BY date LIMIT 3;
++------------+------------------+
+| date       | smart_money_flow |
++------------+------------------+
+| 2021-01-25 | 3923919170.0     |
+| 2021-01-26 | 2920934823.22    |
+| 2021-01-27 | 2691910897.62    |
++------------+------------------+
 ```"#,
     argument(
         name = "ts",

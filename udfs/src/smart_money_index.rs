@@ -34,9 +34,15 @@ rows must be in time order: use it OVER (PARTITION BY symbol ORDER BY ts).",
     sql_example = r#"```sql
 > SELECT date, round(last_value(smi ORDER BY ts), 4) AS smart_money_index FROM (
     SELECT date, ts, smart_money_index(ts, close, volume) OVER (ORDER BY ts) AS smi
-    FROM bars WHERE symbol = 'SPY' AND timeframe = '1m')
-  GROUP BY date ORDER BY date;
-EXAMPLE
+    FROM bars WHERE symbol = 'IWM' AND timeframe = '1m')
+  GROUP BY date ORDER BY date LIMIT 3;
++------------+-------------------+
+| date       | smart_money_index |
++------------+-------------------+
+| 2021-01-25 | -1.21             |
+| 2021-01-26 | -1.72             |
+| 2021-01-27 | -2.52             |
++------------+-------------------+
 ```"#,
     argument(
         name = "ts",
