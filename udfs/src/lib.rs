@@ -20,6 +20,8 @@ pub mod mfm;
 mod money_flow_multiplier;
 pub mod new_york_session;
 pub mod obv;
+#[cfg(test)]
+mod random_bars_reference;
 mod ratio_of_sums;
 mod running_window;
 pub mod smart_money_flow;
