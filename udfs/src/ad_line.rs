@@ -1,14 +1,10 @@
 //! `ad_line(high, low, close, volume)`: Chaikin's Accumulation/Distribution line.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
-use datafusion::arrow::datatypes::Float64Type;
-use datafusion::common::Result;
-use datafusion::logical_expr::{PartitionEvaluator, Signature};
+use datafusion::arrow::array::Float64Array;
+use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::running_window::running_window_function;
+use crate::running_window::{bar_at, running_window_function, Step};
 
 use crate::money_flow_multiplier::money_flow_multiplier;
 
@@ -40,30 +36,19 @@ pub struct AdLine {
     signature: Signature,
 }
 
-running_window_function!(AdLine, "ad_line", 4, AdLineEvaluator);
+running_window_function!(AdLine, "ad_line", 4, AdLineStep::default());
 
-#[derive(Debug)]
-struct AdLineEvaluator;
+#[derive(Debug, Default)]
+struct AdLineStep {
+    line: f64,
+}
 
-impl PartitionEvaluator for AdLineEvaluator {
-    /// One pass over the partition's rows in window order.
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let [high, low, close, volume] =
-            [0, 1, 2, 3].map(|i| values[i].as_primitive::<Float64Type>());
-        let mut line = 0.0;
-        let mut out = Vec::with_capacity(num_rows);
-        for row in 0..num_rows {
-            let valid = high.is_valid(row)
-                && low.is_valid(row)
-                && close.is_valid(row)
-                && volume.is_valid(row);
-            if valid {
-                line += money_flow_multiplier(high.value(row), low.value(row), close.value(row))
-                    * volume.value(row);
-            }
-            out.push(line);
+impl Step for AdLineStep {
+    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+        if let Some([high, low, close, volume]) = bar_at(columns, row) {
+            self.line += money_flow_multiplier(high, low, close) * volume;
         }
-        Ok(Arc::new(Float64Array::from(out)))
+        Some(self.line)
     }
 }
 

@@ -2,14 +2,15 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::array::Float64Array;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{exec_err, Result};
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
 use datafusion_macros::user_doc;
 
 use crate::money_flow_multiplier::money_flow_multiplier;
+use crate::running_window::{bar_at, Step, Stepping};
 use crate::window_arguments::{bar_signature_with_periods, constant_period};
 
 #[user_doc(
@@ -74,7 +75,14 @@ impl WindowUDFImpl for ChaikinOsc {
         if fast >= slow {
             return exec_err!("chaikin_osc: fast ({fast}) must be less than slow ({slow})");
         }
-        Ok(Box::new(ChaikinOscEvaluator { fast, slow }))
+        Ok(Box::new(Stepping(ChaikinOscStep {
+            fast_weight: 2.0 / (fast as f64 + 1.0),
+            slow_weight: 2.0 / (slow as f64 + 1.0),
+            slow,
+            line: 0.0,
+            emas: None,
+            bars: 0,
+        })))
     }
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
@@ -91,45 +99,31 @@ impl WindowUDFImpl for ChaikinOsc {
 }
 
 #[derive(Debug)]
-struct ChaikinOscEvaluator {
-    fast: usize,
+struct ChaikinOscStep {
+    fast_weight: f64,
+    slow_weight: f64,
     slow: usize,
+    line: f64,
+    /// The fast and slow EMAs, from the first bar on.
+    emas: Option<(f64, f64)>,
+    bars: usize,
 }
 
-impl PartitionEvaluator for ChaikinOscEvaluator {
-    /// One pass in window order: the A/D line and its two EMAs.
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let [high, low, close, volume] =
-            [0, 1, 2, 3].map(|i| values[i].as_primitive::<Float64Type>());
-        let fast_weight = 2.0 / (self.fast as f64 + 1.0);
-        let slow_weight = 2.0 / (self.slow as f64 + 1.0);
-        let mut line = 0.0;
-        let mut emas: Option<(f64, f64)> = None;
-        let mut bars = 0;
-        let mut out = Vec::with_capacity(num_rows);
-        for row in 0..num_rows {
-            if !(high.is_valid(row)
-                && low.is_valid(row)
-                && close.is_valid(row)
-                && volume.is_valid(row))
-            {
-                out.push(None);
-                continue;
-            }
-            line += money_flow_multiplier(high.value(row), low.value(row), close.value(row))
-                * volume.value(row);
-            let (fast, slow) = match emas {
-                None => (line, line),
-                Some((fast, slow)) => (
-                    fast + fast_weight * (line - fast),
-                    slow + slow_weight * (line - slow),
-                ),
-            };
-            emas = Some((fast, slow));
-            bars += 1;
-            out.push((bars >= self.slow).then_some(fast - slow));
-        }
-        Ok(Arc::new(Float64Array::from(out)))
+impl Step for ChaikinOscStep {
+    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+        let [high, low, close, volume] = bar_at(columns, row)?;
+        self.line += money_flow_multiplier(high, low, close) * volume;
+        let line = self.line;
+        let (fast, slow) = match self.emas {
+            None => (line, line),
+            Some((fast, slow)) => (
+                fast + self.fast_weight * (line - fast),
+                slow + self.slow_weight * (line - slow),
+            ),
+        };
+        self.emas = Some((fast, slow));
+        self.bars += 1;
+        (self.bars >= self.slow).then_some(fast - slow)
     }
 }
 

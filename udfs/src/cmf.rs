@@ -3,14 +3,15 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::array::Float64Array;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
 use datafusion_macros::user_doc;
 
 use crate::money_flow_multiplier::money_flow_multiplier;
+use crate::running_window::{bar_at, Step, Stepping};
 use crate::window_arguments::{bar_signature_with_periods, constant_period};
 
 const DEFAULT_PERIOD: usize = 20;
@@ -72,7 +73,10 @@ impl WindowUDFImpl for Cmf {
         args: PartitionEvaluatorArgs,
     ) -> Result<Box<dyn PartitionEvaluator>> {
         let period = constant_period(&args, 4, DEFAULT_PERIOD, "cmf", "n")?;
-        Ok(Box::new(CmfEvaluator { period }))
+        Ok(Box::new(Stepping(CmfStep {
+            period,
+            window: VecDeque::with_capacity(period + 1),
+        })))
     }
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
@@ -89,45 +93,29 @@ impl WindowUDFImpl for Cmf {
 }
 
 #[derive(Debug)]
-struct CmfEvaluator {
+struct CmfStep {
     period: usize,
+    /// The last n (money flow volume, volume) pairs.
+    window: VecDeque<(f64, f64)>,
 }
 
-impl PartitionEvaluator for CmfEvaluator {
-    /// One pass in window order, keeping the last n (money flow volume, volume) pairs.
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let [high, low, close, volume] =
-            [0, 1, 2, 3].map(|i| values[i].as_primitive::<Float64Type>());
-        let mut window: VecDeque<(f64, f64)> = VecDeque::with_capacity(self.period + 1);
-        let mut out = Vec::with_capacity(num_rows);
-        for row in 0..num_rows {
-            if !(high.is_valid(row)
-                && low.is_valid(row)
-                && close.is_valid(row)
-                && volume.is_valid(row))
-            {
-                out.push(None);
-                continue;
-            }
-            let shares = volume.value(row);
-            let multiplier =
-                money_flow_multiplier(high.value(row), low.value(row), close.value(row));
-            window.push_back((multiplier * shares, shares));
-            if window.len() > self.period {
-                window.pop_front();
-            }
-            // Summed afresh (n is small): no residue from subtracting the bar that left.
-            let value = (window.len() == self.period)
-                .then(|| {
-                    window
-                        .iter()
-                        .fold((0.0, 0.0), |(f, v), (bf, bv)| (f + bf, v + bv))
-                })
-                .filter(|(_, shares)| *shares != 0.0)
-                .map(|(flow, shares)| flow / shares);
-            out.push(value);
+impl Step for CmfStep {
+    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+        let [high, low, close, shares] = bar_at(columns, row)?;
+        let multiplier = money_flow_multiplier(high, low, close);
+        self.window.push_back((multiplier * shares, shares));
+        if self.window.len() > self.period {
+            self.window.pop_front();
         }
-        Ok(Arc::new(Float64Array::from(out)))
+        // Summed afresh (n is small): no residue from subtracting the bar that left.
+        (self.window.len() == self.period)
+            .then(|| {
+                self.window
+                    .iter()
+                    .fold((0.0, 0.0), |(f, v), (bf, bv)| (f + bf, v + bv))
+            })
+            .filter(|(_, shares)| *shares != 0.0)
+            .map(|(flow, shares)| flow / shares)
     }
 }
 

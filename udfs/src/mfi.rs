@@ -3,13 +3,14 @@
 use std::collections::VecDeque;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type};
+use datafusion::arrow::array::Float64Array;
+use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::Result;
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
 use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
 use datafusion_macros::user_doc;
 
+use crate::running_window::{bar_at, Step, Stepping};
 use crate::window_arguments::{bar_signature_with_periods, constant_period};
 
 const DEFAULT_PERIOD: usize = 14;
@@ -68,7 +69,11 @@ impl WindowUDFImpl for Mfi {
         args: PartitionEvaluatorArgs,
     ) -> Result<Box<dyn PartitionEvaluator>> {
         let period = constant_period(&args, 4, DEFAULT_PERIOD, "mfi", "n")?;
-        Ok(Box::new(MfiEvaluator { period }))
+        Ok(Box::new(Stepping(MfiStep {
+            period,
+            flows: VecDeque::with_capacity(period + 1),
+            previous_typical: None,
+        })))
     }
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
@@ -85,55 +90,41 @@ impl WindowUDFImpl for Mfi {
 }
 
 #[derive(Debug)]
-struct MfiEvaluator {
+struct MfiStep {
     period: usize,
+    /// The last n (positive, negative) money flows.
+    flows: VecDeque<(f64, f64)>,
+    previous_typical: Option<f64>,
 }
 
-impl PartitionEvaluator for MfiEvaluator {
-    /// One pass over the partition in window order, keeping the last n (positive, negative) flows.
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let [high, low, close, volume] =
-            [0, 1, 2, 3].map(|i| values[i].as_primitive::<Float64Type>());
-        let mut flows: VecDeque<(f64, f64)> = VecDeque::with_capacity(self.period + 1);
-        let mut previous_typical: Option<f64> = None;
-        let mut out = Vec::with_capacity(num_rows);
-        for row in 0..num_rows {
-            if !(high.is_valid(row)
-                && low.is_valid(row)
-                && close.is_valid(row)
-                && volume.is_valid(row))
-            {
-                out.push(None);
-                continue;
+impl Step for MfiStep {
+    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+        let [high, low, close, volume] = bar_at(columns, row)?;
+        let typical = (high + low + close) / 3.0;
+        let raw = typical * volume;
+        if let Some(previous) = self.previous_typical {
+            let flow = if typical > previous {
+                (raw, 0.0)
+            } else if typical < previous {
+                (0.0, raw)
+            } else {
+                (0.0, 0.0)
+            };
+            self.flows.push_back(flow);
+            if self.flows.len() > self.period {
+                self.flows.pop_front();
             }
-            let typical = (high.value(row) + low.value(row) + close.value(row)) / 3.0;
-            let raw = typical * volume.value(row);
-            if let Some(previous) = previous_typical {
-                let flow = if typical > previous {
-                    (raw, 0.0)
-                } else if typical < previous {
-                    (0.0, raw)
-                } else {
-                    (0.0, 0.0)
-                };
-                flows.push_back(flow);
-                if flows.len() > self.period {
-                    flows.pop_front();
-                }
-            }
-            previous_typical = Some(typical);
-            // Summed afresh (n is small): no rounding residue from subtracting old flows.
-            let value = (flows.len() == self.period)
-                .then(|| {
-                    flows
-                        .iter()
-                        .fold((0.0, 0.0), |(p, n), (fp, fn_)| (p + fp, n + fn_))
-                })
-                .filter(|(positive, negative)| positive + negative != 0.0)
-                .map(|(positive, negative)| 100.0 * positive / (positive + negative));
-            out.push(value);
         }
-        Ok(Arc::new(Float64Array::from(out)))
+        self.previous_typical = Some(typical);
+        // Summed afresh (n is small): no rounding residue from subtracting old flows.
+        (self.flows.len() == self.period)
+            .then(|| {
+                self.flows
+                    .iter()
+                    .fold((0.0, 0.0), |(p, n), (fp, fn_)| (p + fp, n + fn_))
+            })
+            .filter(|(positive, negative)| positive + negative != 0.0)
+            .map(|(positive, negative)| 100.0 * positive / (positive + negative))
     }
 }
 

@@ -1,14 +1,10 @@
 //! `obv(close, volume)`: Granville's On-Balance Volume.
 
-use std::sync::Arc;
-
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
-use datafusion::arrow::datatypes::Float64Type;
-use datafusion::common::Result;
-use datafusion::logical_expr::{PartitionEvaluator, Signature};
+use datafusion::arrow::array::{Array, Float64Array};
+use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::running_window::running_window_function;
+use crate::running_window::{running_window_function, Step};
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -37,34 +33,29 @@ pub struct Obv {
     signature: Signature,
 }
 
-running_window_function!(Obv, "obv", 2, ObvEvaluator);
+running_window_function!(Obv, "obv", 2, ObvStep::default());
 
-#[derive(Debug)]
-struct ObvEvaluator;
+#[derive(Debug, Default)]
+struct ObvStep {
+    balance: f64,
+    previous_close: Option<f64>,
+}
 
-impl PartitionEvaluator for ObvEvaluator {
-    /// One pass over the partition's rows in window order.
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let close = values[0].as_primitive::<Float64Type>();
-        let volume = values[1].as_primitive::<Float64Type>();
-        let mut balance = 0.0;
-        let mut previous_close: Option<f64> = None;
-        let mut out = Vec::with_capacity(num_rows);
-        for row in 0..num_rows {
-            if close.is_valid(row) {
-                let today = close.value(row);
-                if let (Some(previous), true) = (previous_close, volume.is_valid(row)) {
-                    if today > previous {
-                        balance += volume.value(row);
-                    } else if today < previous {
-                        balance -= volume.value(row);
-                    }
+impl Step for ObvStep {
+    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+        let (close, volume) = (columns[0], columns[1]);
+        if close.is_valid(row) {
+            let today = close.value(row);
+            if let (Some(previous), true) = (self.previous_close, volume.is_valid(row)) {
+                if today > previous {
+                    self.balance += volume.value(row);
+                } else if today < previous {
+                    self.balance -= volume.value(row);
                 }
-                previous_close = Some(today);
             }
-            out.push(balance);
+            self.previous_close = Some(today);
         }
-        Ok(Arc::new(Float64Array::from(out)))
+        Some(self.balance)
     }
 }
 

@@ -191,23 +191,37 @@ async fn one_hundred_thousand_random_bars_match_the_reference_loops() {
     let ctx = SessionContext::new();
     crate::register_all(&ctx);
     ctx.register_batch("bars", batch).unwrap();
-    let batches = ctx
-        .sql(
+    let expected: Vec<Vec<[Option<f64>; 5]>> = symbols.iter().map(|b| reference(b)).collect();
+    // Alone, the functions stream (BoundedWindowAggExec, row by row); next to a frame that needs
+    // the whole partition they are evaluated a partition at a time (WindowAggExec, evaluate_all).
+    for (operator, extra) in [
+        ("BoundedWindowAggExec", ""),
+        (
+            "WindowAggExec",
+            ", sum(volume) OVER (PARTITION BY symbol ORDER BY i ROWS BETWEEN UNBOUNDED PRECEDING AND UNBOUNDED FOLLOWING)",
+        ),
+    ] {
+        let sql = format!(
             "SELECT CAST(substr(symbol, 2) AS BIGINT) AS s, i, \
                ad_line(high, low, close, volume) OVER w, obv(close, volume) OVER w, \
                mfi(high, low, close, volume) OVER w, cmf(high, low, close, volume) OVER w, \
-               chaikin_osc(high, low, close, volume) OVER w \
-             FROM bars WINDOW w AS (PARTITION BY symbol ORDER BY i)",
-        )
-        .await
-        .unwrap()
-        .collect()
-        .await
-        .unwrap();
-    let expected: Vec<Vec<[Option<f64>; 5]>> = symbols.iter().map(|b| reference(b)).collect();
+               chaikin_osc(high, low, close, volume) OVER w{extra} \
+             FROM bars WINDOW w AS (PARTITION BY symbol ORDER BY i)"
+        );
+        let plan = ctx.sql(&format!("EXPLAIN {sql}")).await.unwrap().collect().await.unwrap();
+        let plan = datafusion::arrow::util::pretty::pretty_format_batches(&plan)
+            .unwrap()
+            .to_string();
+        assert!(plan.contains(&format!(" {operator}: ")), "{plan}");
+        let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+        compare(&batches, &expected, operator);
+    }
+}
+
+fn compare(batches: &[RecordBatch], expected: &[Vec<[Option<f64>; 5]>], operator: &str) {
     let mut compared = [0usize; 5];
     let mut checked_rows = 0;
-    for batch in &batches {
+    for batch in batches {
         let s = batch.column(0).as_primitive::<Int64Type>();
         let i = batch.column(1).as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
@@ -222,7 +236,7 @@ async fn one_hundred_thousand_random_bars_match_the_reference_loops() {
                     (Some(a), Some(b)) => {
                         assert!(
                             (a - b).abs() <= 1e-9 * b.abs().max(1.0),
-                            "{name}, symbol {}, bar {}: {a} against {b}",
+                            "{operator}, {name}, symbol {}, bar {}: {a} against {b}",
                             s.value(row),
                             i.value(row)
                         );
@@ -230,7 +244,7 @@ async fn one_hundred_thousand_random_bars_match_the_reference_loops() {
                     }
                     (None, None) => {}
                     _ => panic!(
-                        "{name}, symbol {}, bar {}: {got:?} against {:?}",
+                        "{operator}, {name}, symbol {}, bar {}: {got:?} against {:?}",
                         s.value(row),
                         i.value(row),
                         want[k]

@@ -30,7 +30,7 @@ macro_rules! running_window_function {
                 _args: datafusion::logical_expr::function::PartitionEvaluatorArgs,
             ) -> datafusion::common::Result<Box<dyn datafusion::logical_expr::PartitionEvaluator>>
             {
-                Ok(Box::new($evaluator))
+                Ok(Box::new($crate::running_window::Stepping($evaluator)))
             }
 
             fn field(
@@ -53,3 +53,75 @@ macro_rules! running_window_function {
     };
 }
 pub(crate) use running_window_function;
+
+use std::fmt::Debug;
+use std::ops::Range;
+use std::sync::Arc;
+
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::{Result, ScalarValue};
+use datafusion::logical_expr::PartitionEvaluator;
+
+/// A window function over bars that computes each row from the rows before it, one row at a time,
+/// in window order. `Stepping` turns it into a `PartitionEvaluator` both ways DataFusion runs one:
+/// over a whole partition (`evaluate_all`, a tight loop), and streaming (`evaluate`, row by row,
+/// which lets DataFusion use its bounded window operator: it emits each symbol's rows as soon as
+/// the symbol ends instead of buffering the whole input).
+pub(crate) trait Step: Debug + Send + 'static {
+    /// The result of row `row` of the Float64 arguments `columns`, given every earlier row.
+    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64>;
+}
+
+#[derive(Debug)]
+pub(crate) struct Stepping<S: Step>(pub S);
+
+/// The Float64 arguments, in order (constant Int64 periods are left out).
+fn float_columns(values: &[ArrayRef]) -> Vec<&Float64Array> {
+    values
+        .iter()
+        .filter(|v| v.data_type() == &DataType::Float64)
+        .map(|v| v.as_primitive::<Float64Type>())
+        .collect()
+}
+
+impl<S: Step> PartitionEvaluator for Stepping<S> {
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        let columns = float_columns(values);
+        let out: Float64Array = (0..num_rows)
+            .map(|row| self.0.step(&columns, row))
+            .collect();
+        Ok(Arc::new(out))
+    }
+
+    fn supports_bounded_execution(&self) -> bool {
+        true
+    }
+
+    /// A row's result needs no later row.
+    fn is_causal(&self) -> bool {
+        true
+    }
+
+    /// Called once per row, in order; `range` is that row alone (the default `get_range`), so
+    /// DataFusion may drop the rows before it.
+    fn evaluate(&mut self, values: &[ArrayRef], range: &Range<usize>) -> Result<ScalarValue> {
+        let columns = float_columns(values);
+        Ok(ScalarValue::Float64(self.0.step(&columns, range.start)))
+    }
+}
+
+/// High, low, close and volume of row `row` of the first four columns, or None if one is NULL.
+pub(crate) fn bar_at(columns: &[&Float64Array], row: usize) -> Option<[f64; 4]> {
+    let [high, low, close, volume] = [columns[0], columns[1], columns[2], columns[3]];
+    (high.is_valid(row) && low.is_valid(row) && close.is_valid(row) && volume.is_valid(row)).then(
+        || {
+            [
+                high.value(row),
+                low.value(row),
+                close.value(row),
+                volume.value(row),
+            ]
+        },
+    )
+}
