@@ -12,6 +12,10 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::{col, SessionContext};
 
+mod sorted_files;
+
+pub use sorted_files::{SortedFilesTable, MAX_FILE_PARTITIONS};
+
 use crate::error::Result;
 use crate::lake::datasets::{self, DatasetSpec};
 use crate::lake::Lake;
@@ -39,14 +43,21 @@ pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvide
     if !dir.is_dir() {
         return Ok(Arc::new(EmptyTable::new(spec.table_schema())));
     }
-    let sort_order = declared_order(spec)
-        .into_iter()
-        .map(|c| col(c).sort(true, false))
-        .collect::<Vec<_>>();
+    let ascending = |columns: Vec<&str>| -> Vec<_> {
+        columns
+            .into_iter()
+            .map(|c| col(c).sort(true, false))
+            .collect()
+    };
     let mut options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
-    if !sort_order.is_empty() {
-        options = options.with_file_sort_order(vec![sort_order]);
+    if !spec.sort_order.is_empty() {
+        // Both orders are true of every file: the partition value is constant within one.
+        let mut orders = vec![ascending(declared_order(spec))];
+        if spec.partition.is_some() && spec.sort_order.len() > 1 {
+            orders.push(ascending(spec.sort_order.to_vec()));
+        }
+        options = options.with_file_sort_order(orders);
     }
     if let Some((column, data_type)) = &spec.partition {
         options = options.with_table_partition_cols(vec![(column.to_string(), data_type.clone())]);
@@ -55,7 +66,10 @@ pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvide
     let config = ListingTableConfig::new(url)
         .with_listing_options(options)
         .with_schema(spec.file_schema());
-    Ok(Arc::new(ListingTable::try_new(config)?))
+    Ok(Arc::new(SortedFilesTable::new(
+        ListingTable::try_new(config)?,
+        dir,
+    )))
 }
 
 /// The order declared to the planner: the files' sort order with the partition column after its

@@ -24,6 +24,8 @@ pub async fn open_session(lake: &Lake, threads: Option<usize>) -> Result<Session
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(threads.max(1))
+        // Lake files are sorted: merge their orders rather than sort again (see catalog).
+        .set_bool("datafusion.optimizer.prefer_existing_sort", true)
         // Timestamps are stored in UTC; make the session say so rather than rely on a default.
         .set_str("datafusion.execution.time_zone", "UTC");
     // `SELECT * FROM 'reports/dix.parquet'` reads any file by path, as in datafusion-cli.

@@ -343,9 +343,31 @@ fn the_declared_file_order_spares_a_per_symbol_window_its_sort() {
         ],
     ));
     assert!(
-        plan.contains("output_ordering=[symbol@0 ASC NULLS LAST, date@"),
+        plan.contains("output_orderings=[[symbol@0 ASC NULLS LAST, date@"),
         "{plan}"
     );
+    assert!(
+        plan.contains("BoundedWindowAggExec") && !plan.contains("SortExec"),
+        "{plan}"
+    );
+}
+
+#[test]
+fn a_per_symbol_window_across_days_merges_the_sorted_files_instead_of_sorting() {
+    // 24 days of bars: each file is scanned as its own partition and the partitions' orders
+    // are merged by symbol and ts; nothing sorts, and the window streams.
+    let lake = sample_lake();
+    let plan = stdout(&whalewatch(
+        lake.path(),
+        &[
+            "sql",
+            "EXPLAIN SELECT symbol, obv(close, volume) OVER (PARTITION BY symbol ORDER BY ts) \
+             FROM bars WHERE timeframe = '1d'",
+            "--format",
+            "csv",
+        ],
+    ));
+    assert!(plan.contains("preserve_order=true"), "{plan}");
     assert!(
         plan.contains("BoundedWindowAggExec") && !plan.contains("SortExec"),
         "{plan}"

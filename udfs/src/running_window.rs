@@ -59,7 +59,7 @@ use std::ops::Range;
 use std::sync::Arc;
 
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
-use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::arrow::datatypes::Float64Type;
 use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::PartitionEvaluator;
 
@@ -76,21 +76,24 @@ pub(crate) trait Step: Debug + Send + 'static {
 #[derive(Debug)]
 pub(crate) struct Stepping<S: Step>(pub S);
 
-/// The Float64 arguments, in order (constant Int64 periods are left out).
-fn float_columns(values: &[ArrayRef]) -> Vec<&Float64Array> {
-    values
+/// The Float64 arguments (prices and volume come first; constant Int64 periods follow and are
+/// left out). At most four, on the stack: this runs once per row on the streaming path.
+fn with_float_columns<T>(values: &[ArrayRef], f: impl FnOnce(&[&Float64Array]) -> T) -> T {
+    let count = values
         .iter()
-        .filter(|v| v.data_type() == &DataType::Float64)
-        .map(|v| v.as_primitive::<Float64Type>())
-        .collect()
+        .take(4)
+        .take_while(|v| v.as_primitive_opt::<Float64Type>().is_some())
+        .count();
+    let columns: [&Float64Array; 4] =
+        std::array::from_fn(|i| values[i.min(count.max(1) - 1)].as_primitive::<Float64Type>());
+    f(&columns[..count])
 }
 
 impl<S: Step> PartitionEvaluator for Stepping<S> {
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let columns = float_columns(values);
-        let out: Float64Array = (0..num_rows)
-            .map(|row| self.0.step(&columns, row))
-            .collect();
+        let out: Float64Array = with_float_columns(values, |columns| {
+            (0..num_rows).map(|row| self.0.step(columns, row)).collect()
+        });
         Ok(Arc::new(out))
     }
 
@@ -106,8 +109,8 @@ impl<S: Step> PartitionEvaluator for Stepping<S> {
     /// Called once per row, in order; `range` is that row alone (the default `get_range`), so
     /// DataFusion may drop the rows before it.
     fn evaluate(&mut self, values: &[ArrayRef], range: &Range<usize>) -> Result<ScalarValue> {
-        let columns = float_columns(values);
-        Ok(ScalarValue::Float64(self.0.step(&columns, range.start)))
+        let value = with_float_columns(values, |columns| self.0.step(columns, range.start));
+        Ok(ScalarValue::Float64(value))
     }
 }
 
