@@ -1,5 +1,6 @@
 //! whalewatch's integration tests, in one binary (every extra test binary links DataFusion again).
 
+mod accumulation;
 mod cli;
 mod finra_http;
 mod lake;
