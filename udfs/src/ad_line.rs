@@ -44,7 +44,7 @@ struct AdLineStep {
 }
 
 impl Step for AdLineStep {
-    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+    fn step(&mut self, columns: &[Float64Array], row: usize) -> Option<f64> {
         if let Some([high, low, close, volume]) = bar_at(columns, row) {
             self.line += money_flow_multiplier(high, low, close) * volume;
         }

@@ -75,7 +75,7 @@ impl WindowUDFImpl for ChaikinOsc {
         if fast >= slow {
             return exec_err!("chaikin_osc: fast ({fast}) must be less than slow ({slow})");
         }
-        Ok(Box::new(Stepping(ChaikinOscStep {
+        Ok(Box::new(Stepping::new(ChaikinOscStep {
             fast_weight: 2.0 / (fast as f64 + 1.0),
             slow_weight: 2.0 / (slow as f64 + 1.0),
             slow,
@@ -110,7 +110,7 @@ struct ChaikinOscStep {
 }
 
 impl Step for ChaikinOscStep {
-    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+    fn step(&mut self, columns: &[Float64Array], row: usize) -> Option<f64> {
         let [high, low, close, volume] = bar_at(columns, row)?;
         self.line += money_flow_multiplier(high, low, close) * volume;
         let line = self.line;

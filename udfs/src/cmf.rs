@@ -73,7 +73,7 @@ impl WindowUDFImpl for Cmf {
         args: PartitionEvaluatorArgs,
     ) -> Result<Box<dyn PartitionEvaluator>> {
         let period = constant_period(&args, 4, DEFAULT_PERIOD, "cmf", "n")?;
-        Ok(Box::new(Stepping(CmfStep {
+        Ok(Box::new(Stepping::new(CmfStep {
             period,
             window: VecDeque::with_capacity(period + 1),
         })))
@@ -100,7 +100,7 @@ struct CmfStep {
 }
 
 impl Step for CmfStep {
-    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+    fn step(&mut self, columns: &[Float64Array], row: usize) -> Option<f64> {
         let [high, low, close, shares] = bar_at(columns, row)?;
         let multiplier = money_flow_multiplier(high, low, close);
         self.window.push_back((multiplier * shares, shares));

@@ -1,6 +1,5 @@
 //! `mfi(high, low, close, volume [, n])`: the Money Flow Index.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 
 use datafusion::arrow::array::Float64Array;
@@ -69,11 +68,7 @@ impl WindowUDFImpl for Mfi {
         args: PartitionEvaluatorArgs,
     ) -> Result<Box<dyn PartitionEvaluator>> {
         let period = constant_period(&args, 4, DEFAULT_PERIOD, "mfi", "n")?;
-        Ok(Box::new(Stepping(MfiStep {
-            period,
-            flows: VecDeque::with_capacity(period + 1),
-            previous_typical: None,
-        })))
+        Ok(Box::new(Stepping::new(MfiStep::new(period))))
     }
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
@@ -92,39 +87,46 @@ impl WindowUDFImpl for Mfi {
 #[derive(Debug)]
 struct MfiStep {
     period: usize,
-    /// The last n (positive, negative) money flows.
-    flows: VecDeque<(f64, f64)>,
+    /// The last n positive and negative money flows, in ring buffers; `flows` counts every flow
+    /// so far and `flows % period` is where the next one goes.
+    positive: Vec<f64>,
+    negative: Vec<f64>,
+    flows: usize,
     previous_typical: Option<f64>,
 }
 
+impl MfiStep {
+    fn new(period: usize) -> Self {
+        Self {
+            period,
+            positive: vec![0.0; period],
+            negative: vec![0.0; period],
+            flows: 0,
+            previous_typical: None,
+        }
+    }
+}
+
 impl Step for MfiStep {
-    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
+    fn step(&mut self, columns: &[Float64Array], row: usize) -> Option<f64> {
         let [high, low, close, volume] = bar_at(columns, row)?;
         let typical = (high + low + close) / 3.0;
         let raw = typical * volume;
         if let Some(previous) = self.previous_typical {
-            let flow = if typical > previous {
-                (raw, 0.0)
-            } else if typical < previous {
-                (0.0, raw)
-            } else {
-                (0.0, 0.0)
-            };
-            self.flows.push_back(flow);
-            if self.flows.len() > self.period {
-                self.flows.pop_front();
-            }
+            let slot = self.flows % self.period;
+            self.positive[slot] = if typical > previous { raw } else { 0.0 };
+            self.negative[slot] = if typical < previous { raw } else { 0.0 };
+            self.flows += 1;
         }
         self.previous_typical = Some(typical);
-        // Summed afresh (n is small): no rounding residue from subtracting old flows.
-        (self.flows.len() == self.period)
-            .then(|| {
-                self.flows
-                    .iter()
-                    .fold((0.0, 0.0), |(p, n), (fp, fn_)| (p + fp, n + fn_))
-            })
-            .filter(|(positive, negative)| positive + negative != 0.0)
-            .map(|(positive, negative)| 100.0 * positive / (positive + negative))
+        if self.flows < self.period {
+            return None;
+        }
+        // Summed afresh (n is small): no rounding residue from subtracting old flows, so n
+        // flows of 0 give exactly 0 and NULL.
+        let positive: f64 = self.positive.iter().sum();
+        let negative: f64 = self.negative.iter().sum();
+        (positive + negative != 0.0).then(|| 100.0 * positive / (positive + negative))
     }
 }
 

@@ -42,8 +42,8 @@ struct ObvStep {
 }
 
 impl Step for ObvStep {
-    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64> {
-        let (close, volume) = (columns[0], columns[1]);
+    fn step(&mut self, columns: &[Float64Array], row: usize) -> Option<f64> {
+        let (close, volume) = (&columns[0], &columns[1]);
         if close.is_valid(row) {
             let today = close.value(row);
             if let (Some(previous), true) = (self.previous_close, volume.is_valid(row)) {

@@ -30,7 +30,7 @@ macro_rules! running_window_function {
                 _args: datafusion::logical_expr::function::PartitionEvaluatorArgs,
             ) -> datafusion::common::Result<Box<dyn datafusion::logical_expr::PartitionEvaluator>>
             {
-                Ok(Box::new($crate::running_window::Stepping($evaluator)))
+                Ok(Box::new($crate::running_window::Stepping::new($evaluator)))
             }
 
             fn field(
@@ -70,30 +70,49 @@ use datafusion::logical_expr::PartitionEvaluator;
 /// the symbol ends instead of buffering the whole input).
 pub(crate) trait Step: Debug + Send + 'static {
     /// The result of row `row` of the Float64 arguments `columns`, given every earlier row.
-    fn step(&mut self, columns: &[&Float64Array], row: usize) -> Option<f64>;
+    fn step(&mut self, columns: &[Float64Array], row: usize) -> Option<f64>;
 }
 
 #[derive(Debug)]
-pub(crate) struct Stepping<S: Step>(pub S);
+pub(crate) struct Stepping<S: Step> {
+    step: S,
+    /// The argument arrays last seen, and their Float64 views. On the streaming path `evaluate`
+    /// is called once per row with the same arrays until the next batch: comparing pointers
+    /// beats downcasting every argument of every row.
+    seen: Vec<ArrayRef>,
+    columns: Vec<Float64Array>,
+}
 
-/// The Float64 arguments (prices and volume come first; constant Int64 periods follow and are
-/// left out). At most four, on the stack: this runs once per row on the streaming path.
-fn with_float_columns<T>(values: &[ArrayRef], f: impl FnOnce(&[&Float64Array]) -> T) -> T {
-    let count = values
-        .iter()
-        .take(4)
-        .take_while(|v| v.as_primitive_opt::<Float64Type>().is_some())
-        .count();
-    let columns: [&Float64Array; 4] =
-        std::array::from_fn(|i| values[i.min(count.max(1) - 1)].as_primitive::<Float64Type>());
-    f(&columns[..count])
+impl<S: Step> Stepping<S> {
+    pub(crate) fn new(step: S) -> Self {
+        Self {
+            step,
+            seen: Vec::new(),
+            columns: Vec::new(),
+        }
+    }
+
+    /// Views the Float64 arguments (prices and volume come first; constant Int64 periods follow
+    /// and are left out).
+    fn see(&mut self, values: &[ArrayRef]) {
+        let same =
+            !self.seen.is_empty() && self.seen.iter().zip(values).all(|(a, b)| Arc::ptr_eq(a, b));
+        if !same {
+            self.columns = values
+                .iter()
+                .map_while(|v| v.as_primitive_opt::<Float64Type>().cloned())
+                .collect();
+            self.seen = values[..self.columns.len()].to_vec();
+        }
+    }
 }
 
 impl<S: Step> PartitionEvaluator for Stepping<S> {
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let out: Float64Array = with_float_columns(values, |columns| {
-            (0..num_rows).map(|row| self.0.step(columns, row)).collect()
-        });
+        self.see(values);
+        let out: Float64Array = (0..num_rows)
+            .map(|row| self.step.step(&self.columns, row))
+            .collect();
         Ok(Arc::new(out))
     }
 
@@ -109,14 +128,16 @@ impl<S: Step> PartitionEvaluator for Stepping<S> {
     /// Called once per row, in order; `range` is that row alone (the default `get_range`), so
     /// DataFusion may drop the rows before it.
     fn evaluate(&mut self, values: &[ArrayRef], range: &Range<usize>) -> Result<ScalarValue> {
-        let value = with_float_columns(values, |columns| self.0.step(columns, range.start));
-        Ok(ScalarValue::Float64(value))
+        self.see(values);
+        Ok(ScalarValue::Float64(
+            self.step.step(&self.columns, range.start),
+        ))
     }
 }
 
 /// High, low, close and volume of row `row` of the first four columns, or None if one is NULL.
-pub(crate) fn bar_at(columns: &[&Float64Array], row: usize) -> Option<[f64; 4]> {
-    let [high, low, close, volume] = [columns[0], columns[1], columns[2], columns[3]];
+pub(crate) fn bar_at(columns: &[Float64Array], row: usize) -> Option<[f64; 4]> {
+    let [high, low, close, volume] = [&columns[0], &columns[1], &columns[2], &columns[3]];
     (high.is_valid(row) && low.is_valid(row) && close.is_valid(row) && volume.is_valid(row)).then(
         || {
             [
