@@ -47,17 +47,26 @@ def run_duckdb(lake):
 
 
 def run_whalewatch(lake):
+    """Wall time, reported query time, the result row, and the peak resident set in MiB (measured
+    by GNU time: a forked child's own ru_maxrss would include this process's DuckDB memory)."""
     result = os.path.join(tempfile.gettempdir(), f"whalewatch-money-flow-{os.getpid()}.csv")
+    peak_file = result + ".rss"
+    measure = ["/usr/bin/time", "-f", "%M", "-o", peak_file] if os.path.exists("/usr/bin/time") else []
     started = time.perf_counter()
-    out = subprocess.run([BINARY, "--lake", lake, "--threads", "2", "run", QUERY, "--format", "csv",
+    out = subprocess.run([*measure, BINARY, "--lake", lake, "--threads", "2", "run", QUERY, "--format", "csv",
                           "--output", result], capture_output=True, text=True, check=True)
     wall = time.perf_counter() - started
+    peak = None
+    if measure:
+        with open(peak_file) as f:
+            peak = int(f.read().split()[-1]) / 1024
+        os.remove(peak_file)
     match = re.search(r"(\d+) rows? in ([0-9.]+) s", out.stderr)
     assert match, out.stderr
     with open(result) as f:
         values = f.read().splitlines()[1]
     os.remove(result)
-    return wall, float(match.group(2)), [float(x) for x in values.split(",")]
+    return wall, float(match.group(2)), [float(x) for x in values.split(",")], peak
 
 
 def talib_floor(lake):
@@ -97,21 +106,22 @@ def main():
 
     # Both engines must agree before they are timed.
     _, duck = run_duckdb(lake)
-    _, _, ours = run_whalewatch(lake)
+    _, _, ours, _ = run_whalewatch(lake)
     assert int(ours[0]) == duck[0] and int(ours[4]) == duck[4], (ours, duck)
     for name, a, b in zip(["ad", "obv", "mfi"], ours[1:4], duck[1:4]):
         assert abs(a - b) <= 1e-9 * abs(b), (name, a, b)
     rows = duck[0]
     print(f"{rows:,} bars; both engines' sums of A/D, OBV and MFI agree to 1e-9 ({duck[4]:,} MFI values)")
 
-    duck_times, query, wall = [], [], []
+    duck_times, query, wall, peaks = [], [], [], []
     for _ in range(args.runs):  # interleaved, so that machine noise hits both alike
         elapsed, _ = run_duckdb(lake)
         duck_times.append(elapsed)
-        w, q, _ = run_whalewatch(lake)
+        w, q, _, peak = run_whalewatch(lake)
         wall.append(w)
         query.append(q)
-    whalewatch_peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+        peaks.append(peak or 0)
+    whalewatch_peak = max(peaks)
     duckdb_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     med = statistics.median
     print(f"runs: {args.runs}, 2 threads each, lake {lake}")

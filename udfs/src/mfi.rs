@@ -18,7 +18,8 @@ const DEFAULT_PERIOD: usize = 14;
     doc_section(label = "Money flow"),
     description = "The Money Flow Index (StockCharts ChartSchool, Achelis): typical price TP = (high + low + \
 close) / 3, raw money flow = TP × volume, positive when TP rose from the previous bar, negative when it fell, \
-neither when it is equal. MFI = 100 × Σ positive / (Σ positive + Σ negative) over the last n flows \
+neither when it is equal (to one part in 10^12: the same price reached by different highs, lows and \
+closes can differ in the last bits of a float). MFI = 100 × Σ positive / (Σ positive + Σ negative) over the last n flows \
 (= 100 − 100 / (1 + money ratio)), so 100 when nothing fell. NULL until n flows exist (the first n bars) \
 and when the n flows are all zero. A bar with a NULL argument is NULL and is skipped. n defaults to 14.",
     syntax_example = "mfi(high, low, close, volume [, n]) OVER (PARTITION BY symbol ORDER BY ts)",
@@ -107,6 +108,15 @@ impl MfiStep {
     }
 }
 
+/// Whether two typical prices are the same price. (high + low + close) / 3 of different bars can
+/// be the same number yet differ in the last bits: (46.41 + 46.36 + 46.40) / 3 and
+/// (46.44 + 46.31 + 46.42) / 3 are both 46.39 but differ by 1.4e-14 in floating point. Prices
+/// that differ by a real tick differ by far more than one part in 10^12 (a cent in $10 million),
+/// rounding by far less. TA-Lib does the same, with about one part in 10^14.
+fn same_price(a: f64, b: f64) -> bool {
+    (a - b).abs() <= 1e-12 * a.abs().max(b.abs())
+}
+
 impl Step for MfiStep {
     fn step(&mut self, columns: &[Float64Array], row: usize) -> Option<f64> {
         let [high, low, close, volume] = bar_at(columns, row)?;
@@ -114,8 +124,17 @@ impl Step for MfiStep {
         let raw = typical * volume;
         if let Some(previous) = self.previous_typical {
             let slot = self.flows % self.period;
-            self.positive[slot] = if typical > previous { raw } else { 0.0 };
-            self.negative[slot] = if typical < previous { raw } else { 0.0 };
+            let unchanged = same_price(typical, previous);
+            self.positive[slot] = if typical > previous && !unchanged {
+                raw
+            } else {
+                0.0
+            };
+            self.negative[slot] = if typical < previous && !unchanged {
+                raw
+            } else {
+                0.0
+            };
             self.flows += 1;
         }
         self.previous_typical = Some(typical);
@@ -164,6 +183,19 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn the_same_typical_price_from_different_bars_is_equal() {
+        // Both typical prices are 46.39; in floating point the second is 1.4e-14 lower. With
+        // n = 1 the second bar's single flow is neither positive nor negative: NULL, not 0.
+        let got = query_f64(
+            "g, h, l, c, v",
+            "(1, 46.44, 46.31, 46.42, 100), (2, 46.41, 46.36, 46.40, 100)",
+            "SELECT mfi(h, l, c, v, 1) OVER (ORDER BY g) FROM v ORDER BY g",
+        )
+        .await;
+        assert_eq!(got, vec![None, None]);
     }
 
     #[tokio::test]

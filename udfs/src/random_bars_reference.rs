@@ -101,17 +101,24 @@ fn reference(bars: &[Bar]) -> Vec<[Option<f64>; 5]> {
         .filter(|&i| bars[i].volume.is_some())
         .collect();
     let typical = |i: usize| (bars[i].high + bars[i].low + bars[i].close) / 3.0;
+    // Whether the typical price rose or fell, decided exactly: the prices are whole cents, so
+    // 3 × typical price in cents is an integer.
+    let cents = |i: usize| {
+        [bars[i].high, bars[i].low, bars[i].close]
+            .iter()
+            .map(|p| (p * 100.0).round() as i64)
+            .sum::<i64>()
+    };
     let volume = |i: usize| bars[i].volume.unwrap_or_default();
     for (k, &i) in valid.iter().enumerate() {
         if k >= 14 {
             let (mut positive, mut negative) = (0.0, 0.0);
             for m in k - 13..=k {
-                let (today, yesterday) = (typical(valid[m]), typical(valid[m - 1]));
-                let flow = today * volume(valid[m]);
-                if today > yesterday {
-                    positive += flow;
-                } else if today < yesterday {
-                    negative += flow;
+                let flow = typical(valid[m]) * volume(valid[m]);
+                match cents(valid[m]).cmp(&cents(valid[m - 1])) {
+                    std::cmp::Ordering::Greater => positive += flow,
+                    std::cmp::Ordering::Less => negative += flow,
+                    std::cmp::Ordering::Equal => {}
                 }
             }
             if positive + negative != 0.0 {
