@@ -1,6 +1,7 @@
 -- The window SQL DuckDB needs for benches/money_flow.sql: the A/D line, OBV and MFI(14) spelled
--- out with lag and running sums, with the same definitions (multiplier 0 when high = low, first
--- OBV 0, equal typical prices (to one part in 10^12, as mfi compares them) neither flow, MFI NULL until 14 flows and when they are all 0).
+-- out with lag and running sums, with the same definitions: multiplier 0 when high = low, first
+-- OBV 0, equal typical prices (to one part in 10^12, as mfi compares them) neither flow, MFI NULL
+-- until 14 flows and when they are all 0.
 WITH prepared AS (
     SELECT symbol, ts, close, volume,
            (high + low + close) / 3 AS typical,
