@@ -1,6 +1,7 @@
-//! The `WindowUDFImpl` shared by the running window functions (`ad_line`, `obv`): Float64
-//! arguments, a Float64 result on every row, and an evaluator that computes the whole partition
-//! in one pass (`evaluate_all`).
+//! What the window functions over bars share: the `WindowUDFImpl` of those with only Float64
+//! arguments and a value on every row (`ad_line`, `obv`), and `Stepping`, the evaluator of all of
+//! them (`ad_line`, `obv`, `mfi`, `cmf`, `chaikin_osc`): one step per row, in window order, run
+//! over a whole partition or streaming.
 
 /// `Default` (`$arguments` Float64 arguments) and `WindowUDFImpl` of a running window function.
 macro_rules! running_window_function {
