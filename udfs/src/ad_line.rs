@@ -1,10 +1,11 @@
 //! `ad_line(high, low, close, volume)`: Chaikin's Accumulation/Distribution line.
 
 use datafusion::arrow::array::Float64Array;
-use datafusion::logical_expr::Signature;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::running_window::{bar_at, running_window_function, Step};
+use crate::running_window::{bar_at, bar_window_function, Step};
 
 use crate::money_flow_multiplier::money_flow_multiplier;
 
@@ -36,7 +37,9 @@ pub struct AdLine {
     signature: Signature,
 }
 
-running_window_function!(AdLine, "ad_line", 4, AdLineStep::default());
+bar_window_function!(AdLine, "ad_line",
+    signature: Signature::exact(vec![DataType::Float64; 4], Volatility::Immutable),
+    nullable: false, |_args| AdLineStep::default());
 
 #[derive(Debug, Default)]
 struct AdLineStep {
@@ -54,20 +57,16 @@ impl Step for AdLineStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     #[tokio::test]
     async fn matches_the_stockcharts_sheet_on_every_row() {
         // cs-accum.csv: Date,High,Low,Close,MF Multiplier,Volume,MF Value,ADLine
         let sheet = stockcharts_sheet("cs-accum.csv");
-        let rows: Vec<String> = sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[5]))
-            .collect();
+        let rows = sheet_bars(&sheet, 5);
         let got = query_f64(
             "g, h, l, c, v",
-            &rows.join(", "),
+            &rows,
             "SELECT ad_line(h, l, c, v) OVER (ORDER BY g) FROM v ORDER BY g",
         )
         .await;

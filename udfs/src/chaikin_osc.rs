@@ -1,16 +1,12 @@
 //! `chaikin_osc(high, low, close, volume [, fast, slow])`: the Chaikin Oscillator.
 
-use std::sync::Arc;
-
 use datafusion::arrow::array::Float64Array;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
 use datafusion::common::{exec_err, Result};
-use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
-use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
+use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
 use crate::money_flow_multiplier::money_flow_multiplier;
-use crate::running_window::{bar_at, Step, Stepping};
+use crate::running_window::{bar_at, bar_window_function, Step};
 use crate::window_arguments::{bar_signature_with_periods, constant_period};
 
 #[user_doc(
@@ -49,54 +45,11 @@ pub struct ChaikinOsc {
     signature: Signature,
 }
 
-impl Default for ChaikinOsc {
-    fn default() -> Self {
-        Self {
-            signature: bar_signature_with_periods(&[2]),
-        }
-    }
-}
-
-impl WindowUDFImpl for ChaikinOsc {
-    fn name(&self) -> &str {
-        "chaikin_osc"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn partition_evaluator(
-        &self,
-        args: PartitionEvaluatorArgs,
-    ) -> Result<Box<dyn PartitionEvaluator>> {
-        let fast = constant_period(&args, 4, 3, "chaikin_osc", "fast")?;
-        let slow = constant_period(&args, 5, 10, "chaikin_osc", "slow")?;
-        if fast >= slow {
-            return exec_err!("chaikin_osc: fast ({fast}) must be less than slow ({slow})");
-        }
-        Ok(Box::new(Stepping::new(ChaikinOscStep {
-            fast_weight: 2.0 / (fast as f64 + 1.0),
-            slow_weight: 2.0 / (slow as f64 + 1.0),
-            slow,
-            line: 0.0,
-            emas: None,
-            bars: 0,
-        })))
-    }
-
-    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
-        Ok(Arc::new(Field::new(
-            field_args.name(),
-            DataType::Float64,
-            true,
-        )))
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+bar_window_function!(ChaikinOsc, "chaikin_osc", signature: bar_signature_with_periods(&[2]),
+    nullable: true, |args| ChaikinOscStep::new(
+        constant_period(&args, 4, 3, "chaikin_osc", "fast")?,
+        constant_period(&args, 5, 10, "chaikin_osc", "slow")?,
+    )?);
 
 #[derive(Debug)]
 struct ChaikinOscStep {
@@ -107,6 +60,22 @@ struct ChaikinOscStep {
     /// The fast and slow EMAs, from the first bar on.
     emas: Option<(f64, f64)>,
     bars: usize,
+}
+
+impl ChaikinOscStep {
+    fn new(fast: usize, slow: usize) -> Result<Self> {
+        if fast >= slow {
+            return exec_err!("chaikin_osc: fast ({fast}) must be less than slow ({slow})");
+        }
+        Ok(Self {
+            fast_weight: 2.0 / (fast as f64 + 1.0),
+            slow_weight: 2.0 / (slow as f64 + 1.0),
+            slow,
+            line: 0.0,
+            emas: None,
+            bars: 0,
+        })
+    }
 }
 
 impl Step for ChaikinOscStep {
@@ -129,20 +98,16 @@ impl Step for ChaikinOscStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     /// The oscillator recomputed from the sheet's ADLine column with textbook EMAs.
     #[tokio::test]
     async fn equals_the_emas_of_the_sheet_ad_line() {
         let sheet = stockcharts_sheet("cs-accum.csv");
-        let rows: Vec<String> = sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[5]))
-            .collect();
+        let rows = sheet_bars(&sheet, 5);
         let got = query_f64(
             "g, h, l, c, v",
-            &rows.join(", "),
+            &rows,
             "SELECT chaikin_osc(h, l, c, v) OVER (ORDER BY g) FROM v ORDER BY g",
         )
         .await;

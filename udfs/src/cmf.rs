@@ -1,17 +1,13 @@
 //! `cmf(high, low, close, volume [, n])`: Chaikin Money Flow.
 
 use std::collections::VecDeque;
-use std::sync::Arc;
 
 use datafusion::arrow::array::Float64Array;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::Result;
-use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
-use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
+use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
 use crate::money_flow_multiplier::money_flow_multiplier;
-use crate::running_window::{bar_at, Step, Stepping};
+use crate::running_window::{bar_at, bar_window_function, Step};
 use crate::window_arguments::{bar_signature_with_periods, constant_period};
 
 const DEFAULT_PERIOD: usize = 20;
@@ -51,52 +47,23 @@ pub struct Cmf {
     signature: Signature,
 }
 
-impl Default for Cmf {
-    fn default() -> Self {
-        Self {
-            signature: bar_signature_with_periods(&[1]),
-        }
-    }
-}
-
-impl WindowUDFImpl for Cmf {
-    fn name(&self) -> &str {
-        "cmf"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn partition_evaluator(
-        &self,
-        args: PartitionEvaluatorArgs,
-    ) -> Result<Box<dyn PartitionEvaluator>> {
-        let period = constant_period(&args, 4, DEFAULT_PERIOD, "cmf", "n")?;
-        Ok(Box::new(Stepping::new(CmfStep {
-            period,
-            window: VecDeque::with_capacity(period + 1),
-        })))
-    }
-
-    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
-        Ok(Arc::new(Field::new(
-            field_args.name(),
-            DataType::Float64,
-            true,
-        )))
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+bar_window_function!(Cmf, "cmf", signature: bar_signature_with_periods(&[1]), nullable: true,
+    |args| CmfStep::new(constant_period(&args, 4, DEFAULT_PERIOD, "cmf", "n")?));
 
 #[derive(Debug)]
 struct CmfStep {
     period: usize,
     /// The last n (money flow volume, volume) pairs.
     window: VecDeque<(f64, f64)>,
+}
+
+impl CmfStep {
+    fn new(period: usize) -> Self {
+        Self {
+            period,
+            window: VecDeque::with_capacity(period + 1),
+        }
+    }
 }
 
 impl Step for CmfStep {
@@ -121,7 +88,7 @@ impl Step for CmfStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     /// Chaikin Money Flow by its definition, from the sheet's own MF Volume and Volume columns.
     #[tokio::test]
@@ -129,14 +96,10 @@ mod tests {
         // cs-accum.csv: Date,High,Low,Close,MF Multiplier,Volume,MF Value,ADLine. The sheet
         // rounds MF Value to 4 decimals; CMF(3) from those sums agrees to about 1e-8.
         let sheet = stockcharts_sheet("cs-accum.csv");
-        let rows: Vec<String> = sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[5]))
-            .collect();
+        let rows = sheet_bars(&sheet, 5);
         let got = query_f64(
             "g, h, l, c, v",
-            &rows.join(", "),
+            &rows,
             "SELECT cmf(h, l, c, v, 3) OVER (ORDER BY g) FROM v ORDER BY g",
         )
         .await;

@@ -165,6 +165,17 @@ mod test_support {
             .collect()
     }
 
+    /// The VALUES list `(row, high, low, close, volume)` of a StockCharts sheet whose columns 1 to 3
+    /// are High, Low and Close and whose column `volume` is the volume.
+    pub fn sheet_bars(sheet: &[Vec<String>], volume: usize) -> String {
+        sheet
+            .iter()
+            .enumerate()
+            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[volume]))
+            .collect::<Vec<_>>()
+            .join(", ")
+    }
+
     /// Checks `function(high, low, close)` against column `column` of a StockCharts sheet whose
     /// columns 1 to 3 are High, Low and Close, row by row, within `tolerance` (the sheet's rounding).
     pub async fn assert_matches_sheet_column(

@@ -1,15 +1,10 @@
 //! `mfi(high, low, close, volume [, n])`: the Money Flow Index.
 
-use std::sync::Arc;
-
 use datafusion::arrow::array::Float64Array;
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef};
-use datafusion::common::Result;
-use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
-use datafusion::logical_expr::{Documentation, PartitionEvaluator, Signature, WindowUDFImpl};
+use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::running_window::{bar_at, Step, Stepping};
+use crate::running_window::{bar_at, bar_window_function, Step};
 use crate::window_arguments::{bar_signature_with_periods, constant_period};
 
 const DEFAULT_PERIOD: usize = 14;
@@ -47,43 +42,8 @@ pub struct Mfi {
     signature: Signature,
 }
 
-impl Default for Mfi {
-    fn default() -> Self {
-        Self {
-            signature: bar_signature_with_periods(&[1]),
-        }
-    }
-}
-
-impl WindowUDFImpl for Mfi {
-    fn name(&self) -> &str {
-        "mfi"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn partition_evaluator(
-        &self,
-        args: PartitionEvaluatorArgs,
-    ) -> Result<Box<dyn PartitionEvaluator>> {
-        let period = constant_period(&args, 4, DEFAULT_PERIOD, "mfi", "n")?;
-        Ok(Box::new(Stepping::new(MfiStep::new(period))))
-    }
-
-    fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
-        Ok(Arc::new(Field::new(
-            field_args.name(),
-            DataType::Float64,
-            true,
-        )))
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
+bar_window_function!(Mfi, "mfi", signature: bar_signature_with_periods(&[1]), nullable: true,
+    |args| MfiStep::new(constant_period(&args, 4, DEFAULT_PERIOD, "mfi", "n")?));
 
 #[derive(Debug)]
 struct MfiStep {
@@ -151,20 +111,16 @@ impl Step for MfiStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     #[tokio::test]
     async fn matches_the_stockcharts_sheet_on_every_row() {
         // cs-mfi.csv: Date,High,Low,Close,Typical Price,Up or Down,Volume,…,MFI (column 13).
         let sheet = stockcharts_sheet("cs-mfi.csv");
-        let rows: Vec<String> = sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[6]))
-            .collect();
+        let rows = sheet_bars(&sheet, 6);
         let got = query_f64(
             "g, h, l, c, v",
-            &rows.join(", "),
+            &rows,
             "SELECT mfi(h, l, c, v) OVER (ORDER BY g) FROM v ORDER BY g",
         )
         .await;

@@ -1,10 +1,11 @@
 //! `obv(close, volume)`: Granville's On-Balance Volume.
 
 use datafusion::arrow::array::{Array, Float64Array};
-use datafusion::logical_expr::Signature;
+use datafusion::arrow::datatypes::DataType;
+use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::running_window::{running_window_function, Step};
+use crate::running_window::{bar_window_function, Step};
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -33,7 +34,9 @@ pub struct Obv {
     signature: Signature,
 }
 
-running_window_function!(Obv, "obv", 2, ObvStep::default());
+bar_window_function!(Obv, "obv",
+    signature: Signature::exact(vec![DataType::Float64; 2], Volatility::Immutable),
+    nullable: false, |_args| ObvStep::default());
 
 #[derive(Debug, Default)]
 struct ObvStep {

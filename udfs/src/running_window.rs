@@ -3,16 +3,16 @@
 //! them (`ad_line`, `obv`, `mfi`, `cmf`, `chaikin_osc`): one step per row, in window order, run
 //! over a whole partition or streaming.
 
-/// `Default` (`$arguments` Float64 arguments) and `WindowUDFImpl` of a running window function.
-macro_rules! running_window_function {
-    ($function:ty, $name:literal, $arguments:literal, $evaluator:expr) => {
+/// `Default` and `WindowUDFImpl` of a window function over bars evaluated by `Stepping`:
+/// `signature` builds its signature, `nullable` says whether the result can be NULL, and
+/// `|args| step` makes the `Step` of one partition from its `PartitionEvaluatorArgs` (`?` allowed).
+macro_rules! bar_window_function {
+    ($function:ty, $name:literal, signature: $signature:expr, nullable: $nullable:literal,
+     |$args:ident| $step:expr) => {
         impl Default for $function {
             fn default() -> Self {
                 Self {
-                    signature: datafusion::logical_expr::Signature::exact(
-                        vec![datafusion::arrow::datatypes::DataType::Float64; $arguments],
-                        datafusion::logical_expr::Volatility::Immutable,
-                    ),
+                    signature: $signature,
                 }
             }
         }
@@ -28,10 +28,10 @@ macro_rules! running_window_function {
 
             fn partition_evaluator(
                 &self,
-                _args: datafusion::logical_expr::function::PartitionEvaluatorArgs,
+                $args: datafusion::logical_expr::function::PartitionEvaluatorArgs,
             ) -> datafusion::common::Result<Box<dyn datafusion::logical_expr::PartitionEvaluator>>
             {
-                Ok(Box::new($crate::running_window::Stepping::new($evaluator)))
+                Ok(Box::new($crate::running_window::Stepping::new($step)))
             }
 
             fn field(
@@ -42,7 +42,7 @@ macro_rules! running_window_function {
                     datafusion::arrow::datatypes::Field::new(
                         field_args.name(),
                         datafusion::arrow::datatypes::DataType::Float64,
-                        false,
+                        $nullable,
                     ),
                 ))
             }
@@ -53,7 +53,7 @@ macro_rules! running_window_function {
         }
     };
 }
-pub(crate) use running_window_function;
+pub(crate) use bar_window_function;
 
 use std::fmt::Debug;
 use std::ops::Range;

@@ -236,6 +236,16 @@ impl Accumulator for SmartMoneyFlowAccumulator {
     }
 }
 
+/// The partial state of `groups`, in the order of `state_fields`.
+fn state_arrays(groups: &[Dollars]) -> Vec<ArrayRef> {
+    let first_half_hour: Float64Array = groups.iter().map(|g| g.first_half_hour).collect();
+    vec![
+        Arc::new(groups.iter().map(|g| g.later).collect::<Float64Array>()),
+        Arc::new(first_half_hour),
+        Arc::new(groups.iter().map(|g| g.rows).collect::<UInt64Array>()),
+    ]
+}
+
 /// Vectorised accumulator for GROUP BY: one `Dollars` per group, updated in one pass.
 #[derive(Debug, Default)]
 struct SmartMoneyFlowGroupsAccumulator {
@@ -289,17 +299,7 @@ impl GroupsAccumulator for SmartMoneyFlowGroupsAccumulator {
     }
 
     fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        let groups = emit_to.take_needed(&mut self.groups);
-        Ok(vec![
-            Arc::new(groups.iter().map(|g| g.later).collect::<Float64Array>()),
-            Arc::new(
-                groups
-                    .iter()
-                    .map(|g| g.first_half_hour)
-                    .collect::<Float64Array>(),
-            ),
-            Arc::new(groups.iter().map(|g| g.rows).collect::<UInt64Array>()),
-        ])
+        Ok(state_arrays(&emit_to.take_needed(&mut self.groups)))
     }
 
     fn convert_to_state(
@@ -313,16 +313,7 @@ impl GroupsAccumulator for SmartMoneyFlowGroupsAccumulator {
         for_each_session_row(values, opt_filter, &mut calendar, |row, early, amount| {
             groups[row].add(early, amount, 1.0)
         });
-        Ok(vec![
-            Arc::new(groups.iter().map(|g| g.later).collect::<Float64Array>()),
-            Arc::new(
-                groups
-                    .iter()
-                    .map(|g| g.first_half_hour)
-                    .collect::<Float64Array>(),
-            ),
-            Arc::new(groups.iter().map(|g| g.rows).collect::<UInt64Array>()),
-        ])
+        Ok(state_arrays(&groups))
     }
 
     fn size(&self) -> usize {
