@@ -5,6 +5,7 @@ bukosabino/ta's CMF), which live in ../shared/fixtures and may not be copied int
 
     python3 benches/check_against_tulip.py [path/to/whalewatch]
 """
+import os
 import re
 import subprocess
 import sys
@@ -12,7 +13,8 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TULIP = ROOT.parent / "shared/fixtures/indicators/tulipindicators"
-BINARY = sys.argv[1] if len(sys.argv) > 1 else "target/release/whalewatch"
+BINARY = sys.argv[1] if len(sys.argv) > 1 else os.path.join(
+    os.environ.get("CARGO_TARGET_DIR", str(ROOT / "target")), "release", "whalewatch")
 
 
 def vectors(name, arguments):
