@@ -23,7 +23,7 @@ WITH indicators AS (
            row_number() OVER (PARTITION BY symbol ORDER BY date DESC) - 1 AS days_back
     FROM bars
     WHERE timeframe = '1d' AND date <= $as_of
-    WINDOW by_day AS (PARTITION BY symbol ORDER BY date)
+    WINDOW by_day AS (PARTITION BY symbol ORDER BY ts)
 ), trend AS (
     -- A/D and OBV start wherever the history starts; a constant offset leaves their slopes alone.
     SELECT symbol,

@@ -52,12 +52,10 @@ pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvide
     let mut options =
         ListingOptions::new(Arc::new(ParquetFormat::default())).with_file_extension(".parquet");
     if !spec.sort_order.is_empty() {
-        // Both orders are true of every file: the partition value is constant within one.
-        let mut orders = vec![ascending(declared_order(spec))];
-        if spec.partition.is_some() && spec.sort_order.len() > 1 {
-            orders.push(ascending(spec.sort_order.to_vec()));
-        }
-        options = options.with_file_sort_order(orders);
+        // One order only: when the planner merges files on one declared order it keeps claiming
+        // every other, and a second one ([symbol, ts] beside [symbol, date, ts]) is true within
+        // each file but not across merged files.
+        options = options.with_file_sort_order(vec![ascending(declared_order(spec))]);
     }
     if let Some((column, data_type)) = &spec.partition {
         options = options.with_table_partition_cols(vec![(column.to_string(), data_type.clone())]);
@@ -72,13 +70,21 @@ pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvide
     )))
 }
 
-/// The order declared to the planner: the files' sort order with the partition column after its
-/// first key. That is true of every file, since the partition value is constant within a file
-/// (and for bars the date follows from ts), and it lets `PARTITION BY symbol ORDER BY date` use it.
+/// The order declared to the planner: the files' sort order with the partition column added. Any
+/// place is true of every file (the partition value is constant within one), and a merge of
+/// files on the whole declared key keeps it true across files. Where it goes decides which
+/// windows need no sort: after the first key (`short_volume`: symbol, date, facility) for
+/// `PARTITION BY symbol ORDER BY date`; last when the files are sorted by time (`bars`: symbol,
+/// ts, date) for `PARTITION BY symbol ORDER BY ts`.
 pub fn declared_order(spec: &DatasetSpec) -> Vec<&'static str> {
     let mut order = spec.sort_order.to_vec();
     if let Some((column, _)) = &spec.partition {
-        order.insert(order.len().min(1), column);
+        let at = if order.contains(&"ts") {
+            order.len()
+        } else {
+            order.len().min(1)
+        };
+        order.insert(at, column);
     }
     order
 }

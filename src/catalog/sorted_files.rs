@@ -36,25 +36,29 @@ impl SortedFilesTable {
         Self { listing, dir }
     }
 
-    /// The Parquet files of the dataset (`dir/partition=value/file.parquet`, or `dir/file.parquet`).
+    /// The Parquet files of the dataset (`dir/partition=value/file.parquet`, or `dir/file.parquet`),
+    /// counted up to one more than `MAX_FILE_PARTITIONS`. All of them, not those a query's filters
+    /// keep: a dataset past the limit is scanned as DataFusion does even for a query of two files.
     fn count_files(&self) -> usize {
         let parquet = |path: &std::path::Path| path.extension().is_some_and(|e| e == "parquet");
         let Ok(entries) = std::fs::read_dir(&self.dir) else {
             return 0;
         };
-        entries
-            .flatten()
-            .map(|entry| {
-                let path = entry.path();
-                if path.is_dir() {
-                    std::fs::read_dir(&path).map_or(0, |inner| {
-                        inner.flatten().filter(|f| parquet(&f.path())).count()
-                    })
-                } else {
-                    usize::from(parquet(&path))
-                }
-            })
-            .sum()
+        let mut total = 0;
+        for entry in entries.flatten() {
+            let path = entry.path();
+            total += if path.is_dir() {
+                std::fs::read_dir(&path).map_or(0, |inner| {
+                    inner.flatten().filter(|f| parquet(&f.path())).count()
+                })
+            } else {
+                usize::from(parquet(&path))
+            };
+            if total > MAX_FILE_PARTITIONS {
+                break;
+            }
+        }
+        total
     }
 }
 

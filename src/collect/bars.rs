@@ -275,14 +275,8 @@ pub fn parse(
             Err(refused) => rejected.push(refused),
         }
     }
-    if let Some(timeframe) = options
-        .timeframe
-        .as_deref()
-        .filter(|t| t.is_empty() || !t.chars().all(|c| c.is_ascii_alphanumeric()))
-    {
-        return Err(Error::Usage(format!(
-            "--timeframe {timeframe:?}: use letters and digits, like 1d, 1m, 5m, 1h"
-        )));
+    if let Some(timeframe) = options.timeframe.as_deref() {
+        is_intraday(timeframe)?;
     }
     let timeframe = match (&options.timeframe, intraday) {
         (Some(timeframe), _) => timeframe.clone(),
@@ -299,14 +293,28 @@ pub fn parse(
     Ok((bars, timeframe, rejected))
 }
 
-/// Whether `timeframe` is shorter than a day (`30s`, `1m`, `5min`, `1h`), as opposed to `1d`,
-/// `1w`, `1mo`.
-fn is_intraday(timeframe: &str) -> bool {
+/// Whether `timeframe` is shorter than a day (`30s`, `1m`, `5min`, `1h`) or not (`1d`, `1w`, `1M`,
+/// `1mo`, `1y`): a number and a unit. `m` is minutes and `M` months, as most vendors write them.
+fn is_intraday(timeframe: &str) -> Result<bool> {
     let unit = timeframe.trim_start_matches(|c: char| c.is_ascii_digit());
-    matches!(
-        unit.to_ascii_lowercase().as_str(),
-        "s" | "sec" | "m" | "min" | "t" | "h" | "hr" | "hour"
-    )
+    let digits = &timeframe[..timeframe.len() - unit.len()];
+    let intraday = match unit {
+        "M" => Some(false),
+        _ => match unit.to_ascii_lowercase().as_str() {
+            "s" | "sec" | "secs" | "second" | "seconds" | "m" | "min" | "mins" | "minute"
+            | "minutes" | "t" | "h" | "hr" | "hrs" | "hour" | "hours" => Some(true),
+            "d" | "day" | "days" | "w" | "wk" | "week" | "weeks" | "mo" | "mon" | "month"
+            | "months" | "q" | "y" | "yr" | "year" | "years" => Some(false),
+            _ => None,
+        },
+    };
+    match (digits.is_empty(), intraday) {
+        (false, Some(intraday)) => Ok(intraday),
+        _ => Err(Error::Usage(format!(
+            "--timeframe {timeframe:?}: write a number and a unit: 30s, 1m (minutes), 5min, 1h, \
+             1d, 1w, 1M or 1mo (months), 1y"
+        ))),
+    }
 }
 
 /// The `date` partition of a bar: for intraday bars the New York trading date, so that a session
@@ -321,7 +329,7 @@ fn trading_date(bar: &Bar, intraday: bool) -> NaiveDate {
 }
 
 fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &str) -> Result<()> {
-    let intraday = is_intraday(timeframe);
+    let intraday = is_intraday(timeframe)?;
     let mut by_date: BTreeMap<NaiveDate, Vec<&Bar>> = BTreeMap::new();
     for bar in bars {
         by_date
@@ -373,4 +381,28 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &BarsOptions) -> Re
         transaction.commit()?;
         Ok(bars.len() as u64)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::is_intraday;
+
+    #[test]
+    fn timeframes_are_a_number_and_a_known_unit() {
+        for intraday in [
+            "30s", "1m", "5min", "15mins", "1minute", "1h", "2hours", "1T",
+        ] {
+            assert!(is_intraday(intraday).unwrap(), "{intraday}");
+        }
+        for longer in ["1d", "1D", "1w", "1M", "1mo", "3months", "1q", "1y"] {
+            assert!(!is_intraday(longer).unwrap(), "{longer}");
+        }
+        for wrong in ["", "60", "m", "1 m", "1fortnight", "1d!"] {
+            let error = is_intraday(wrong).unwrap_err().to_string();
+            assert!(
+                error.contains("write a number and a unit"),
+                "{wrong}: {error}"
+            );
+        }
+    }
 }

@@ -343,7 +343,7 @@ fn the_declared_file_order_spares_a_per_symbol_window_its_sort() {
         ],
     ));
     assert!(
-        plan.contains("output_orderings=[[symbol@0 ASC NULLS LAST, date@"),
+        plan.contains("output_ordering=[symbol@0 ASC NULLS LAST, date@"),
         "{plan}"
     );
     assert!(

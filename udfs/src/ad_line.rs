@@ -15,7 +15,7 @@ use crate::money_flow_multiplier::money_flow_multiplier;
 money flow volume, MFM × volume, where the money flow multiplier MFM = ((close − low) − (high − close)) / \
 (high − low), and 0 when high = low. The first bar's value is its own money flow volume. A bar with a NULL \
 argument adds nothing (the line carries its value). Use it over one symbol in time order: \
-OVER (PARTITION BY symbol ORDER BY ts).",
+OVER (PARTITION BY symbol ORDER BY ts); a frame clause (ROWS n PRECEDING) is ignored.",
     syntax_example = "ad_line(high, low, close, volume) OVER (PARTITION BY symbol ORDER BY ts)",
     sql_example = r#"```sql
 > SELECT date, round(ad_line(high, low, close, volume) OVER (ORDER BY date), 2) AS ad

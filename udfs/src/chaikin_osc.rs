@@ -13,8 +13,9 @@ use crate::window_arguments::{bar_signature_with_periods, constant_period};
     doc_section(label = "Money flow"),
     description = "The Chaikin Oscillator: the fast EMA of the A/D line (`ad_line`) minus its slow EMA, \
 each EMA with weight 2 / (period + 1). As in TA-Lib's ADOSC, both EMAs start at the first bar's A/D \
-value and the result is NULL for the first slow − 1 bars (the EMAs' warm-up); StockCharts plots the same \
-line. A bar with a NULL argument is NULL and is skipped. fast and slow default to 3 and 10.",
+value and the result is NULL for the first slow − 1 bars (the EMAs' warm-up). StockCharts seeds its EMAs \
+with a simple average instead, so its first values differ and the two converge. A bar with a NULL \
+argument is NULL and is skipped. fast and slow default to 3 and 10. A frame clause is ignored.",
     syntax_example = "chaikin_osc(high, low, close, volume [, fast, slow]) OVER (PARTITION BY symbol ORDER BY ts)",
     sql_example = r#"```sql
 > SELECT date, round(chaikin_osc(high, low, close, volume) OVER (ORDER BY date), 2) AS oscillator

@@ -17,7 +17,8 @@ const DEFAULT_PERIOD: usize = 20;
     description = "Chaikin Money Flow (StockCharts ChartSchool): the sum of money flow volume (MFM × volume, \
 MFM as in `mfm`) over the last n bars divided by the sum of their volume, between −1 and +1. NULL for \
 the first n − 1 bars and when the n bars traded nothing. A bar with a NULL argument is NULL and is \
-skipped (it is not one of the n). n defaults to 20.",
+skipped (it is not one of the n). n defaults to 20 (at most 100,000). A frame clause is ignored: n \
+sets the period.",
     syntax_example = "cmf(high, low, close, volume [, n]) OVER (PARTITION BY symbol ORDER BY ts)",
     sql_example = r#"```sql
 > SELECT date, round(cmf(high, low, close, volume, 5) OVER (ORDER BY date), 4) AS cmf
@@ -61,7 +62,7 @@ impl CmfStep {
     fn new(period: usize) -> Self {
         Self {
             period,
-            window: VecDeque::with_capacity(period + 1),
+            window: VecDeque::new(),
         }
     }
 }

@@ -16,7 +16,8 @@ close) / 3, raw money flow = TP × volume, positive when TP rose from the previo
 neither when it is equal (to one part in 10^12: the same price reached by different highs, lows and \
 closes can differ in the last bits of a float). MFI = 100 × Σ positive / (Σ positive + Σ negative) over the last n flows \
 (= 100 − 100 / (1 + money ratio)), so 100 when nothing fell. NULL until n flows exist (the first n bars) \
-and when the n flows are all zero. A bar with a NULL argument is NULL and is skipped. n defaults to 14.",
+and when the n flows are all zero. A bar with a NULL argument is NULL and is skipped. n defaults to 14 \
+(at most 100,000). A frame clause is ignored: n sets the period.",
     syntax_example = "mfi(high, low, close, volume [, n]) OVER (PARTITION BY symbol ORDER BY ts)",
     sql_example = r#"```sql
 > SELECT count(mfi) AS days, round(min(mfi), 4) AS lowest, round(max(mfi), 4) AS highest FROM (
@@ -49,7 +50,7 @@ bar_window_function!(Mfi, "mfi", signature: bar_signature_with_periods(&[1]), nu
 struct MfiStep {
     period: usize,
     /// The last n positive and negative money flows, in ring buffers; `flows` counts every flow
-    /// so far and `flows % period` is where the next one goes.
+    /// so far and, once the buffers hold n, `flows % period` is where the next one goes.
     positive: Vec<f64>,
     negative: Vec<f64>,
     flows: usize,
@@ -60,8 +61,8 @@ impl MfiStep {
     fn new(period: usize) -> Self {
         Self {
             period,
-            positive: vec![0.0; period],
-            negative: vec![0.0; period],
+            positive: Vec::new(),
+            negative: Vec::new(),
             flows: 0,
             previous_typical: None,
         }
@@ -83,18 +84,27 @@ impl Step for MfiStep {
         let typical = (high + low + close) / 3.0;
         let raw = typical * volume;
         if let Some(previous) = self.previous_typical {
-            let slot = self.flows % self.period;
             let unchanged = same_price(typical, previous);
-            self.positive[slot] = if typical > previous && !unchanged {
+            let positive = if typical > previous && !unchanged {
                 raw
             } else {
                 0.0
             };
-            self.negative[slot] = if typical < previous && !unchanged {
+            let negative = if typical < previous && !unchanged {
                 raw
             } else {
                 0.0
             };
+            // The buffers grow to n flows (a partition shorter than n never allocates n), then
+            // the oldest flow is overwritten.
+            if self.positive.len() < self.period {
+                self.positive.push(positive);
+                self.negative.push(negative);
+            } else {
+                let slot = self.flows % self.period;
+                self.positive[slot] = positive;
+                self.negative[slot] = negative;
+            }
             self.flows += 1;
         }
         self.previous_typical = Some(typical);

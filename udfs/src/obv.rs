@@ -13,7 +13,8 @@ use crate::running_window::{bar_window_function, Step};
 (it has no earlier close to compare with); after that a close above the previous close adds the bar's \
 volume, a close below subtracts it, an equal close leaves it. A bar with a NULL close changes nothing and \
 is not used as the previous close; a bar with a close but a NULL volume adds nothing but sets the close \
-to compare with (as the sheet's first row does). Use it over one symbol in time order.",
+to compare with (as the sheet's first row does). Use it over one symbol in time order; a frame \
+clause (ROWS n PRECEDING) is ignored.",
     syntax_example = "obv(close, volume) OVER (PARTITION BY symbol ORDER BY ts)",
     sql_example = r#"```sql
 > SELECT date, obv(close, volume) OVER (ORDER BY date) AS obv

@@ -24,13 +24,15 @@ as the open's emotion; on the partition's first day, with no earlier close, it i
 first price). The last hour's change is the close minus the price one hour before it. Sessions are New \
 York's (America/New_York): 09:30 to 16:00, 13:00 on the NYSE's early closes (July 3 and December 24 \
 from Monday to Thursday, the day after Thanksgiving), so the last hour of an early close is 12:00 to \
-13:00. The price at a time is that of the last bar, in the session, that started before it. Missing bars \
+13:00. The price at a time is the close (the price argument) of the last bar of the session that \
+started before it, so with 5-minute or hourly bars the 10:00 price is the close of the bar that started \
+before 10:00. Missing bars \
 are explicit: a session with no bar before 10:00 has its 10:00 price at the previous close (change 0), \
 one with no bar in its last hour has no last-hour change, and one whose first bar is in its last hour \
 measures that hour from the previous close. Each row gets the index as known at the end \
 of its bar, so there is no look-ahead; a session's last bar holds that day's SMI. Bars outside the \
 session, with zero volume, or with a NULL argument change nothing (NULL arguments give NULL). The \
-rows must be in time order: use it OVER (PARTITION BY symbol ORDER BY ts).",
+rows must be in time order: use it OVER (PARTITION BY symbol ORDER BY ts); a frame clause is ignored.",
     syntax_example = "smart_money_index(ts, price, volume) OVER (PARTITION BY symbol ORDER BY ts)",
     sql_example = r#"```sql
 > SELECT date, round(last_value(smi ORDER BY ts), 4) AS smart_money_index FROM (

@@ -20,8 +20,12 @@ pub(crate) fn bar_signature_with_periods(optional_period_counts: &[usize]) -> Si
     Signature::one_of(variants, Volatility::Immutable)
 }
 
+/// The longest period accepted (TA-Lib's limit too): the evaluators keep that many bars per
+/// symbol, and the planner builds one while planning.
+pub(crate) const MAX_PERIOD: usize = 100_000;
+
 /// The constant period at argument `index`, or `default` when the call leaves it out. A period
-/// must be a literal of at least 1: it sizes the evaluator's state once per partition.
+/// must be a literal from 1 to `MAX_PERIOD`.
 pub(crate) fn constant_period(
     args: &PartitionEvaluatorArgs,
     index: usize,
@@ -32,8 +36,12 @@ pub(crate) fn constant_period(
     match args.input_exprs().get(index) {
         None => Ok(default),
         Some(expr) => match expr.downcast_ref::<Literal>().map(|l| l.value()) {
-            Some(ScalarValue::Int64(Some(n))) if *n >= 1 => Ok(*n as usize),
-            _ => exec_err!("{function}: {name} must be a constant whole number of at least 1"),
+            Some(ScalarValue::Int64(Some(n))) if (1..=MAX_PERIOD as i64).contains(n) => {
+                Ok(*n as usize)
+            }
+            _ => exec_err!(
+                "{function}: {name} must be a constant whole number from 1 to {MAX_PERIOD}"
+            ),
         },
     }
 }
