@@ -8,7 +8,8 @@
 -- description: neutral: 1 − R²). smart_money_flow is the average daily Smart Money Flow of the
 -- description: same days' 1-minute bars (NULL without intraday bars). The 13F columns
 -- description: (institutional_ownership_change, major_buyers, major_sellers) are NULL: the lake
--- description: holds no 13F holdings yet.
+-- description: holds no 13F holdings yet. detection_date is each symbol's own last daily bar on or
+-- description: before as_of: a symbol whose bars stopped earlier shows its earlier date.
 -- param: as_of date = 2100-12-31       -- detect on the last trading day on or before this date
 -- param: days int = 20                 -- N: the trading days in the regression (the spec uses 20 to 30)
 -- param: min_slope float = 0.02        -- |A/D slope| in average daily volumes per day to call a trend
