@@ -11,6 +11,13 @@ use datafusion::prelude::SessionContext;
 
 pub mod ad_line;
 mod bar_kernel;
+mod black_scholes;
+pub mod bs_delta;
+pub mod bs_gamma;
+pub mod bs_price;
+pub mod bs_rho;
+pub mod bs_theta;
+pub mod bs_vega;
 pub mod chaikin_osc;
 pub mod cmf;
 pub mod dix;
@@ -45,6 +52,12 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
 /// Every scalar function this crate provides.
 pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
     vec![
+        Arc::new(ScalarUDF::from(bs_price::BsPrice::default())),
+        Arc::new(ScalarUDF::from(bs_delta::BsDelta::default())),
+        Arc::new(ScalarUDF::from(bs_gamma::BsGamma::default())),
+        Arc::new(ScalarUDF::from(bs_theta::BsTheta::default())),
+        Arc::new(ScalarUDF::from(bs_vega::BsVega::default())),
+        Arc::new(ScalarUDF::from(bs_rho::BsRho::default())),
         Arc::new(ScalarUDF::from(mfm::Mfm::default())),
         Arc::new(ScalarUDF::from(typical_price::TypicalPrice::default())),
     ]

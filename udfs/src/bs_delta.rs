@@ -1,0 +1,65 @@
+//! `bs_delta(spot, strike, t, r, q, sigma, right)`: Black-Scholes-Merton delta.
+
+use datafusion::logical_expr::Signature;
+use datafusion_macros::user_doc;
+
+use crate::black_scholes::{black_scholes_scalar, Contract};
+
+#[user_doc(
+    doc_section(label = "Options"),
+    description = "Delta: the change in the option's price per 1.00 change in the spot, e^(−qt)·N(d1) for a call, −e^(−qt)·N(−d1) for a put. t in years, r, q and sigma as decimals (0.05 = 5 %). NULL when an argument is NULL or when spot, strike, t or sigma is not positive (at or after expiry the model has no value). right is 'C' or 'call', 'P' or 'put' in any case; anything else is an error that names it.",
+    syntax_example = "bs_delta(spot, strike, t, r, q, sigma, right)",
+    sql_example = r#"```sql
+> SELECT round(bs_delta(100.0, 105.0, 0.25, 0.05, 0.01, 0.2, 'C'), 6) AS call_delta,
+         round(bs_delta(100.0, 105.0, 0.25, 0.05, 0.01, 0.2, 'P'), 6) AS put_delta;
++------------+-----------+
+| call_delta | put_delta |
++------------+-----------+
+| 0.366801   | -0.630703 |
++------------+-----------+
+```"#,
+    argument(name = "spot", description = "The underlying's price."),
+    argument(name = "strike", description = "The strike."),
+    argument(name = "t", description = "Years to expiry (days / 365)."),
+    argument(
+        name = "r",
+        description = "The risk-free rate, continuously compounded (0.05 = 5 %)."
+    ),
+    argument(
+        name = "q",
+        description = "The dividend yield, continuous (0 for none)."
+    ),
+    argument(name = "sigma", description = "The volatility (0.2 = 20 %)."),
+    argument(name = "right", description = "'C' (call) or 'P' (put).")
+)]
+#[derive(Debug, PartialEq, Eq, Hash)]
+pub struct BsDelta {
+    signature: Signature,
+}
+
+black_scholes_scalar!(BsDelta, "bs_delta", |c: &Contract, sigma| c.delta(sigma));
+
+#[cfg(test)]
+mod tests {
+    use crate::black_scholes::test_cases::{over_cases, py_vollib};
+
+    #[tokio::test]
+    async fn matches_py_vollib_on_its_101_cases() {
+        let cases = py_vollib();
+        for (right, column) in [("C", "CD"), ("P", "PD")] {
+            let got = over_cases("bs_delta", right).await;
+            assert_eq!(got.len(), 101);
+            for (case, ours) in cases.iter().zip(got) {
+                // To 1e-6, as the issue asks.
+                let ours = ours.expect("a value") * 1.0;
+                let expected = case[column];
+                assert!(
+                    (ours - expected).abs() <= 1e-6,
+                    "bs_delta {right} S={} K={}: {ours} against {expected}",
+                    case["S"],
+                    case["K"]
+                );
+            }
+        }
+    }
+}
