@@ -154,6 +154,90 @@ impl Contract {
     }
 }
 
+/// Why no volatility reproduces a price.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum NoFit {
+    /// Spot, strike or time not positive, or a number not finite.
+    InvalidInput,
+    /// At or below the no-arbitrage floor (the discounted intrinsic value): no time value left.
+    BelowIntrinsic,
+    /// At or above the ceiling: the discounted spot for a call, the discounted strike for a put.
+    AboveUpperBound,
+    /// Above what a volatility of 1,000 % gives.
+    VolatilityTooHigh,
+}
+
+impl NoFit {
+    pub(crate) fn reason(self) -> &'static str {
+        match self {
+            NoFit::InvalidInput => "invalid input: spot, strike and t must be positive and every number finite",
+            NoFit::BelowIntrinsic => "price at or below the discounted intrinsic value: no time value to fit",
+            NoFit::AboveUpperBound => {
+                "price at or above the upper bound (discounted spot for a call, discounted strike for a put)"
+            }
+            NoFit::VolatilityTooHigh => "no volatility up to 1000 % (10.0) reaches the price",
+        }
+    }
+}
+
+/// The highest volatility searched (1,000 %).
+const MAX_VOLATILITY: f64 = 10.0;
+
+impl Contract {
+    /// The volatility whose price is `price`: a root bracketed between the no-arbitrage bounds and
+    /// refined by Newton steps that fall back to bisection whenever they would leave the bracket,
+    /// so it converges for deep in- or out-of-the-money options and short expiries where vega is
+    /// tiny. Stops when the bracket is a few ulps wide.
+    pub(crate) fn implied_volatility(&self, price: f64) -> Result<f64, NoFit> {
+        if !(self.is_valid(1.0) && price.is_finite()) {
+            return Err(NoFit::InvalidInput);
+        }
+        let spot = self.spot * (-self.dividend_yield * self.t).exp();
+        let strike = self.strike * (-self.rate * self.t).exp();
+        let (floor, ceiling) = match self.right {
+            Right::Call => ((spot - strike).max(0.0), spot),
+            Right::Put => ((strike - spot).max(0.0), strike),
+        };
+        if price <= floor {
+            return Err(NoFit::BelowIntrinsic);
+        }
+        if price >= ceiling {
+            return Err(NoFit::AboveUpperBound);
+        }
+        if self.price(MAX_VOLATILITY) < price {
+            return Err(NoFit::VolatilityTooHigh);
+        }
+        // The price rises with volatility: keep low below the root and high above it.
+        let (mut low, mut high) = (0.0_f64, MAX_VOLATILITY);
+        let mut sigma = 0.5_f64.min(high);
+        for _ in 0..200 {
+            let difference = self.price(sigma) - price;
+            if difference == 0.0 {
+                return Ok(sigma);
+            }
+            if difference < 0.0 {
+                low = sigma;
+            } else {
+                high = sigma;
+            }
+            if high - low <= 4.0 * f64::EPSILON * high {
+                break;
+            }
+            let vega = self.vega_per_unit(sigma);
+            let newton = sigma - difference / vega;
+            if vega > 0.0 && (newton - sigma).abs() <= 2.0 * f64::EPSILON * sigma {
+                return Ok(newton);
+            }
+            sigma = if vega > 0.0 && newton > low && newton < high {
+                newton
+            } else {
+                0.5 * (low + high)
+            };
+        }
+        Ok(0.5 * (low + high))
+    }
+}
+
 /// Numbers become Float64 and the right a string, for a function of `numbers` numeric arguments
 /// followed by the right.
 pub(crate) fn coerce_numbers_then_right(
@@ -191,6 +275,17 @@ pub(crate) fn per_contract(
     layout: impl Fn(&[f64; 6]) -> (f64, [f64; 5]),
     f: impl Fn(&Contract, f64) -> Option<f64>,
 ) -> Result<ColumnarValue> {
+    let values = per_contract_values(function, args, layout, f)?;
+    Ok(ColumnarValue::Array(Arc::new(Float64Array::from(values))))
+}
+
+/// `per_contract` for any result type: one value (or NULL) per row.
+pub(crate) fn per_contract_values<T>(
+    function: &str,
+    args: ScalarFunctionArgs,
+    layout: impl Fn(&[f64; 6]) -> (f64, [f64; 5]),
+    f: impl Fn(&Contract, f64) -> Option<T>,
+) -> Result<Vec<Option<T>>> {
     let arrays: Vec<ArrayRef> = ColumnarValue::values_to_arrays(&args.args)?;
     let numbers: Vec<&Float64Array> = arrays[..6]
         .iter()
@@ -226,7 +321,7 @@ pub(crate) fn per_contract(
         };
         out.push(f(&contract, x));
     }
-    Ok(ColumnarValue::Array(Arc::new(Float64Array::from(out))))
+    Ok(out)
 }
 
 /// `Default` and `ScalarUDFImpl` of a Black-Scholes function of `(spot, strike, t, r, q, sigma,

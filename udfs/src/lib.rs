@@ -22,6 +22,8 @@ pub mod chaikin_osc;
 pub mod cmf;
 pub mod dix;
 pub mod dpi;
+pub mod implied_vol;
+pub mod implied_vol_reason;
 pub mod mfi;
 pub mod mfm;
 mod money_flow_multiplier;
@@ -58,6 +60,10 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(bs_theta::BsTheta::default())),
         Arc::new(ScalarUDF::from(bs_vega::BsVega::default())),
         Arc::new(ScalarUDF::from(bs_rho::BsRho::default())),
+        Arc::new(ScalarUDF::from(implied_vol::ImpliedVol::default())),
+        Arc::new(ScalarUDF::from(
+            implied_vol_reason::ImpliedVolReason::default(),
+        )),
         Arc::new(ScalarUDF::from(mfm::Mfm::default())),
         Arc::new(ScalarUDF::from(typical_price::TypicalPrice::default())),
     ]
