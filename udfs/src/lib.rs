@@ -10,6 +10,7 @@ use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF, WindowUDF
 use datafusion::prelude::SessionContext;
 
 pub mod ad_line;
+pub mod aggressiveness;
 mod bar_kernel;
 mod black_scholes;
 pub mod bs_delta;
@@ -29,12 +30,15 @@ pub mod mfm;
 mod money_flow_multiplier;
 pub mod new_york_session;
 pub mod obv;
+pub mod option_sentiment;
+mod quote_position;
 #[cfg(test)]
 mod random_bars_reference;
 mod ratio_of_sums;
 mod running_window;
 pub mod smart_money_flow;
 pub mod smart_money_index;
+pub mod trade_side;
 pub mod typical_price;
 pub mod vwap;
 mod window_arguments;
@@ -65,6 +69,9 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
             implied_vol_reason::ImpliedVolReason::default(),
         )),
         Arc::new(ScalarUDF::from(mfm::Mfm::default())),
+        Arc::new(ScalarUDF::from(trade_side::TradeSide::default())),
+        Arc::new(ScalarUDF::from(aggressiveness::Aggressiveness::default())),
+        Arc::new(ScalarUDF::from(option_sentiment::OptionSentiment::default())),
         Arc::new(ScalarUDF::from(typical_price::TypicalPrice::default())),
     ]
 }
