@@ -31,6 +31,8 @@ mod money_flow_multiplier;
 pub mod new_york_session;
 pub mod obv;
 pub mod option_sentiment;
+pub mod put_call_premium_ratio;
+pub mod put_call_ratio;
 mod quote_position;
 #[cfg(test)]
 mod random_bars_reference;
@@ -49,6 +51,10 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
         Arc::new(AggregateUDF::from(dpi::Dpi::default())),
         Arc::new(AggregateUDF::from(dix::Dix::default())),
         Arc::new(AggregateUDF::from(vwap::Vwap::default())),
+        Arc::new(AggregateUDF::from(put_call_ratio::PutCallRatio::default())),
+        Arc::new(AggregateUDF::from(
+            put_call_premium_ratio::PutCallPremiumRatio::default(),
+        )),
         Arc::new(AggregateUDF::from(
             smart_money_flow::SmartMoneyFlow::default(),
         )),

@@ -254,12 +254,122 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
     }
 }
 
+/// How an aggregate's arguments become the shared accumulators' (a, b[, w]) arrays: `vwap` turns
+/// (price, volume) into (price, 1, volume), `put_call_ratio` turns (right, contracts) into
+/// (put contracts, call contracts).
+pub(crate) trait RatioInputs: std::fmt::Debug + Default + Send + Sync + 'static {
+    fn ratio_inputs(values: &[ArrayRef]) -> Result<Vec<ArrayRef>>;
+}
+
+/// The row accumulator over mapped arguments.
+#[derive(Debug, Default)]
+pub(crate) struct MappedRatioAccumulator<M: RatioInputs>(RatioOfSumsAccumulator, M);
+
+impl<M: RatioInputs> Accumulator for MappedRatioAccumulator<M> {
+    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.0.update_batch(&M::ratio_inputs(values)?)
+    }
+
+    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
+        self.0.retract_batch(&M::ratio_inputs(values)?)
+    }
+
+    fn supports_retract_batch(&self) -> bool {
+        true
+    }
+
+    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
+        self.0.merge_batch(states)
+    }
+
+    fn state(&mut self) -> Result<Vec<ScalarValue>> {
+        self.0.state()
+    }
+
+    fn evaluate(&mut self) -> Result<ScalarValue> {
+        self.0.evaluate()
+    }
+
+    fn size(&self) -> usize {
+        self.0.size()
+    }
+}
+
+/// The groups accumulator over mapped arguments.
+#[derive(Debug, Default)]
+pub(crate) struct MappedRatioGroupsAccumulator<M: RatioInputs>(RatioOfSumsGroupsAccumulator, M);
+
+impl<M: RatioInputs> GroupsAccumulator for MappedRatioGroupsAccumulator<M> {
+    fn update_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        opt_filter: Option<&BooleanArray>,
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.0.update_batch(
+            &M::ratio_inputs(values)?,
+            group_indices,
+            opt_filter,
+            total_num_groups,
+        )
+    }
+
+    fn merge_batch(
+        &mut self,
+        values: &[ArrayRef],
+        group_indices: &[usize],
+        total_num_groups: usize,
+    ) -> Result<()> {
+        self.0.merge_batch(values, group_indices, total_num_groups)
+    }
+
+    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
+        self.0.evaluate(emit_to)
+    }
+
+    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
+        self.0.state(emit_to)
+    }
+
+    fn convert_to_state(
+        &self,
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        self.0
+            .convert_to_state(&M::ratio_inputs(values)?, opt_filter)
+    }
+
+    fn size(&self) -> usize {
+        self.0.size()
+    }
+}
+
 /// The `AggregateUDFImpl` of a ratio-of-sums aggregate (`dpi`, `dix`, `vwap`): they share the
 /// state, the Float64 result and the accumulator design; only the name, the signature, the
 /// documentation and the accumulator types differ.
 macro_rules! ratio_of_sums_aggregate {
     ($function:ty, $name:literal, $accumulator:ty, $groups_accumulator:ty) => {
+        $crate::ratio_of_sums::ratio_of_sums_aggregate!(
+            $function,
+            $name,
+            $accumulator,
+            $groups_accumulator,
+            coerce: |_types| datafusion::common::not_impl_err!("{} has an exact signature", $name)
+        );
+    };
+    ($function:ty, $name:literal, $accumulator:ty, $groups_accumulator:ty,
+     coerce: $coerce:expr) => {
         impl datafusion::logical_expr::AggregateUDFImpl for $function {
+            /// Used only with a `user_defined` signature.
+            fn coerce_types(
+                &self,
+                arg_types: &[datafusion::arrow::datatypes::DataType],
+            ) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::DataType>> {
+                ($coerce)(arg_types)
+            }
+
             fn name(&self) -> &str {
                 $name
             }

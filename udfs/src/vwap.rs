@@ -2,14 +2,14 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array};
+use datafusion::arrow::array::{ArrayRef, Float64Array};
 use datafusion::arrow::datatypes::DataType;
-use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator, Signature, Volatility};
+use datafusion::common::Result;
+use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
 use crate::ratio_of_sums::{
-    ratio_of_sums_aggregate, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator,
+    ratio_of_sums_aggregate, MappedRatioAccumulator, MappedRatioGroupsAccumulator, RatioInputs,
 };
 
 #[user_doc(
@@ -48,94 +48,22 @@ impl Default for Vwap {
 
 /// VWAP is the ratio of sums with numerator price·volume and denominator 1·volume: (price, volume)
 /// becomes (price, 1, volume) for the shared accumulators.
-fn as_weighted(values: &[ArrayRef]) -> [ArrayRef; 3] {
-    let ones: ArrayRef = Arc::new(Float64Array::from(vec![1.0; values[0].len()]));
-    [Arc::clone(&values[0]), ones, Arc::clone(&values[1])]
-}
-
-ratio_of_sums_aggregate!(Vwap, "vwap", VwapAccumulator, VwapGroupsAccumulator);
-
 #[derive(Debug, Default)]
-struct VwapAccumulator(RatioOfSumsAccumulator);
+struct VwapInputs;
 
-impl Accumulator for VwapAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.0.update_batch(&as_weighted(values))
-    }
-
-    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.0.retract_batch(&as_weighted(values))
-    }
-
-    fn supports_retract_batch(&self) -> bool {
-        true
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.0.merge_batch(states)
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        self.0.state()
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        self.0.evaluate()
-    }
-
-    fn size(&self) -> usize {
-        self.0.size()
+impl RatioInputs for VwapInputs {
+    fn ratio_inputs(values: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
+        let ones: ArrayRef = Arc::new(Float64Array::from(vec![1.0; values[0].len()]));
+        Ok(vec![Arc::clone(&values[0]), ones, Arc::clone(&values[1])])
     }
 }
 
-#[derive(Debug, Default)]
-struct VwapGroupsAccumulator(RatioOfSumsGroupsAccumulator);
-
-impl GroupsAccumulator for VwapGroupsAccumulator {
-    fn update_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.0.update_batch(
-            &as_weighted(values),
-            group_indices,
-            opt_filter,
-            total_num_groups,
-        )
-    }
-
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.0.merge_batch(values, group_indices, total_num_groups)
-    }
-
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        self.0.evaluate(emit_to)
-    }
-
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        self.0.state(emit_to)
-    }
-
-    fn convert_to_state(
-        &self,
-        values: &[ArrayRef],
-        opt_filter: Option<&BooleanArray>,
-    ) -> Result<Vec<ArrayRef>> {
-        self.0.convert_to_state(&as_weighted(values), opt_filter)
-    }
-
-    fn size(&self) -> usize {
-        self.0.size()
-    }
-}
+ratio_of_sums_aggregate!(
+    Vwap,
+    "vwap",
+    MappedRatioAccumulator<VwapInputs>,
+    MappedRatioGroupsAccumulator<VwapInputs>
+);
 
 #[cfg(test)]
 mod tests {
