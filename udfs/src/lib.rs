@@ -23,6 +23,7 @@ pub mod chaikin_osc;
 pub mod cmf;
 pub mod dix;
 pub mod dpi;
+pub mod gex;
 pub mod implied_vol;
 pub mod implied_vol_reason;
 pub mod mfi;
@@ -51,6 +52,7 @@ pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
         Arc::new(AggregateUDF::from(dpi::Dpi::default())),
         Arc::new(AggregateUDF::from(dix::Dix::default())),
         Arc::new(AggregateUDF::from(vwap::Vwap::default())),
+        Arc::new(AggregateUDF::from(gex::Gex::default())),
         Arc::new(AggregateUDF::from(put_call_ratio::PutCallRatio::default())),
         Arc::new(AggregateUDF::from(
             put_call_premium_ratio::PutCallPremiumRatio::default(),
