@@ -26,11 +26,11 @@ none is left. A right other than C/call/P/put is an error that names it.",
     sql_example = r#"```sql
 > SELECT gex(gamma, open_interest, 5000.0, right) AS gex
   FROM (VALUES (0.002, 1000, 'C'), (0.001, 3000, 'P')) AS chain(gamma, open_interest, right);
-+------------+
-| gex        |
-+------------+
-| -5000000.0 |
-+------------+
++-------------+
+| gex         |
++-------------+
+| -25000000.0 |
++-------------+
 ```"#,
     argument(
         name = "gamma",

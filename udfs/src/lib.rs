@@ -32,6 +32,7 @@ mod money_flow_multiplier;
 pub mod new_york_session;
 pub mod obv;
 pub mod option_sentiment;
+pub mod parse_osi;
 pub mod put_call_premium_ratio;
 pub mod put_call_ratio;
 mod quote_position;
@@ -78,6 +79,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         )),
         Arc::new(ScalarUDF::from(mfm::Mfm::default())),
         Arc::new(ScalarUDF::from(trade_side::TradeSide::default())),
+        Arc::new(ScalarUDF::from(parse_osi::ParseOsi::default())),
         Arc::new(ScalarUDF::from(aggressiveness::Aggressiveness::default())),
         Arc::new(ScalarUDF::from(option_sentiment::OptionSentiment::default())),
         Arc::new(ScalarUDF::from(typical_price::TypicalPrice::default())),
