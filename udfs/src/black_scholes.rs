@@ -165,6 +165,8 @@ pub(crate) enum NoFit {
     AboveUpperBound,
     /// Above what a volatility of 1,000 % gives.
     VolatilityTooHigh,
+    /// The solver did not pin σ down (a price too small for double precision to carry σ).
+    NoConvergence,
 }
 
 impl NoFit {
@@ -176,6 +178,7 @@ impl NoFit {
                 "price at or above the upper bound (discounted spot for a call, discounted strike for a put)"
             }
             NoFit::VolatilityTooHigh => "no volatility up to 1000 % (10.0) reaches the price",
+            NoFit::NoConvergence => "no volatility pinned down: the price is too small to carry one",
         }
     }
 }
@@ -204,12 +207,14 @@ impl Contract {
         if price >= ceiling {
             return Err(NoFit::AboveUpperBound);
         }
-        if self.price(MAX_VOLATILITY) < price {
+        // Written so that a NaN price (overflowing inputs) is refused too.
+        if !(self.price(MAX_VOLATILITY) >= price) {
             return Err(NoFit::VolatilityTooHigh);
         }
         // The price rises with volatility: keep low below the root and high above it.
         let (mut low, mut high) = (0.0_f64, MAX_VOLATILITY);
         let mut sigma = 0.5_f64.min(high);
+        let mut width_before = f64::INFINITY;
         for _ in 0..200 {
             let difference = self.price(sigma) - price;
             if difference == 0.0 {
@@ -228,13 +233,23 @@ impl Contract {
             if vega > 0.0 && (newton - sigma).abs() <= 2.0 * f64::EPSILON * sigma {
                 return Ok(newton);
             }
-            sigma = if vega > 0.0 && newton > low && newton < high {
+            // Newton while it stays in the bracket and the bracket at least halves every step;
+            // otherwise bisect (Newton creeps on the convex side of a far out-of-the-money price).
+            let width = high - low;
+            let newton_helps =
+                vega > 0.0 && newton > low && newton < high && width <= 0.5 * width_before;
+            width_before = width;
+            sigma = if newton_helps {
                 newton
             } else {
                 0.5 * (low + high)
             };
         }
-        Ok(0.5 * (low + high))
+        if high - low <= 1e-12 * high {
+            Ok(0.5 * (low + high))
+        } else {
+            Err(NoFit::NoConvergence)
+        }
     }
 }
 

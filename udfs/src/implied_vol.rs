@@ -17,7 +17,8 @@ equals price, as a decimal (0.2 = 20 %). The root is bracketed between 0 and 1,0
 Newton steps that fall back to bisection, so it converges for deep in- and out-of-the-money options and \
 short expiries; it is found to a few units in the last place. NULL when an argument is NULL or when no \
 volatility fits: a price at or below the discounted intrinsic value, at or above the discounted spot \
-(call) or strike (put), beyond 1,000 %, or invalid inputs; implied_vol_reason says which.",
+(call) or strike (put), beyond 1,000 %, too small for double precision to pin a volatility down, or \
+invalid inputs; implied_vol_reason says which.",
     syntax_example = "implied_vol(price, spot, strike, t, r, q, right)",
     sql_example = r#"```sql
 > SELECT round(implied_vol(bs_price(100.0, 105.0, 0.25, 0.05, 0.01, 0.2, 'C'),
@@ -170,5 +171,23 @@ mod tests {
             short.implied_volatility(99.9),
             Err(NoFit::VolatilityTooHigh)
         );
+        // A price far below a cent on a 100 underlying: NULL, not some σ whose price is 0.
+        let far = Contract {
+            strike: 200.0,
+            t: 0.1,
+            ..call
+        };
+        match far.implied_volatility(1e-100) {
+            Ok(found) => assert!((far.price(found) - 1e-100).abs() <= 1e-110, "{found}"),
+            Err(reason) => assert_eq!(reason, NoFit::NoConvergence),
+        }
+        // Inputs whose model price overflows to NaN.
+        let overflowing = Contract {
+            t: 1e5,
+            rate: -0.01,
+            strike: 100.0,
+            ..call
+        };
+        assert!(overflowing.implied_volatility(1.0).is_err());
     }
 }

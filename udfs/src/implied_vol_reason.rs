@@ -16,7 +16,8 @@ use crate::black_scholes::{coerce_numbers_then_right, per_contract_values};
     doc_section(label = "Options"),
     description = "Why no volatility reproduces the price, for the rows where implied_vol is NULL: the price is at \
 or below the discounted intrinsic value, at or above the upper bound (discounted spot for a call, \
-discounted strike for a put), needs more than 1,000 %, or the inputs are invalid (spot, strike or t not \
+discounted strike for a put), needs more than 1,000 %, is too small for double precision to pin a \
+volatility down, or the inputs are invalid (spot, strike or t not \
 positive, a number not finite). NULL when a volatility fits, or when an argument is NULL.",
     syntax_example = "implied_vol_reason(price, spot, strike, t, r, q, right)",
     sql_example = r#"```sql

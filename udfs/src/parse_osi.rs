@@ -19,7 +19,7 @@ use datafusion_macros::user_doc;
     description = "Splits an OCC (OSI) option symbol into a struct {underlying, expiry, right, strike}. \
 Accepts the 21-character OCC form with the root padded to six characters (`AAPL  240119C00190000`), the \
 unpadded form, and Polygon's `O:` prefix (`O:AAPL240119C00190000`): the last 15 characters are the expiry \
-(YYMMDD, 20YY), the right (C or P) and the strike × 1000 in 8 digits; the root before them may hold \
+(YYMMDD, 20YY), the right (C or P, either case) and the strike × 1000 in 8 digits; the root before them may hold \
 digits (adjusted options such as `AAPL1`) and weeklies keep their own root (`SPXW`). NULL for NULL, and \
 for a symbol that does not parse (bad date, right or strike, or no root): find those with \
 `WHERE symbol IS NOT NULL AND parse_osi(symbol) IS NULL`.",
@@ -60,8 +60,14 @@ fn fields() -> Fields {
 /// (underlying, expiry, right, strike) of one symbol.
 fn parse(symbol: &str) -> Option<(&str, NaiveDate, &'static str, f64)> {
     let symbol = symbol.trim();
-    let symbol = symbol.strip_prefix("O:").unwrap_or(symbol);
-    if !symbol.is_ascii() || symbol.len() < 16 {
+    if !symbol.is_ascii() {
+        return None;
+    }
+    let symbol = match symbol.get(..2) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("O:") => &symbol[2..],
+        _ => symbol,
+    };
+    if symbol.len() < 16 {
         return None;
     }
     let (root, tail) = symbol.split_at(symbol.len() - 15);
@@ -69,10 +75,17 @@ fn parse(symbol: &str) -> Option<(&str, NaiveDate, &'static str, f64)> {
     if root.is_empty() || root.contains(' ') {
         return None;
     }
-    let expiry = NaiveDate::parse_from_str(&format!("20{}", &tail[..6]), "%Y%m%d").ok()?;
+    // Six digits exactly: chrono alone would accept "2411 9" or a one-digit year.
+    let date = &tail[..6];
+    if !date.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
+    let number = |range: std::ops::Range<usize>| date[range].parse::<u32>().ok();
+    let expiry =
+        NaiveDate::from_ymd_opt(2000 + number(0..2)? as i32, number(2..4)?, number(4..6)?)?;
     let right = match &tail[6..7] {
-        "C" => "C",
-        "P" => "P",
+        "C" | "c" => "C",
+        "P" | "p" => "P",
         _ => return None,
     };
     let digits = &tail[7..];
@@ -163,6 +176,10 @@ mod tests {
             Some(("SPXW", date(2026, 6, 12), "P", 7400.0))
         );
         assert_eq!(
+            parse("o:aapl240119c00190000"),
+            Some(("aapl", date(2024, 1, 19), "C", 190.0))
+        );
+        assert_eq!(
             parse("AAPL1 240119P00002500"),
             Some(("AAPL1", date(2024, 1, 19), "P", 2.5))
         );
@@ -172,6 +189,8 @@ mod tests {
             "AAPL  240119C0019000A", // strike not digits
             "240119C00190000",       // no root
             "AAPL 24 0119C00190000", // space inside
+            "AAPL  2411 9C00190000", // space in the date
+            "AAPL   1 0119C0019000", // one-digit year
             "O:",
             "",
         ] {

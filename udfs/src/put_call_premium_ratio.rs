@@ -1,6 +1,6 @@
 //! `put_call_premium_ratio(right, contracts, price)`: Σ put premium / Σ call premium.
 
-use datafusion::arrow::array::ArrayRef;
+use datafusion::arrow::array::{ArrayRef, BooleanArray};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::{Signature, Volatility};
@@ -50,8 +50,11 @@ impl Default for PutCallPremiumRatio {
 struct PremiumInputs;
 
 impl RatioInputs for PremiumInputs {
-    fn ratio_inputs(values: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
-        puts_and_calls("put_call_premium_ratio", values)
+    fn ratio_inputs(
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        puts_and_calls("put_call_premium_ratio", values, opt_filter)
     }
 }
 

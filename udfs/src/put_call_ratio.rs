@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Float64Array};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::{DataType, Float64Type};
 use datafusion::common::{plan_err, Result};
 use datafusion::logical_expr::{Signature, Volatility};
@@ -74,14 +74,20 @@ pub(crate) fn coerce_right_then_numbers(
 }
 
 /// (right, contracts[, weight]) → (put contracts, call contracts[, weight]); NULL where the right
-/// or the contracts are NULL, so the row is skipped in both sums.
-pub(crate) fn puts_and_calls(function: &str, values: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
+/// or the contracts are NULL, so the row is skipped in both sums, and where the FILTER clause drops
+/// the row (its right is not even read).
+pub(crate) fn puts_and_calls(
+    function: &str,
+    values: &[ArrayRef],
+    opt_filter: Option<&BooleanArray>,
+) -> Result<Vec<ArrayRef>> {
     let rights = values[0].as_string::<i32>();
     let contracts = values[1].as_primitive::<Float64Type>();
     let mut puts = Vec::with_capacity(rights.len());
     let mut calls = Vec::with_capacity(rights.len());
     for row in 0..rights.len() {
-        if rights.is_null(row) || contracts.is_null(row) {
+        let passes = opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row));
+        if !passes || rights.is_null(row) || contracts.is_null(row) {
             puts.push(None);
             calls.push(None);
             continue;
@@ -110,8 +116,11 @@ pub(crate) fn puts_and_calls(function: &str, values: &[ArrayRef]) -> Result<Vec<
 struct ContractInputs;
 
 impl RatioInputs for ContractInputs {
-    fn ratio_inputs(values: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
-        puts_and_calls("put_call_ratio", values)
+    fn ratio_inputs(
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>> {
+        puts_and_calls("put_call_ratio", values, opt_filter)
     }
 }
 
@@ -178,6 +187,25 @@ mod tests {
                 }
             }
         }
+    }
+
+    #[tokio::test]
+    async fn a_filtered_out_bad_right_is_not_read_and_a_frame_without_calls_is_null() {
+        let got = query_f64(
+            "g, r, n",
+            "(1, 'C', 4), (1, 'P', 2), (1, 'X', 5), (2, 'P', 1)",
+            "SELECT g, put_call_ratio(r, n) FILTER (WHERE r <> 'X') FROM v GROUP BY g ORDER BY g",
+        )
+        .await;
+        assert_eq!(got, vec![Some(0.5), None]);
+        // Once both calls have left the frame, 0.1 + 0.2 − 0.1 − 0.2 leaves 2.8e-17, not 0.
+        let sliding = query_f64(
+            "i, r, n",
+            "(1, 'C', 0.1), (2, 'C', 0.2), (3, 'P', 1.0), (4, 'P', 1.0)",
+            "SELECT put_call_ratio(r, n) OVER (ORDER BY i ROWS 1 PRECEDING) FROM v ORDER BY i",
+        )
+        .await;
+        assert_eq!(sliding[3], None, "{sliding:?}");
     }
 
     #[tokio::test]

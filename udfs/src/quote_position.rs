@@ -41,8 +41,8 @@ pub(crate) fn readable(price: f64, bid: f64, ask: f64) -> bool {
     [price, bid, ask].iter().all(|v| v.is_finite()) && bid >= 0.0 && ask > 0.0 && bid <= ask
 }
 
-/// Prices within a billionth of a dollar are the same price (quotes are in cents; this absorbs
-/// the float noise of computed prices).
+/// Prices within one part in a billion (a billionth of a dollar below $1) are the same price:
+/// quotes are in cents, and this absorbs the float noise of computed prices.
 fn same(a: f64, b: f64) -> bool {
     (a - b).abs() <= 1e-9 * a.abs().max(b.abs()).max(1.0)
 }
@@ -76,6 +76,10 @@ pub(crate) fn aggressiveness(price: f64, bid: f64, ask: f64) -> Option<f64> {
             Side::AboveAsk => 1.0,
             _ => 0.5,
         }
+    } else if same(price, ask) {
+        1.0
+    } else if same(price, bid) {
+        0.0
     } else {
         ((price - bid) / (ask - bid)).clamp(0.0, 1.0)
     })

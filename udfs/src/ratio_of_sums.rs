@@ -4,7 +4,8 @@
 //! dividing once is the definition (a volume-weighted ratio), not an average of per-row ratios.
 //! A row with a NULL in any argument is skipped in both sums, so numerator and denominator
 //! always cover the same rows. A group without such rows, or whose denominator is 0, yields NULL;
-//! the rows are counted, so a window frame that all its rows have left is NULL even when
+//! the rows that add to the denominator are counted, so a window frame that all of them have left
+//! (every call of a put/call ratio, say) is NULL even when
 //! subtracting them left a rounding residue in the sums.
 
 use std::mem::size_of_val;
@@ -16,7 +17,8 @@ use datafusion::common::{Result, ScalarValue};
 use datafusion::logical_expr::utils::format_state_name;
 use datafusion::logical_expr::{Accumulator, EmitTo, GroupsAccumulator};
 
-/// State fields shared by every ratio-of-sums aggregate: the two running sums and the rows in them.
+/// State fields shared by every ratio-of-sums aggregate: the two running sums and the number of
+/// rows that added a non-zero term to the denominator.
 pub(crate) fn state_fields(name: &str) -> Vec<FieldRef> {
     let field =
         |part, data_type| Arc::new(Field::new(format_state_name(name, part), data_type, false));
@@ -91,7 +93,7 @@ impl Accumulator for RatioOfSumsAccumulator {
         for_each_valid_row(values, None, |_, a, b| {
             self.numerator += a;
             self.denominator += b;
-            self.rows += 1;
+            self.rows += u64::from(b != 0.0);
         });
         Ok(())
     }
@@ -100,7 +102,7 @@ impl Accumulator for RatioOfSumsAccumulator {
         for_each_valid_row(values, None, |_, a, b| {
             self.numerator -= a;
             self.denominator -= b;
-            self.rows -= 1;
+            self.rows -= u64::from(b != 0.0);
         });
         Ok(())
     }
@@ -181,7 +183,7 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
             let group = group_indices[row];
             numerators[group] += a;
             denominators[group] += b;
-            rows[group] += 1;
+            rows[group] += u64::from(b != 0.0);
         });
         Ok(())
     }
@@ -239,7 +241,7 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
         for_each_valid_row(values, opt_filter, |row, a, b| {
             numerators[row] = a;
             denominators[row] = b;
-            rows[row] = 1;
+            rows[row] = u64::from(b != 0.0);
         });
         Ok(vec![
             Arc::new(Float64Array::from(numerators)),
@@ -258,7 +260,12 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
 /// (price, volume) into (price, 1, volume), `put_call_ratio` turns (right, contracts) into
 /// (put contracts, call contracts).
 pub(crate) trait RatioInputs: std::fmt::Debug + Default + Send + Sync + 'static {
-    fn ratio_inputs(values: &[ArrayRef]) -> Result<Vec<ArrayRef>>;
+    /// Rows the FILTER clause drops may be left NULL (they are never read): so a value that only
+    /// such rows hold cannot fail the query.
+    fn ratio_inputs(
+        values: &[ArrayRef],
+        opt_filter: Option<&BooleanArray>,
+    ) -> Result<Vec<ArrayRef>>;
 }
 
 /// The row accumulator over mapped arguments.
@@ -267,11 +274,11 @@ pub(crate) struct MappedRatioAccumulator<M: RatioInputs>(RatioOfSumsAccumulator,
 
 impl<M: RatioInputs> Accumulator for MappedRatioAccumulator<M> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.0.update_batch(&M::ratio_inputs(values)?)
+        self.0.update_batch(&M::ratio_inputs(values, None)?)
     }
 
     fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        self.0.retract_batch(&M::ratio_inputs(values)?)
+        self.0.retract_batch(&M::ratio_inputs(values, None)?)
     }
 
     fn supports_retract_batch(&self) -> bool {
@@ -308,7 +315,7 @@ impl<M: RatioInputs> GroupsAccumulator for MappedRatioGroupsAccumulator<M> {
         total_num_groups: usize,
     ) -> Result<()> {
         self.0.update_batch(
-            &M::ratio_inputs(values)?,
+            &M::ratio_inputs(values, opt_filter)?,
             group_indices,
             opt_filter,
             total_num_groups,
@@ -338,7 +345,7 @@ impl<M: RatioInputs> GroupsAccumulator for MappedRatioGroupsAccumulator<M> {
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
         self.0
-            .convert_to_state(&M::ratio_inputs(values)?, opt_filter)
+            .convert_to_state(&M::ratio_inputs(values, opt_filter)?, opt_filter)
     }
 
     fn size(&self) -> usize {

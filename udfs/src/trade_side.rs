@@ -17,8 +17,8 @@ use crate::quote_position::side;
     description = "The side of a trade against the quote at trade time, in the flow vendors' five buckets: \
 'below_bid' (price < bid), 'bid' (at the bid, or between the bid and the midpoint), 'mid' (at the \
 midpoint), 'ask' (between the midpoint and the ask, or at the ask), 'above_ask' (price > ask). A print at \
-or beyond the ask is a buyer lifting the offer; at or beyond the bid, a seller hitting it. Prices within \
-a billionth of a dollar count as equal. NULL when an argument is NULL or the quote cannot be read \
+or beyond the ask is a buyer lifting the offer; at or beyond the bid, a seller hitting it. In a locked \
+market (bid = ask) a print at the quote is 'mid'. Prices equal to one part in a billion count as equal. NULL when an argument is NULL or the quote cannot be read \
 (bid above ask, ask not positive, bid negative).",
     syntax_example = "trade_side(price, bid, ask)",
     sql_example = r#"```sql

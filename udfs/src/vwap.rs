@@ -2,7 +2,7 @@
 
 use std::sync::Arc;
 
-use datafusion::arrow::array::{ArrayRef, Float64Array};
+use datafusion::arrow::array::{ArrayRef, BooleanArray, Float64Array};
 use datafusion::arrow::datatypes::DataType;
 use datafusion::common::Result;
 use datafusion::logical_expr::{Signature, Volatility};
@@ -52,7 +52,7 @@ impl Default for Vwap {
 struct VwapInputs;
 
 impl RatioInputs for VwapInputs {
-    fn ratio_inputs(values: &[ArrayRef]) -> Result<Vec<ArrayRef>> {
+    fn ratio_inputs(values: &[ArrayRef], _: Option<&BooleanArray>) -> Result<Vec<ArrayRef>> {
         let ones: ArrayRef = Arc::new(Float64Array::from(vec![1.0; values[0].len()]));
         Ok(vec![Arc::clone(&values[0]), ones, Arc::clone(&values[1])])
     }
