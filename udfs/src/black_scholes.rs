@@ -423,6 +423,32 @@ pub(crate) mod test_cases {
             .collect()
     }
 
+    /// Checks `function` on every case, calls against `call_column` and puts against
+    /// `put_column`, to 1e-6 as the issue asks, after multiplying by `scale` (py_vollib gives
+    /// theta per year and vega and rho per 1.00).
+    pub async fn assert_matches_py_vollib(
+        function: &str,
+        call_column: &str,
+        put_column: &str,
+        scale: f64,
+    ) {
+        let cases = py_vollib();
+        for (right, column) in [("C", call_column), ("P", put_column)] {
+            let got = over_cases(function, right).await;
+            assert_eq!(got.len(), 101);
+            for (case, ours) in cases.iter().zip(got) {
+                let ours = ours.expect("a value") * scale;
+                let expected = case[column];
+                assert!(
+                    (ours - expected).abs() <= 1e-6,
+                    "{function} {right} S={} K={}: {ours} against {expected}",
+                    case["S"],
+                    case["K"]
+                );
+            }
+        }
+    }
+
     /// `function(S, K, t, R, 0, v, right)` for every case, as SQL over a VALUES list.
     pub async fn over_cases(function: &str, right: &str) -> Vec<Option<f64>> {
         let cases = py_vollib();
