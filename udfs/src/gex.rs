@@ -1,19 +1,18 @@
 //! `gex(gamma, open_interest, spot, right)`: dealer gamma exposure of an option chain.
 
-use std::mem::size_of_val;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array, UInt64Array};
-use datafusion::arrow::datatypes::{DataType, Field, FieldRef, Float64Type, UInt64Type};
-use datafusion::common::{Result, ScalarValue};
-use datafusion::logical_expr::function::{AccumulatorArgs, StateFieldsArgs};
-use datafusion::logical_expr::utils::format_state_name;
-use datafusion::logical_expr::{
-    Accumulator, AggregateUDFImpl, Documentation, EmitTo, GroupsAccumulator, Signature, Volatility,
-};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, BooleanArray, Float64Array};
+use datafusion::arrow::datatypes::{DataType, Float64Type};
+use datafusion::common::Result;
+use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
 use crate::black_scholes::{coerce_numbers_then_right, Right};
+use crate::ratio_of_sums::{
+    ratio_of_sums_aggregate, MappedRatioAccumulator, MappedRatioGroupsAccumulator, Numerator,
+    RatioInputs,
+};
 
 #[user_doc(
     doc_section(label = "Options"),
@@ -53,224 +52,56 @@ impl Default for Gex {
     }
 }
 
-impl AggregateUDFImpl for Gex {
-    fn name(&self) -> &str {
-        "gex"
-    }
-
-    fn signature(&self) -> &Signature {
-        &self.signature
-    }
-
-    fn coerce_types(&self, arg_types: &[DataType]) -> Result<Vec<DataType>> {
-        coerce_numbers_then_right(self.name(), 3, arg_types)
-    }
-
-    fn return_type(&self, _arg_types: &[DataType]) -> Result<DataType> {
-        Ok(DataType::Float64)
-    }
-
-    fn accumulator(&self, _args: AccumulatorArgs) -> Result<Box<dyn Accumulator>> {
-        Ok(Box::<GexAccumulator>::default())
-    }
-
-    fn state_fields(&self, args: StateFieldsArgs) -> Result<Vec<FieldRef>> {
-        Ok(vec![
-            Arc::new(Field::new(
-                format_state_name(args.name, "sum"),
-                DataType::Float64,
-                false,
-            )),
-            Arc::new(Field::new(
-                format_state_name(args.name, "rows"),
-                DataType::UInt64,
-                false,
-            )),
-        ])
-    }
-
-    fn groups_accumulator_supported(&self, _args: AccumulatorArgs) -> bool {
-        true
-    }
-
-    fn create_groups_accumulator(
-        &self,
-        _args: AccumulatorArgs,
-    ) -> Result<Box<dyn GroupsAccumulator>> {
-        Ok(Box::<GexGroupsAccumulator>::default())
-    }
-
-    fn documentation(&self) -> Option<&Documentation> {
-        self.doc()
-    }
-}
-
-/// Calls `f(row, exposure)` for every row without a NULL that passes the FILTER clause.
-fn for_each_exposure(
-    values: &[ArrayRef],
-    opt_filter: Option<&BooleanArray>,
-    mut f: impl FnMut(usize, f64),
-) -> Result<()> {
-    let [gamma, open_interest, spot] = [0, 1, 2].map(|i| values[i].as_primitive::<Float64Type>());
-    let rights = values[3].as_string::<i32>();
-    for row in 0..rights.len() {
-        let passes = opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row));
-        if !passes
-            || rights.is_null(row)
-            || gamma.is_null(row)
-            || open_interest.is_null(row)
-            || spot.is_null(row)
-        {
-            continue;
-        }
-        let sign = match Right::parse("gex", rights.value(row))? {
-            Right::Call => 1.0,
-            Right::Put => -1.0,
-        };
-        let s = spot.value(row);
-        f(
-            row,
-            sign * gamma.value(row) * open_interest.value(row) * 100.0 * s * s * 0.01,
-        );
-    }
-    Ok(())
-}
-
+/// (gamma, open_interest, spot, right) → (signed exposure, 1): the numerator sums the exposure and
+/// the denominator counts the rows, so a group with none is NULL. Rows with a NULL, or that the
+/// FILTER clause drops (their right is not read), are NULL in both.
 #[derive(Debug, Default)]
-struct GexAccumulator {
-    sum: f64,
-    rows: u64,
-}
+struct GexInputs;
 
-impl Accumulator for GexAccumulator {
-    fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        for_each_exposure(values, None, |_, exposure| {
-            self.sum += exposure;
-            self.rows += 1;
-        })
-    }
-
-    fn retract_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
-        for_each_exposure(values, None, |_, exposure| {
-            self.sum -= exposure;
-            self.rows -= 1;
-        })
-    }
-
-    fn supports_retract_batch(&self) -> bool {
-        true
-    }
-
-    fn merge_batch(&mut self, states: &[ArrayRef]) -> Result<()> {
-        self.sum += states[0]
-            .as_primitive::<Float64Type>()
-            .values()
-            .iter()
-            .sum::<f64>();
-        self.rows += states[1]
-            .as_primitive::<UInt64Type>()
-            .values()
-            .iter()
-            .sum::<u64>();
-        Ok(())
-    }
-
-    fn state(&mut self) -> Result<Vec<ScalarValue>> {
-        Ok(vec![
-            ScalarValue::Float64(Some(self.sum)),
-            ScalarValue::UInt64(Some(self.rows)),
-        ])
-    }
-
-    fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Float64((self.rows > 0).then_some(self.sum)))
-    }
-
-    fn size(&self) -> usize {
-        size_of_val(self)
-    }
-}
-
-#[derive(Debug, Default)]
-struct GexGroupsAccumulator {
-    sums: Vec<f64>,
-    rows: Vec<u64>,
-}
-
-impl GroupsAccumulator for GexGroupsAccumulator {
-    fn update_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        opt_filter: Option<&BooleanArray>,
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.sums.resize(total_num_groups, 0.0);
-        self.rows.resize(total_num_groups, 0);
-        let (sums, rows) = (&mut self.sums, &mut self.rows);
-        for_each_exposure(values, opt_filter, |row, exposure| {
-            sums[group_indices[row]] += exposure;
-            rows[group_indices[row]] += 1;
-        })
-    }
-
-    fn merge_batch(
-        &mut self,
-        values: &[ArrayRef],
-        group_indices: &[usize],
-        total_num_groups: usize,
-    ) -> Result<()> {
-        self.sums.resize(total_num_groups, 0.0);
-        self.rows.resize(total_num_groups, 0);
-        let sums = values[0].as_primitive::<Float64Type>().values();
-        let rows = values[1].as_primitive::<UInt64Type>().values();
-        for (row, &group) in group_indices.iter().enumerate() {
-            self.sums[group] += sums[row];
-            self.rows[group] += rows[row];
-        }
-        Ok(())
-    }
-
-    fn evaluate(&mut self, emit_to: EmitTo) -> Result<ArrayRef> {
-        let sums = emit_to.take_needed(&mut self.sums);
-        let rows = emit_to.take_needed(&mut self.rows);
-        let out: Float64Array = sums
-            .iter()
-            .zip(&rows)
-            .map(|(sum, rows)| (*rows > 0).then_some(*sum))
-            .collect();
-        Ok(Arc::new(out))
-    }
-
-    fn state(&mut self, emit_to: EmitTo) -> Result<Vec<ArrayRef>> {
-        Ok(vec![
-            Arc::new(Float64Array::from(emit_to.take_needed(&mut self.sums))),
-            Arc::new(UInt64Array::from(emit_to.take_needed(&mut self.rows))),
-        ])
-    }
-
-    fn convert_to_state(
-        &self,
+impl RatioInputs for GexInputs {
+    fn ratio_inputs(
         values: &[ArrayRef],
         opt_filter: Option<&BooleanArray>,
     ) -> Result<Vec<ArrayRef>> {
-        // Each input row becomes its own partial state; skipped rows contribute (0, 0).
-        let mut sums = vec![0.0; values[0].len()];
-        let mut rows = vec![0u64; values[0].len()];
-        for_each_exposure(values, opt_filter, |row, exposure| {
-            sums[row] = exposure;
-            rows[row] = 1;
-        })?;
+        let [gamma, open_interest, spot] =
+            [0, 1, 2].map(|i| values[i].as_primitive::<Float64Type>());
+        let rights = values[3].as_string::<i32>();
+        let mut exposures = Vec::with_capacity(rights.len());
+        for row in 0..rights.len() {
+            let passes = opt_filter.is_none_or(|filter| filter.is_valid(row) && filter.value(row));
+            if !passes
+                || rights.is_null(row)
+                || gamma.is_null(row)
+                || open_interest.is_null(row)
+                || spot.is_null(row)
+            {
+                exposures.push(None);
+                continue;
+            }
+            let sign = match Right::parse("gex", rights.value(row))? {
+                Right::Call => 1.0,
+                Right::Put => -1.0,
+            };
+            let s = spot.value(row);
+            exposures.push(Some(
+                sign * gamma.value(row) * open_interest.value(row) * 100.0 * s * s * 0.01,
+            ));
+        }
+        let ones: Float64Array = exposures.iter().map(|e| e.map(|_| 1.0)).collect();
         Ok(vec![
-            Arc::new(Float64Array::from(sums)),
-            Arc::new(UInt64Array::from(rows)),
+            Arc::new(Float64Array::from(exposures)),
+            Arc::new(ones),
         ])
     }
-
-    fn size(&self) -> usize {
-        (self.sums.capacity() + self.rows.capacity()) * size_of::<f64>()
-    }
 }
+
+ratio_of_sums_aggregate!(
+    Gex,
+    "gex",
+    MappedRatioAccumulator<GexInputs, Numerator>,
+    MappedRatioGroupsAccumulator<GexInputs, Numerator>,
+    coerce: |types: &[DataType]| coerce_numbers_then_right("gex", 3, types)
+);
 
 #[cfg(test)]
 mod tests {

@@ -29,8 +29,29 @@ pub(crate) fn state_fields(name: &str) -> Vec<FieldRef> {
     ]
 }
 
-fn ratio(numerator: f64, denominator: f64, rows: u64) -> Option<f64> {
-    (rows > 0 && denominator != 0.0).then(|| numerator / denominator)
+/// What an aggregate makes of its two sums and its row count.
+pub(crate) trait Finish: std::fmt::Debug + Default + Send + Sync + 'static {
+    fn finish(numerator: f64, denominator: f64, rows: u64) -> Option<f64>;
+}
+
+/// numerator / denominator (`dpi`, `dix`, `vwap`, the put/call ratios).
+#[derive(Debug, Default)]
+pub(crate) struct Ratio;
+
+impl Finish for Ratio {
+    fn finish(numerator: f64, denominator: f64, rows: u64) -> Option<f64> {
+        (rows > 0 && denominator != 0.0).then(|| numerator / denominator)
+    }
+}
+
+/// The numerator alone, a plain sum (`gex`, whose denominator counts its rows).
+#[derive(Debug, Default)]
+pub(crate) struct Numerator;
+
+impl Finish for Numerator {
+    fn finish(numerator: f64, _denominator: f64, rows: u64) -> Option<f64> {
+        (rows > 0).then_some(numerator)
+    }
 }
 
 /// Applies `f(row, a·w, b·w)` to every row whose arguments are all non-NULL and that passes the
@@ -82,13 +103,14 @@ fn for_each_valid_row(
 
 /// Row-at-a-time accumulator: used for a single group and for sliding window frames.
 #[derive(Debug, Default)]
-pub(crate) struct RatioOfSumsAccumulator {
+pub(crate) struct RatioOfSumsAccumulator<F: Finish = Ratio> {
     numerator: f64,
     denominator: f64,
     rows: u64,
+    finish: std::marker::PhantomData<F>,
 }
 
-impl Accumulator for RatioOfSumsAccumulator {
+impl<F: Finish> Accumulator for RatioOfSumsAccumulator<F> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         for_each_valid_row(values, None, |_, a, b| {
             self.numerator += a;
@@ -139,7 +161,7 @@ impl Accumulator for RatioOfSumsAccumulator {
     }
 
     fn evaluate(&mut self) -> Result<ScalarValue> {
-        Ok(ScalarValue::Float64(ratio(
+        Ok(ScalarValue::Float64(F::finish(
             self.numerator,
             self.denominator,
             self.rows,
@@ -154,13 +176,14 @@ impl Accumulator for RatioOfSumsAccumulator {
 /// Vectorised accumulator for GROUP BY: two running sums and a row count per group, updated in
 /// one pass.
 #[derive(Debug, Default)]
-pub(crate) struct RatioOfSumsGroupsAccumulator {
+pub(crate) struct RatioOfSumsGroupsAccumulator<F: Finish = Ratio> {
     numerators: Vec<f64>,
     denominators: Vec<f64>,
     rows: Vec<u64>,
+    finish: std::marker::PhantomData<F>,
 }
 
-impl RatioOfSumsGroupsAccumulator {
+impl<F: Finish> RatioOfSumsGroupsAccumulator<F> {
     fn resize(&mut self, total_num_groups: usize) {
         self.numerators.resize(total_num_groups, 0.0);
         self.denominators.resize(total_num_groups, 0.0);
@@ -168,7 +191,7 @@ impl RatioOfSumsGroupsAccumulator {
     }
 }
 
-impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
+impl<F: Finish> GroupsAccumulator for RatioOfSumsGroupsAccumulator<F> {
     fn update_batch(
         &mut self,
         values: &[ArrayRef],
@@ -211,7 +234,7 @@ impl GroupsAccumulator for RatioOfSumsGroupsAccumulator {
         let denominators = emit_to.take_needed(&mut self.denominators);
         let rows = emit_to.take_needed(&mut self.rows);
         let ratios: Float64Array = (0..numerators.len())
-            .map(|g| ratio(numerators[g], denominators[g], rows[g]))
+            .map(|g| F::finish(numerators[g], denominators[g], rows[g]))
             .collect();
         Ok(Arc::new(ratios))
     }
@@ -270,9 +293,12 @@ pub(crate) trait RatioInputs: std::fmt::Debug + Default + Send + Sync + 'static 
 
 /// The row accumulator over mapped arguments.
 #[derive(Debug, Default)]
-pub(crate) struct MappedRatioAccumulator<M: RatioInputs>(RatioOfSumsAccumulator, M);
+pub(crate) struct MappedRatioAccumulator<M: RatioInputs, F: Finish = Ratio>(
+    RatioOfSumsAccumulator<F>,
+    M,
+);
 
-impl<M: RatioInputs> Accumulator for MappedRatioAccumulator<M> {
+impl<M: RatioInputs, F: Finish> Accumulator for MappedRatioAccumulator<M, F> {
     fn update_batch(&mut self, values: &[ArrayRef]) -> Result<()> {
         self.0.update_batch(&M::ratio_inputs(values, None)?)
     }
@@ -304,9 +330,12 @@ impl<M: RatioInputs> Accumulator for MappedRatioAccumulator<M> {
 
 /// The groups accumulator over mapped arguments.
 #[derive(Debug, Default)]
-pub(crate) struct MappedRatioGroupsAccumulator<M: RatioInputs>(RatioOfSumsGroupsAccumulator, M);
+pub(crate) struct MappedRatioGroupsAccumulator<M: RatioInputs, F: Finish = Ratio>(
+    RatioOfSumsGroupsAccumulator<F>,
+    M,
+);
 
-impl<M: RatioInputs> GroupsAccumulator for MappedRatioGroupsAccumulator<M> {
+impl<M: RatioInputs, F: Finish> GroupsAccumulator for MappedRatioGroupsAccumulator<M, F> {
     fn update_batch(
         &mut self,
         values: &[ArrayRef],
