@@ -116,6 +116,112 @@ basket replaces its members.",
     natural_key: &["basket", "symbol"],
 };
 
+pub const OPTION_TRADES: DatasetSpec = DatasetSpec {
+    name: "option_trades",
+    description: "Option trade prints (the tape), one row per print: the contract (OSI symbol without \
+padding, as `AAPL240119C00190000`) and its parts, the SIP time in UTC, the source's sequence number, the \
+exchange code as the source writes it (codes differ between sources), contracts, price per share, the \
+trade condition, and the NBBO at trade time (from the tape, or from an as-of join to the quotes file \
+given with it; NULL when neither had one). Partitioned by the New York trading date.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("underlying", DataType::Utf8, false),
+            Field::new("contract", DataType::Utf8, false),
+            Field::new("expiry", DataType::Date32, false),
+            Field::new("right", DataType::Utf8, false),
+            Field::new("strike", DataType::Float64, false),
+            Field::new("ts", timestamp_utc(), false),
+            Field::new("seq", DataType::Int64, false),
+            Field::new("exchange", DataType::Utf8, false),
+            Field::new("size", DataType::Int64, false),
+            Field::new("price", DataType::Float64, false),
+            Field::new("condition", DataType::Utf8, true),
+            Field::new("bid", DataType::Float64, true),
+            Field::new("ask", DataType::Float64, true),
+            Field::new("underlying_bid", DataType::Float64, true),
+            Field::new("underlying_ask", DataType::Float64, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("date", DataType::Date32)),
+    sort_order: &["contract", "ts", "seq"],
+    natural_key: &["source", "seq"],
+};
+
+pub const OPTION_QUOTES: DatasetSpec = DatasetSpec {
+    name: "option_quotes",
+    description:
+        "Option NBBO quotes given with a trades file (Polygon style), one row per quote update: \
+contract, SIP time in UTC, bid and ask with their sizes and exchanges.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("contract", DataType::Utf8, false),
+            Field::new("ts", timestamp_utc(), false),
+            Field::new("seq", DataType::Int64, false),
+            Field::new("bid", DataType::Float64, false),
+            Field::new("ask", DataType::Float64, false),
+            Field::new("bid_size", DataType::Int64, true),
+            Field::new("ask_size", DataType::Int64, true),
+            Field::new("bid_exchange", DataType::Utf8, true),
+            Field::new("ask_exchange", DataType::Utf8, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("date", DataType::Date32)),
+    sort_order: &["contract", "ts", "seq"],
+    natural_key: &["source", "seq"],
+};
+
+pub const OPEN_INTEREST: DatasetSpec = DatasetSpec {
+    name: "open_interest",
+    description: "Open interest per contract per day, from option chain files (CBOE LiveVol end-of-day \
+summaries, CBOE delayed-quote chains). `date` is the chain's date: the open interest OCC published that \
+morning, as of the previous session's close. The chain's day volume, the underlying's price and the \
+chain's own gamma and implied volatility come along when the file has them.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("contract", DataType::Utf8, false),
+            Field::new("underlying", DataType::Utf8, false),
+            Field::new("expiry", DataType::Date32, false),
+            Field::new("right", DataType::Utf8, false),
+            Field::new("strike", DataType::Float64, false),
+            Field::new("open_interest", DataType::Int64, false),
+            Field::new("volume", DataType::Int64, true),
+            Field::new("underlying_price", DataType::Float64, true),
+            Field::new("gamma", DataType::Float64, true),
+            Field::new("implied_vol", DataType::Float64, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("date", DataType::Date32)),
+    sort_order: &["contract"],
+    natural_key: &["contract"],
+};
+
+pub const PUT_CALL_CBOE: DatasetSpec = DatasetSpec {
+    name: "put_call_cboe",
+    description: "CBOE's daily put/call history (totalpc, equitypc, indexpc, vixpc, etppc files): \
+contracts traded in calls and puts and CBOE's published ratio, one row per date and product.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("date", DataType::Date32, false),
+            Field::new("product", DataType::Utf8, false),
+            Field::new("calls", DataType::Int64, false),
+            Field::new("puts", DataType::Int64, false),
+            Field::new("total", DataType::Int64, false),
+            Field::new("put_call_ratio", DataType::Float64, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: None,
+    sort_order: &["date", "product"],
+    natural_key: &["date", "product"],
+};
+
 pub const INGEST_LOG: DatasetSpec = DatasetSpec {
     name: "ingest_log",
     description:
@@ -165,6 +271,10 @@ pub const ALL: &[&DatasetSpec] = &[
     &SHORT_VOLUME,
     &BARS,
     &BASKETS,
+    &OPTION_TRADES,
+    &OPTION_QUOTES,
+    &OPEN_INTEREST,
+    &PUT_CALL_CBOE,
     &INGEST_LOG,
     &REJECTED_RECORDS,
 ];

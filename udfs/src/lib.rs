@@ -33,6 +33,7 @@ pub mod new_york_session;
 pub mod obv;
 pub mod option_sentiment;
 pub mod parse_osi;
+pub mod print_cluster;
 pub mod put_call_premium_ratio;
 pub mod put_call_ratio;
 mod quote_position;
@@ -94,6 +95,7 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
         Arc::new(WindowUDF::from(cmf::Cmf::default())),
         Arc::new(WindowUDF::from(mfi::Mfi::default())),
         Arc::new(WindowUDF::from(obv::Obv::default())),
+        Arc::new(WindowUDF::from(print_cluster::PrintCluster::default())),
         Arc::new(WindowUDF::from(
             smart_money_index::SmartMoneyIndex::default(),
         )),
