@@ -10,7 +10,9 @@ use clap::{Args, Parser, Subcommand};
 
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
-use whalewatch::collect::{bars, baskets, IngestReport};
+use whalewatch::collect::{
+    bars, baskets, cboe_put_call, option_chains, option_trades, IngestReport,
+};
 use whalewatch::config::Config;
 use whalewatch::lake::Lake;
 use whalewatch::sql::output::{self, Format};
@@ -114,6 +116,48 @@ enum Ingest {
         #[arg(long = "column", value_parser = parse_param_assignment)]
         columns: Vec<(String, String)>,
     },
+    /// Option trade tapes from CSV or Parquet: LiveVol time and sales, Polygon trades (with
+    /// --quotes for the NBBO), or any layout named with --column (dataset option_trades)
+    OptionTrades {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// Quote files (Polygon style) for the NBBO of prints without one: an as-of join, and
+        /// the quotes land in option_quotes
+        #[arg(long, num_args = 1..)]
+        quotes: Vec<PathBuf>,
+        /// Zone of times written without a UTC offset (LiveVol's are New York time already)
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// TARGET=HEADER: which header holds contract, underlying, root, expiry, strike, right,
+        /// ts, seq, exchange, size, price, condition, bid, ask, underlying_bid or underlying_ask
+        #[arg(long = "column", value_parser = parse_param_assignment)]
+        columns: Vec<(String, String)>,
+    },
+    /// Open interest from option chain files: LiveVol end-of-day, CBOE delayed-quote CSV, or
+    /// any layout named with --column (dataset open_interest)
+    OpenInterest {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// The chain's date, for files without a date column or a date in their name
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// The underlying, for files without symbols (CBOE delayed-quote CSV not named SYMBOL_DATE)
+        #[arg(long)]
+        underlying: Option<String>,
+        /// TARGET=HEADER: which header holds contract, underlying, root, date, expiry, dte,
+        /// strike, right, open_interest, volume, underlying_price, gamma or implied_vol
+        #[arg(long = "column", value_parser = parse_param_assignment)]
+        columns: Vec<(String, String)>,
+    },
+    /// CBOE's daily put/call history CSVs: totalpc, equitypc, indexpc, vixpc, etppc
+    /// (dataset put_call_cboe)
+    CboePutCall {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// The product (TOTAL, EQUITY, INDEX, VIX, ETP) when the file does not say it
+        #[arg(long)]
+        product: Option<String>,
+    },
     /// Baskets of symbols from CSV: basket,symbol[,weight] (dataset baskets)
     Baskets {
         #[arg(long, required = true, num_args = 1..)]
@@ -189,8 +233,10 @@ async fn run(cli: Cli) -> Result<()> {
             repl::run(&ctx, &lake).await
         }
         Command::Ingest(ingest) => {
-            let report = run_ingest(ingest, &config, &lake).await?;
-            print_report(&report)
+            // Every run's report is printed, then the first failure decides the exit.
+            let reports = run_ingest(ingest, &config, &lake).await?;
+            let outcomes: Vec<Result<()>> = reports.iter().map(print_report).collect();
+            outcomes.into_iter().collect()
         }
     }
 }
@@ -212,7 +258,54 @@ fn print_result(result: &sql::QueryResult, out: &OutputArgs, started: Instant) -
     Ok(())
 }
 
-async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<IngestReport> {
+async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<IngestReport>> {
+    match ingest {
+        Ingest::OptionTrades {
+            file,
+            quotes,
+            time_zone,
+            columns,
+        } => {
+            let time_zone = time_zone
+                .map(|zone| {
+                    zone.parse::<chrono_tz::Tz>().map_err(|_| {
+                        Error::Usage(format!(
+                            "--time-zone {zone:?} is not a zone name such as America/New_York or UTC"
+                        ))
+                    })
+                })
+                .transpose()?;
+            let options = option_trades::OptionTradesOptions {
+                quotes,
+                column_map: columns,
+                time_zone,
+            };
+            let report = option_trades::ingest_files(lake, &file, &options)?;
+            Ok(report.quotes.into_iter().chain([report.trades]).collect())
+        }
+        Ingest::OpenInterest {
+            file,
+            date,
+            underlying,
+            columns,
+        } => {
+            let options = option_chains::ChainOptions {
+                date,
+                underlying,
+                column_map: columns,
+            };
+            Ok(vec![option_chains::ingest_files(lake, &file, &options)?])
+        }
+        Ingest::CboePutCall { file, product } => Ok(vec![cboe_put_call::ingest_files(
+            lake,
+            &file,
+            product.as_deref(),
+        )?]),
+        other => Ok(vec![run_single_ingest(other, config, lake).await?]),
+    }
+}
+
+async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<IngestReport> {
     match ingest {
         Ingest::FinraShortVolume {
             date,
@@ -279,6 +372,9 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Inge
             bars::ingest_files(lake, &file, &options)
         }
         Ingest::Baskets { file, name } => baskets::ingest_files(lake, &file, name.as_deref()),
+        Ingest::OptionTrades { .. } | Ingest::OpenInterest { .. } | Ingest::CboePutCall { .. } => {
+            unreachable!("run_ingest handles these")
+        }
     }
 }
 

@@ -65,12 +65,12 @@ const COLUMN_NAMES: [(&str, &[&str]); 7] = [
 ];
 
 /// A time field: a trading date, or an instant.
-enum Time {
+pub(crate) enum Time {
     Date(NaiveDate),
     Instant(DateTime<Utc>),
 }
 
-fn parse_time(text: &str) -> Result<Time, String> {
+pub(crate) fn parse_time(text: &str) -> Result<Time, String> {
     let text = text.trim();
     for format in ["%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"] {
         if let Ok(date) = NaiveDate::parse_from_str(text, format) {
@@ -121,32 +121,8 @@ pub fn parse(
     source: &str,
     options: &BarsOptions,
 ) -> Result<(Vec<Bar>, String, Vec<Rejected>)> {
-    let mut at = BTreeMap::new();
-    for (target, defaults) in COLUMN_NAMES {
-        let mapped = options
-            .column_map
-            .iter()
-            .find(|(t, _)| t == target)
-            .map(|(_, header)| header.as_str());
-        let index = match mapped {
-            Some(header) => table.column(&[header]),
-            None => table.column(defaults),
-        };
-        at.insert(target, index);
-    }
-    let required = |target: &str| {
-        at[target].ok_or_else(|| {
-            Error::format(
-                source,
-                Some(1),
-                None,
-                format!(
-                    "no {target} column in header {:?}; name it with --column {target}=HEADER",
-                    table.header
-                ),
-            )
-        })
-    };
+    let at = table.resolve(&COLUMN_NAMES, &options.column_map);
+    let required = |target: &str| at[target].ok_or_else(|| table.missing(source, target));
     let (time_at, open_at, high_at, low_at, close_at, volume_at) = (
         required("date")?,
         required("open")?,

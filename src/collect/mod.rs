@@ -3,8 +3,11 @@
 
 pub mod bars;
 pub mod baskets;
+pub mod cboe_put_call;
 pub mod finra_short_volume;
 pub mod http;
+pub mod option_chains;
+pub mod option_trades;
 mod tabular;
 
 use std::fmt;

@@ -1,6 +1,7 @@
 //! Parses a user's CSV (comma, tab, semicolon or pipe) or Parquet file as header + text fields,
 //! keeping each record's line number and raw text so a refused record can be shown as it was.
 
+use std::collections::BTreeMap;
 use std::path::Path;
 
 use datafusion::arrow::array::{Array, AsArray};
@@ -46,6 +47,83 @@ impl Table {
         names
             .iter()
             .find_map(|name| self.header.iter().position(|h| normal(h) == normal(name)))
+    }
+}
+
+impl Table {
+    /// Where each target column is: the header the user named with `--column target=HEADER`, or
+    /// else the first of the target's usual names that the header has.
+    pub fn resolve<'t>(
+        &self,
+        targets: &[(&'t str, &[&str])],
+        column_map: &[(String, String)],
+    ) -> BTreeMap<&'t str, Option<usize>> {
+        targets
+            .iter()
+            .map(|&(target, defaults)| {
+                let mapped = column_map.iter().find(|(t, _)| t == target);
+                let index = match mapped {
+                    Some((_, header)) => self.column(&[header.as_str()]),
+                    None => self.column(defaults),
+                };
+                (target, index)
+            })
+            .collect()
+    }
+
+    /// The error for a required column the header lacks.
+    pub fn missing(&self, source: &str, target: &str) -> Error {
+        Error::format(
+            source,
+            Some(1),
+            None,
+            format!(
+                "no {target} column in header {:?}; name it with --column {target}=HEADER",
+                self.header
+            ),
+        )
+    }
+}
+
+/// The fields of one record, and the refusal of it naming the header of a target column.
+pub struct Fields<'a> {
+    pub table: &'a Table,
+    pub record: &'a Record,
+    pub at: &'a BTreeMap<&'static str, Option<usize>>,
+    pub source: &'a str,
+}
+
+impl Fields<'_> {
+    pub fn text(&self, target: &str) -> Option<&str> {
+        let index = self.at.get(target).copied().flatten()?;
+        self.record
+            .fields
+            .get(index)
+            .and_then(|f| f.as_deref())
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+    }
+
+    pub fn reject(&self, target: &str, reason: String) -> Rejected {
+        let field = self
+            .at
+            .get(target)
+            .copied()
+            .flatten()
+            .and_then(|i| self.table.header.get(i).cloned())
+            .unwrap_or_else(|| target.to_string());
+        Rejected {
+            source: self.source.to_string(),
+            line: Some(self.record.line),
+            field: Some(field),
+            raw: Some(self.record.raw.clone()),
+            reason,
+        }
+    }
+
+    pub fn required(&self, target: &str) -> Result<&str, Rejected> {
+        self.text(target)
+            .ok_or_else(|| self.reject(target, "empty".to_string()))
     }
 }
 

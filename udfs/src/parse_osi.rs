@@ -57,8 +57,8 @@ fn fields() -> Fields {
     ])
 }
 
-/// (underlying, expiry, right, strike) of one symbol.
-fn parse(symbol: &str) -> Option<(&str, NaiveDate, &'static str, f64)> {
+/// (root, expiry, right `C` or `P`, strike) of one symbol; the collectors use it too.
+pub fn parse(symbol: &str) -> Option<(&str, NaiveDate, &'static str, f64)> {
     let symbol = symbol.trim();
     if !symbol.is_ascii() {
         return None;
