@@ -28,13 +28,23 @@ pub struct ViewSpec {
 }
 
 /// Views over the datasets, registered after them.
-pub const VIEWS: &[ViewSpec] = &[ViewSpec {
-    name: "short_volume_consolidated",
-    description: "One row per date and symbol: FINRA's consolidated (CNMS) figures where that file was \
+pub const VIEWS: &[ViewSpec] = &[
+    ViewSpec {
+        name: "short_volume_consolidated",
+        description: "One row per date and symbol: FINRA's consolidated (CNMS) figures where that file was \
 ingested, otherwise the sum of the per-facility files. Use it for DPI and DIX so that a symbol is never \
 counted twice.",
-    sql: include_str!("short_volume_consolidated.sql"),
-}];
+        sql: include_str!("short_volume_consolidated.sql"),
+    },
+    ViewSpec {
+        name: "options_flow",
+        description: "The spec's options_flow: one row per option print with its premium, Greeks (from \
+the fill's implied volatility and the spot at trade time), sweep, block and unusual flags, sentiment and \
+aggressiveness, and the cluster, volume and open interest they were computed from. The definitions are \
+in src/catalog/options_flow.sql and the README.",
+        sql: include_str!("options_flow.sql"),
+    },
+];
 
 /// The table provider for one dataset: a Parquet listing of its directory, or an empty table of
 /// the same schema when nothing has landed yet.

@@ -4,5 +4,6 @@ mod accumulation;
 mod cli;
 mod finra_http;
 mod lake;
+mod options;
 mod slt;
 mod support;

@@ -47,6 +47,7 @@ pub mod trade_side;
 pub mod typical_price;
 pub mod vwap;
 mod window_arguments;
+pub mod years_to_expiry;
 
 /// Every aggregate function this crate provides.
 pub fn aggregate_functions() -> Vec<Arc<AggregateUDF>> {
@@ -84,6 +85,7 @@ pub fn scalar_functions() -> Vec<Arc<ScalarUDF>> {
         Arc::new(ScalarUDF::from(aggressiveness::Aggressiveness::default())),
         Arc::new(ScalarUDF::from(option_sentiment::OptionSentiment::default())),
         Arc::new(ScalarUDF::from(typical_price::TypicalPrice::default())),
+        Arc::new(ScalarUDF::from(years_to_expiry::YearsToExpiry::default())),
     ]
 }
 

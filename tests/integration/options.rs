@@ -1,0 +1,401 @@
+//! Options: the tape, quote and chain layouts through the collectors, and the sweep, split and
+//! block definitions of `options_flow` against a labelled tape.
+
+use std::collections::BTreeMap;
+use std::fmt::Write;
+
+use whalewatch::collect::cboe_put_call;
+use whalewatch::collect::option_chains::{self, ChainOptions};
+use whalewatch::collect::option_trades::{self, OptionTradesOptions};
+use whalewatch::lake::Lake;
+
+use crate::support::{query_rows, snapshot};
+
+const LIVEVOL_HEADER: &str = "underlying_symbol,quote_datetime,sequence_number,root,expiration,strike,option_type,exchange_id,trade_size,trade_price,trade_condition_id,canceled_trade_condition_id,best_bid,best_ask,underlying_bid,underlying_ask,number_of_exchanges";
+
+#[tokio::test]
+async fn livevol_time_and_sales_lands_in_utc_with_its_nbbo() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let tape = dir.path().join("livevol.csv");
+    std::fs::write(
+        &tape,
+        format!(
+            "{LIVEVOL_HEADER}\n\
+             ^SPX,2026-03-02 09:30:00.250,1001,SPXW,2026-03-02,6000.000,C,5,10,12.50,18,0,12.40,12.60,6005.10,6005.90,16\r\n\
+             ^SPX,2026-03-02 15:59:59.999,1002,SPXW,2026-03-02,6000.000,P,7,3,0.05,0,0,0,0,6010.00,6010.50,16\n\
+             AAPL,2026-03-02 10:00:00.000,1003,AAPL,2026-02-27,190.000,C,5,10,1.00,0,0,0.9,1.1,200.0,200.1,16\n\
+             AAPL,2026-03-02 10:00:00.000,1004,AAPL,2026-03-20,190.000,C,5,0,1.00,0,0,0.9,1.1,200.0,200.1,16\n\
+             AAPL,2026-03-02 10:00:00.000,1005,AAPL,2026-03-20,190.0005,C,5,1,1.00,0,0,0.9,1.1,200.0,200.1,16\n\
+             AAPL,2026-03-02 10:00:00.000,1006,AAPL,2026-03-20,190,X,5,1,1.00,0,0,0.9,1.1,200.0,200.1,16\n\
+             AAPL,2026-03-02 10:00:01.000,1001,AAPL,2026-03-20,190,P,5,1,1.00,0,0,0.9,1.1,200.0,200.1,16\n"
+        ),
+    )
+    .unwrap();
+    let report =
+        option_trades::ingest_files(&lake, &[tape.clone()], &OptionTradesOptions::default())
+            .unwrap();
+    assert!(report.quotes.is_none());
+    assert_eq!(
+        (report.trades.rows_written, report.trades.rows_rejected),
+        (2, 5)
+    );
+    let rows = query_rows(
+        lake.root(),
+        "SELECT underlying, contract, ts, exchange, size, price, bid, ask, underlying_bid, date FROM option_trades ORDER BY ts",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            // 09:30:00.250 EST is 14:30:00.250 UTC.
+            "SPX|SPXW260302C06000000|2026-03-02T14:30:00.250Z|5|10|12.5|12.4|12.6|6005.1|2026-03-02",
+            // LiveVol's 0/0 means no market: NULL, not a free option.
+            "SPX|SPXW260302P06000000|2026-03-02T20:59:59.999Z|7|3|0.05|NULL|NULL|6010|2026-03-02",
+        ]
+    );
+    let refused = query_rows(
+        lake.root(),
+        "SELECT line, field, reason FROM rejected_records WHERE dataset = 'option_trades' ORDER BY line",
+    )
+    .await;
+    assert_eq!(
+        refused,
+        vec![
+            "4|quote_datetime|traded on 2026-03-02, after the contract expired on 2026-02-27",
+            "5|trade_size|\"0\" is not a positive whole number of contracts",
+            "6|strike|strike 190.0005 does not fit OSI's 5 digits and 3 decimals",
+            "7|option_type|\"X\" is neither a call (C) nor a put (P)",
+            "8|NULL|second print with sequence number 1001 (the first is line 2)",
+        ]
+    );
+    // Ingesting the same tape again replaces its rows.
+    let before = snapshot(&lake.root().join("option_trades")).len();
+    option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+    assert_eq!(snapshot(&lake.root().join("option_trades")).len(), before);
+    assert_eq!(
+        query_rows(lake.root(), "SELECT count(*) FROM option_trades").await,
+        vec!["2"]
+    );
+}
+
+#[tokio::test]
+async fn polygon_trades_take_their_nbbo_from_the_quotes_as_of_each_print() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    // 2026-03-02 15:00:00 UTC in nanoseconds, and offsets from it.
+    let at = |ms: u64| 1_772_463_600_000_000_000_u64 + ms * 1_000_000;
+    let trades = dir.path().join("trades.csv");
+    std::fs::write(
+        &trades,
+        format!(
+            "ticker,conditions,correction,exchange,price,sip_timestamp,size\n\
+             O:AAPL260320C00190000,209,0,312,1.10,{},5\n\
+             O:AAPL260320C00190000,\"[209, 219]\",0,313,1.25,{},10\n\
+             O:AAPL260320C00190000,209,0,312,1.00,{},1\n\
+             O:MSFT260320P00400000,209,0,301,2.00,{},2\n\
+             AAPL260320C00190000,209,0,312,1.00,{},1\n",
+            at(10),
+            at(20),
+            at(5),
+            at(20),
+            at(30)
+        ),
+    )
+    .unwrap();
+    let quotes = dir.path().join("quotes.csv");
+    std::fs::write(
+        &quotes,
+        format!(
+            "ticker,ask_exchange,ask_price,ask_size,bid_exchange,bid_price,bid_size,sequence_number,sip_timestamp\n\
+             O:AAPL260320C00190000,312,1.10,50,313,1.00,40,1,{}\n\
+             O:AAPL260320C00190000,312,1.25,50,313,1.15,40,2,{}\n\
+             O:AAPL260320C00190000,312,1.30,50,313,1.20,40,3,{}\n",
+            at(0),
+            at(20),
+            at(25)
+        ),
+    )
+    .unwrap();
+    let options = OptionTradesOptions {
+        quotes: vec![quotes],
+        ..Default::default()
+    };
+    let report = option_trades::ingest_files(&lake, &[trades], &options).unwrap();
+    assert_eq!(report.quotes.map(|q| q.rows_written), Some(3));
+    assert_eq!(
+        report.trades.rows_written, 5,
+        "the unprefixed OSI ticker lands too"
+    );
+    let rows = query_rows(
+        lake.root(),
+        "SELECT contract, ts, exchange, size, price, condition, bid, ask, trade_side(price, bid, ask) \
+         FROM option_trades ORDER BY contract, ts, seq",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            "AAPL260320C00190000|2026-03-02T15:00:00.005Z|312|1|1|209|1|1.1|bid",
+            "AAPL260320C00190000|2026-03-02T15:00:00.010Z|312|5|1.1|209|1|1.1|ask",
+            // A quote stamped in the same instant as the print is in force for it.
+            "AAPL260320C00190000|2026-03-02T15:00:00.020Z|313|10|1.25|209, 219|1.15|1.25|ask",
+            "AAPL260320C00190000|2026-03-02T15:00:00.030Z|312|1|1|209|1.2|1.3|below_bid",
+            // No quote for this contract: no side.
+            "MSFT260320P00400000|2026-03-02T15:00:00.020Z|301|2|2|209|NULL|NULL|NULL",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn cboe_put_call_history_lands_once_per_date_and_product() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    // CBOE's layout (disclaimer, product line, header) with mixed line endings and spaces.
+    let equity = dir.path().join("equitypc.csv");
+    std::fs::write(
+        &equity,
+        "CBOE Volume and Put/Call Ratio data is compiled for the convenience of site visitors\r\n\
+         , PRODUCT: EQUITY,,EXCHANGE: CBOE,\n\
+         DATE,CALL,PUT,TOTAL,P/C Ratio\n\
+         3/2/2026,1000,640,1640,0.64\r\n\
+         3/3/2026, 2000, 1210, 3210, 0.61\n\
+         3/4/2026,1000,500,1600,0.50\n",
+    )
+    .unwrap();
+    for _ in 0..2 {
+        let report = cboe_put_call::ingest_files(&lake, &[equity.clone()], None).unwrap();
+        assert_eq!((report.rows_written, report.rows_rejected), (2, 1));
+    }
+    let rows = query_rows(
+        lake.root(),
+        "SELECT date, product, calls, puts, total, put_call_ratio FROM put_call_cboe ORDER BY date",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            "2026-03-02|EQUITY|1000|640|1640|0.64",
+            "2026-03-03|EQUITY|2000|1210|3210|0.61"
+        ]
+    );
+}
+
+#[tokio::test]
+async fn a_chain_lands_in_open_interest_and_gives_its_gex() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let chain = dir.path().join("SPX_2026-06-12.csv");
+    std::fs::write(
+        &chain,
+        "# spot,7400.0000,ts,2026-06-12 15:30:32\n\
+         strike,dte,cp,oi,gamma,delta,iv,bid,ask\n\
+         7400.00,0,C,1000,0.002000,0.5000,0.1500,40.00,41.00\n\
+         7400.00,0,P,3000,0.001000,-0.5000,0.1600,30.00,31.00\n\
+         7500.00,6,C,200,0.000500,0.2000,0.1400,5.00,6.00\n",
+    )
+    .unwrap();
+    option_chains::ingest_files(&lake, &[chain], &ChainOptions::default()).unwrap();
+    // By hand: Σ gamma × OI × 100 × spot² × 0.01, calls minus puts, spot 7400:
+    // (0.002 × 1000 + 0.0005 × 200 − 0.001 × 3000) × 100 × 7400² × 0.01 = −0.9 × 54,760,000.
+    let rows = query_rows(
+        lake.root(),
+        "SELECT round(gex(gamma, open_interest, underlying_price, \"right\"), 6), sum(open_interest) \
+         FROM open_interest WHERE underlying = 'SPX' AND date = DATE '2026-06-12'",
+    )
+    .await;
+    assert_eq!(rows, vec!["-49284000|4200"]);
+}
+
+/// What a print is, by construction or by the view.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+enum Label {
+    Sweep,
+    Split,
+    Block,
+    Plain,
+}
+
+/// A small deterministic generator (xorshift), so the tape is the same in every run.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 << 13;
+        self.0 ^= self.0 >> 7;
+        self.0 ^= self.0 << 17;
+        self.0
+    }
+    fn below(&mut self, n: u64) -> u64 {
+        self.next() % n
+    }
+}
+
+/// A labelled LiveVol-layout tape: for each of 400 contracts, 30 events at least 1 s apart, each a
+/// sweep, a split, a block, a plain print, or a near miss at a threshold, with every print's
+/// label. Returns the CSV and the labels by sequence number.
+fn labelled_tape() -> (String, BTreeMap<i64, Label>) {
+    let mut random = Random(0x9e37_79b9_7f4a_7c15);
+    let mut csv = format!("{LIVEVOL_HEADER}\n");
+    let mut labels = BTreeMap::new();
+    let mut seq = 0_i64;
+    // 10:00:00 New York time on 2026-03-02, in µs from midnight.
+    let open_us = 10 * 3_600_000_000_i64;
+    for contract in 0..400 {
+        let root = format!("T{:03}", contract / 4);
+        let strike = 50 + 5 * (contract % 4);
+        let mut at_us = open_us + random.below(1_000_000) as i64;
+        for _event in 0..30 {
+            // One event: (µs after its start, exchange, size, price) of each print, and the label.
+            let price = 1.0 + random.below(300) as f64 / 100.0; // premium ≤ $400 a contract
+            let small = |r: &mut Random| 1 + r.below(50) as i64; // < 1,000 contracts, < $200k
+            let (prints, label): (Vec<(i64, u64, i64, f64)>, Label) = match random.below(10) {
+                0 | 1 => {
+                    let n = 2 + random.below(5);
+                    let first = random.below(16);
+                    let prints = (0..n)
+                        .map(|i| {
+                            (
+                                random.below(50_001) as i64 * (i > 0) as i64,
+                                (first + i) % 16,
+                                small(&mut random),
+                                price,
+                            )
+                        })
+                        .collect();
+                    (prints, Label::Sweep)
+                }
+                2 => {
+                    let exchange = random.below(16);
+                    let n = 2 + random.below(4);
+                    let prints = (0..n)
+                        .map(|i| {
+                            (
+                                random.below(50_001) as i64 * (i > 0) as i64,
+                                exchange,
+                                small(&mut random),
+                                price,
+                            )
+                        })
+                        .collect();
+                    (prints, Label::Split)
+                }
+                3 => {
+                    // A block by size (1,000 exactly at times) or by premium ($200,000 at times).
+                    let print = if random.below(2) == 0 {
+                        (
+                            0,
+                            random.below(16),
+                            1000 + random.below(3) as i64 * 500 * random.below(2) as i64,
+                            price,
+                        )
+                    } else {
+                        (0, random.below(16), 500, 4.0 + random.below(3) as f64)
+                    };
+                    (vec![print], Label::Block)
+                }
+                4 => {
+                    // Near misses: two exchanges 1 µs past the window; 999 contracts; $199,999.50.
+                    let prints = match random.below(3) {
+                        0 => vec![
+                            (0, 1, small(&mut random), price),
+                            (50_001, 2, small(&mut random), price),
+                        ],
+                        1 => vec![(0, random.below(16), 999, 1.0)],
+                        _ => vec![(0, random.below(16), 500, 3.9999)],
+                    };
+                    (prints, Label::Plain)
+                }
+                _ => (
+                    vec![(0, random.below(16), small(&mut random), price)],
+                    Label::Plain,
+                ),
+            };
+            let mut sorted = prints;
+            sorted.sort_by_key(|p| p.0);
+            for (offset, exchange, size, price) in sorted {
+                let us = at_us + offset;
+                let (h, m, s, micro) = (
+                    us / 3_600_000_000,
+                    us / 60_000_000 % 60,
+                    us / 1_000_000 % 60,
+                    us % 1_000_000,
+                );
+                seq += 1;
+                let _ = writeln!(
+                    csv,
+                    "{root},2026-03-02 {h:02}:{m:02}:{s:02}.{micro:06},{seq},{root},2026-03-20,{strike}.000,C,{exchange},{size},{price:.4},0,0,{:.2},{:.2},60.00,60.02,16",
+                    price - 0.05,
+                    price + 0.05
+                );
+                labels.insert(seq, label);
+            }
+            at_us += 1_000_000 + random.below(4_000_000) as i64;
+        }
+    }
+    (csv, labels)
+}
+
+#[tokio::test]
+async fn options_flow_classifies_a_labelled_tape() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let (csv, labels) = labelled_tape();
+    let tape = dir.path().join("labelled.csv");
+    std::fs::write(&tape, csv).unwrap();
+    let report =
+        option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+    assert_eq!(
+        (
+            report.trades.rows_written as usize,
+            report.trades.rows_rejected
+        ),
+        (labels.len(), 0)
+    );
+
+    let rows = query_rows(
+        lake.root(),
+        "SELECT seq, is_sweep, is_split, is_block FROM options_flow ORDER BY seq",
+    )
+    .await;
+    let mut confusion: BTreeMap<(Label, Label), usize> = BTreeMap::new();
+    for row in &rows {
+        let fields: Vec<&str> = row.split('|').collect();
+        let seq: i64 = fields[0].parse().unwrap();
+        let got = match (fields[1], fields[2], fields[3]) {
+            ("true", _, _) => Label::Sweep,
+            (_, "true", _) => Label::Split,
+            (_, _, "true") => Label::Block,
+            _ => Label::Plain,
+        };
+        *confusion.entry((labels[&seq], got)).or_default() += 1;
+    }
+    let total: usize = confusion.values().sum();
+    let agree: usize = confusion
+        .iter()
+        .filter(|((a, b), _)| a == b)
+        .map(|(_, n)| n)
+        .sum();
+    let mut matrix = String::from("labelled \\ classified   Sweep   Split   Block   Plain\n");
+    for label in [Label::Sweep, Label::Split, Label::Block, Label::Plain] {
+        let _ = write!(matrix, "{:<22}", format!("{label:?}"));
+        for got in [Label::Sweep, Label::Split, Label::Block, Label::Plain] {
+            let _ = write!(
+                matrix,
+                "{:>8}",
+                confusion.get(&(label, got)).copied().unwrap_or(0)
+            );
+        }
+        matrix.push('\n');
+    }
+    println!("{matrix}{agree} of {total} prints classified as labelled");
+    assert_eq!(total, labels.len());
+    assert!(total > 10_000, "a tape of {total} prints");
+    for label in [Label::Sweep, Label::Split, Label::Block, Label::Plain] {
+        assert!(
+            confusion.get(&(label, label)).copied().unwrap_or(0) > 100,
+            "{label:?} well represented\n{matrix}"
+        );
+    }
+    assert!(agree as f64 >= 0.99 * total as f64, "\n{matrix}");
+}
