@@ -15,10 +15,10 @@ FROM (
            sum(size) AS contracts,
            sum(size * price * 100) AS premium
     FROM (
-        SELECT contract, size, price, cluster['id'] AS id, cluster['exchanges'] AS exchanges
+        SELECT contract, size, price, cluster_info['id'] AS id, cluster_info['exchanges'] AS exchanges
         FROM (
             SELECT contract, size, price,
-                   print_cluster(ts, exchange, 50, 'gap') OVER (PARTITION BY contract ORDER BY ts, seq) AS cluster
+                   print_cluster(ts, exchange, 50, 'gap') OVER (PARTITION BY contract ORDER BY ts, seq) AS cluster_info
             FROM option_trades
         )
     )

@@ -399,3 +399,157 @@ async fn options_flow_classifies_a_labelled_tape() {
     }
     assert!(agree as f64 >= 0.99 * total as f64, "\n{matrix}");
 }
+
+/// Runs a query file of `queries/` with parameters on `lake` and returns its CSV lines.
+fn run_query_file(lake: &std::path::Path, file: &str, params: &[&str]) -> Vec<String> {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_whalewatch"));
+    command
+        .current_dir(crate::support::repo())
+        .env("WHALEWATCH_LAKE", lake)
+        .env_remove("WHALEWATCH_CONFIG")
+        .args(["run", file, "--format", "csv"]);
+    for param in params {
+        command.args(["-p", param]);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{file}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
+
+#[tokio::test]
+async fn the_option_query_files_answer_by_their_definitions() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    // AAPL at 200.00/200.10: the 210 call is out of the money, the 190 call in it. Open interest
+    // 400 and 100. Times are New York time (LiveVol).
+    let tape = dir.path().join("tape.csv");
+    std::fs::write(
+        &tape,
+        format!(
+            "{LIVEVOL_HEADER}\n\
+             AAPL,2026-03-02 10:00:00.000,1,AAPL,2026-03-20,210,C,1,300,1.00,0,0,0.90,1.00,200.00,200.10,16\n\
+             AAPL,2026-03-02 10:01:00.000,2,AAPL,2026-03-20,210,C,1,300,1.00,0,0,0.90,1.00,200.00,200.10,16\n\
+             AAPL,2026-03-02 10:02:00.000,3,AAPL,2026-03-20,210,C,2,50,1.00,0,0,0.90,1.00,200.00,200.10,16\n\
+             AAPL,2026-03-02 10:03:00.000,4,AAPL,2026-03-20,210,C,3,200,1.00,MLET,0,0.90,1.00,200.00,200.10,16\n\
+             AAPL,2026-03-02 11:00:00.000,5,AAPL,2026-03-20,190,C,1,400,11.00,0,0,10.90,11.00,200.00,200.10,16\n\
+             AAPL,2026-03-02 11:00:00.020,6,AAPL,2026-03-20,190,C,2,500,11.00,0,0,10.90,11.00,200.00,200.10,16\n\
+             AAPL,2026-03-02 12:00:00.000,7,AAPL,2026-03-20,180,P,1,1000,0.50,0,0,0.50,0.60,200.00,200.10,16\n"
+        ),
+    )
+    .unwrap();
+    option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+    let chain = dir.path().join("chain.csv");
+    std::fs::write(
+        &chain,
+        "contract,date,open_interest,gamma,underlying_price\n\
+         AAPL260320C00210000,2026-03-02,400,0.02,200.05\n\
+         AAPL260320C00190000,2026-03-02,100,0.03,200.05\n\
+         AAPL260320P00180000,2026-03-02,9000,0.01,200.05\n",
+    )
+    .unwrap();
+    option_chains::ingest_files(&lake, &[chain], &ChainOptions::default()).unwrap();
+    let equity = dir.path().join("totalpc.csv");
+    std::fs::write(
+        &equity,
+        "DATE,CALLS,PUTS,TOTAL,Ratio\n3/2/2026,1000,500,1500,0.50\n",
+    )
+    .unwrap();
+    cboe_put_call::ingest_files(&lake, &[equity], None).unwrap();
+
+    // Only print 2 is unusual: print 1 leaves the day's volume at 300 (not above 400 nor 500),
+    // print 3 is $5,000, print 4 is multi-leg, prints 5–6 are in the money, print 7 has 9,000
+    // open interest and was sold at the bid (a block: 1,000 contracts).
+    let flags = query_rows(
+        lake.root(),
+        "SELECT seq, is_unusual, is_sweep, is_block FROM options_flow ORDER BY seq",
+    )
+    .await;
+    assert_eq!(
+        flags,
+        vec![
+            "1|false|false|false",
+            "2|true|false|false",
+            "3|false|false|false",
+            "4|false|false|false",
+            "5|false|true|false",
+            "6|false|true|false",
+            "7|false|false|true",
+        ]
+    );
+    let unusual = run_query_file(
+        lake.root(),
+        "queries/unusual_options.sql",
+        &["from=2026-03-02", "to=2026-03-02"],
+    );
+    assert_eq!(unusual.len(), 2, "{unusual:?}");
+    assert!(
+        unusual[1].starts_with(
+            "2026-03-02,AAPL,AAPL260320C00210000,CALL,210.0,2026-03-20,1,300,30000.00,"
+        ),
+        "{}",
+        unusual[1]
+    );
+    // Lower the premium floor to $5,000 and print 3 qualifies as well.
+    let looser = run_query_file(
+        lake.root(),
+        "queries/unusual_options.sql",
+        &["min_premium=5000"],
+    );
+    assert!(looser[1].contains(",2,350,35000.00,"), "{}", looser[1]);
+
+    // One sweep: prints 5 and 6, 20 ms apart on exchanges 1 and 2, 900 contracts at $11.00.
+    let sweeps = run_query_file(lake.root(), "queries/option_sweeps.sql", &[]);
+    assert_eq!(sweeps.len(), 2, "{sweeps:?}");
+    let fields: Vec<&str> = sweeps[1].split(',').collect();
+    assert_eq!(fields[2], "AAPL260320C00190000");
+    assert_eq!(&fields[8..12], &["2", "2", "900", "990000.00"]);
+    assert_eq!(fields[fields.len() - 2..], ["bullish", "false"]);
+    // With a 10 ms window the two prints are apart: no sweep.
+    assert_eq!(
+        run_query_file(lake.root(), "queries/option_sweeps.sql", &["window_ms=10"]).len(),
+        1
+    );
+
+    // The tape: calls 300+300+50+200+400+500 = 1,750, puts 700; CBOE's TOTAL: 0.50.
+    let put_call = run_query_file(lake.root(), "queries/put_call_daily.sql", &[]);
+    assert_eq!(
+        put_call[1].split(',').take(4).collect::<Vec<_>>(),
+        ["2026-03-02", "1750", "700", "0.4"]
+    );
+    assert!(
+        put_call[1].ends_with(",1000,500,0.5,-0.1"),
+        "{}",
+        put_call[1]
+    );
+
+    // GEX by hand: spot 200.05, 100 × 200.05² × 0.01 = 40,020.0025 per unit of gamma × OI:
+    // calls 0.02 × 400 + 0.03 × 100 = 11, puts 0.01 × 9,000 = 90.
+    let gex = run_query_file(
+        lake.root(),
+        "queries/gex.sql",
+        &["underlying=AAPL", "date=2026-03-02"],
+    );
+    assert_eq!(
+        gex[0],
+        "strike,call_gex_mm,put_gex_mm,net_gex_mm,open_interest,contracts_without_gamma"
+    );
+    let total = gex.last().unwrap();
+    let expected = |x: f64| format!("{:.1}", x * 40_020.0025 / 1e6);
+    assert_eq!(
+        *total,
+        format!(
+            ",{},{},{},9500,0",
+            expected(11.0),
+            expected(90.0),
+            expected(-79.0)
+        )
+    );
+}
