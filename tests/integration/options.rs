@@ -518,14 +518,14 @@ async fn the_option_query_files_answer_by_their_definitions() {
         1
     );
 
-    // The tape: calls 300+300+50+200+400+500 = 1,750, puts 700; CBOE's TOTAL: 0.50.
+    // The tape: calls 300+300+50+200+400+500 = 1,750, puts 1,000; CBOE's TOTAL: 0.50.
     let put_call = run_query_file(lake.root(), "queries/put_call_daily.sql", &[]);
     assert_eq!(
         put_call[1].split(',').take(4).collect::<Vec<_>>(),
-        ["2026-03-02", "1750", "700", "0.4"]
+        ["2026-03-02", "1750", "1000", "0.5714"]
     );
     assert!(
-        put_call[1].ends_with(",1000,500,0.5,-0.1"),
+        put_call[1].ends_with(",1000,500,0.5,0.0714"),
         "{}",
         put_call[1]
     );
