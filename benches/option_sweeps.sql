@@ -18,7 +18,7 @@ FROM (
         SELECT contract, size, price, cluster_info['id'] AS id, cluster_info['exchanges'] AS exchanges
         FROM (
             SELECT contract, size, price,
-                   print_cluster(ts, exchange, 50, 'gap') OVER (PARTITION BY contract ORDER BY ts, seq) AS cluster_info
+                   print_cluster(ts, exchange, 50, 'gap', contract) OVER (ORDER BY contract, ts, seq) AS cluster_info
             FROM option_trades
         )
     )

@@ -2,9 +2,10 @@
 //! together (one order filled as several prints) and says how many prints and exchanges each
 //! group has, so that sweeps and splits are plain SQL.
 
+use std::cmp::Ordering;
 use std::sync::Arc;
 
-use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Builder, StructArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{
     DataType, Field, FieldRef, Fields, Int64Type, TimeUnit, TimestampMicrosecondType,
@@ -31,8 +32,11 @@ whalewatch's definitions (see `options_flow`): a **sweep** is a cluster on 2 or 
 alternative. A print with a NULL time gets a NULL struct; a NULL exchange counts as a print but not as \
 an exchange. The whole partition is read at once (it scales with the partition: one contract's day); \
 the rows must be in time order: use it OVER (PARTITION BY contract ORDER BY ts, seq); a frame clause \
-is ignored.",
-    syntax_example = "print_cluster(ts, exchange, window_ms [, 'anchored' | 'gap']) OVER (PARTITION BY contract ORDER BY ts, seq)",
+is ignored. With the contract as a fifth argument, one partition may hold many contracts in (contract, \
+ts) order and a cluster never spans two: OVER (ORDER BY contract, ts, seq) gives the same clusters \
+without a window partition per contract, which is much faster on a day's tape of 400,000 contracts \
+(ids then count across contracts).",
+    syntax_example = "print_cluster(ts, exchange, window_ms [, 'anchored' | 'gap' [, contract]]) OVER (PARTITION BY contract ORDER BY ts, seq)",
     sql_example = r#"```sql
 > SELECT ms, exchange, print_cluster(ts, exchange, 50) OVER (ORDER BY ts) AS cluster
   FROM (SELECT ms, exchange, to_timestamp_millis(1772463600000 + ms) AS ts
@@ -62,6 +66,10 @@ is ignored.",
     argument(
         name = "mode",
         description = "A constant: 'anchored' (default: within the window of the cluster's first print) or 'gap' (within the window of the previous print)."
+    ),
+    argument(
+        name = "contract",
+        description = "Optional: the contract, for a window ordered by contract, ts, seq without PARTITION BY."
     )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -115,7 +123,7 @@ impl WindowUDFImpl for PrintCluster {
         let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
         match arg_types {
             [DataType::Timestamp(..) | DataType::Null, exchange_type, window, rest @ ..]
-                if (window.is_numeric() || window.is_null()) && rest.len() <= 1 =>
+                if (window.is_numeric() || window.is_null()) && rest.len() <= 2 =>
             {
                 let Some(exchange_type) = exchange(exchange_type) else {
                     return plan_err!(
@@ -126,11 +134,20 @@ impl WindowUDFImpl for PrintCluster {
                 if !rest.is_empty() {
                     types.push(DataType::Utf8);
                 }
+                if let Some(contract_type) = rest.get(1) {
+                    let Some(contract_type) = exchange(contract_type) else {
+                        return plan_err!(
+                            "print_cluster: the contract must be text or a whole number, not {contract_type}"
+                        );
+                    };
+                    types.push(contract_type);
+                }
                 Ok(types)
             }
             _ => plan_err!(
-                "print_cluster(ts, exchange, window_ms [, mode]) takes a timestamp, an exchange, a \
-                 number of milliseconds and optionally 'anchored' or 'gap', not {arg_types:?}"
+                "print_cluster(ts, exchange, window_ms [, mode [, contract]]) takes a timestamp, an \
+                 exchange, a number of milliseconds, optionally 'anchored' or 'gap' and a contract, \
+                 not {arg_types:?}"
             ),
         }
     }
@@ -188,47 +205,74 @@ struct PrintClusterEvaluator {
     mode: Mode,
 }
 
-/// Whether two rows of the exchange column hold the same exchange.
-fn same_exchange(exchange: &ArrayRef) -> Box<dyn Fn(usize, usize) -> bool + '_> {
-    match exchange.data_type() {
+/// How two rows of an exchange or contract column (whole numbers or text) compare.
+fn compare_rows(column: &ArrayRef) -> Box<dyn Fn(usize, usize) -> Ordering + '_> {
+    match column.data_type() {
         DataType::Int64 => {
-            let values = exchange.as_primitive::<Int64Type>();
-            Box::new(move |a, b| values.value(a) == values.value(b))
+            let values = column.as_primitive::<Int64Type>();
+            Box::new(move |a, b| values.value(a).cmp(&values.value(b)))
         }
         _ => {
-            let values = exchange.as_string_view();
-            Box::new(move |a, b| values.value(a) == values.value(b))
+            let values = column.as_string_view();
+            Box::new(move |a, b| values.value(a).cmp(values.value(b)))
         }
     }
 }
 
-/// One cluster as it grows: its first print's time, its last print's time, its prints, and one
-/// row of each distinct exchange (there are a few dozen exchanges at most, so a list beats a set).
+/// One cluster as it grows: its first and last print's times and its prints.
 struct Cluster {
+    first_row: usize,
     first_us: i64,
     last_us: i64,
     prints: i64,
-    exchange_rows: Vec<usize>,
 }
 
 impl PartitionEvaluator for PrintClusterEvaluator {
     fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
         let ts = values[0].as_primitive::<TimestampMicrosecondType>();
         let exchange = &values[1];
-        let same = same_exchange(exchange);
-        // The cluster of each row (an index into `clusters`), then each cluster's counts.
-        let mut cluster_of: Vec<Option<usize>> = Vec::with_capacity(num_rows);
-        let mut counts: Vec<(i64, i64)> = Vec::new();
+        let exchange_order = compare_rows(exchange);
+        // With a contract argument, one partition holds many contracts in (contract, ts) order.
+        let contract = values.get(4);
+        let contract_order = contract.map(compare_rows);
+        // Each row's cluster number, prints and exchanges, written for a whole cluster when it
+        // closes (its rows are consecutive); rows without a time stay NULL.
+        let mut id = vec![0_i64; num_rows];
+        let mut prints = vec![0_i64; num_rows];
+        let mut exchanges = vec![0_i64; num_rows];
+        let mut valid = vec![true; num_rows];
+        let mut clusters = 0_i64;
         let mut current: Option<Cluster> = None;
+        // One row of each distinct exchange of the current cluster: a few dozen exchanges at
+        // most, so a list beats a set; kept across clusters to allocate once.
+        let mut exchange_rows: Vec<usize> = Vec::new();
+        let mut previous_row: Option<usize> = None;
+        let mut close = |cluster: Cluster, end: usize, distinct: usize| {
+            // Rows without a time in the range are masked by the NULL buffer.
+            prints[cluster.first_row..end].fill(cluster.prints);
+            exchanges[cluster.first_row..end].fill(distinct as i64);
+        };
         for row in 0..num_rows {
-            if ts.is_null(row) {
-                cluster_of.push(None);
+            if ts.is_null(row) || contract.is_some_and(|c| c.is_null(row)) {
+                valid[row] = false;
                 continue;
             }
             let at = ts.value(row);
+            let same_contract = match (&contract_order, previous_row) {
+                (Some(order), Some(previous)) => match order(previous, row) {
+                    Ordering::Equal => true,
+                    Ordering::Less => false,
+                    Ordering::Greater => {
+                        return exec_err!(
+                            "print_cluster: the rows are not in contract order; use OVER (ORDER BY contract, ts, seq) with the contract argument"
+                        )
+                    }
+                },
+                _ => true,
+            };
+            previous_row = Some(row);
             let joins = match &current {
-                None => false,
-                Some(cluster) => {
+                Some(cluster) if same_contract => {
                     if at < cluster.last_us {
                         return exec_err!(
                             "print_cluster: the rows are not in time order; use OVER (PARTITION BY contract ORDER BY ts, seq)"
@@ -240,16 +284,19 @@ impl PartitionEvaluator for PrintClusterEvaluator {
                     };
                     at - since <= self.window_us
                 }
+                _ => false,
             };
             if !joins {
                 if let Some(done) = current.take() {
-                    counts.push((done.prints, done.exchange_rows.len() as i64));
+                    close(done, row, exchange_rows.len());
                 }
+                exchange_rows.clear();
+                clusters += 1;
                 current = Some(Cluster {
+                    first_row: row,
                     first_us: at,
                     last_us: at,
                     prints: 0,
-                    exchange_rows: Vec::new(),
                 });
             }
             let Some(cluster) = current.as_mut() else {
@@ -257,45 +304,26 @@ impl PartitionEvaluator for PrintClusterEvaluator {
             };
             cluster.last_us = at;
             cluster.prints += 1;
-            if exchange.is_valid(row) && !cluster.exchange_rows.iter().any(|&seen| same(seen, row))
+            if exchange.is_valid(row)
+                && !exchange_rows
+                    .iter()
+                    .any(|&seen| exchange_order(seen, row) == Ordering::Equal)
             {
-                cluster.exchange_rows.push(row);
+                exchange_rows.push(row);
             }
-            cluster_of.push(Some(counts.len()));
+            id[row] = clusters;
         }
         if let Some(done) = current.take() {
-            counts.push((done.prints, done.exchange_rows.len() as i64));
+            close(done, num_rows, exchange_rows.len());
         }
-
-        let mut id = Int64Builder::with_capacity(num_rows);
-        let mut prints = Int64Builder::with_capacity(num_rows);
-        let mut exchanges = Int64Builder::with_capacity(num_rows);
-        for cluster in &cluster_of {
-            match cluster {
-                Some(c) => {
-                    id.append_value(*c as i64 + 1);
-                    prints.append_value(counts[*c].0);
-                    exchanges.append_value(counts[*c].1);
-                }
-                // The children are NULL too, so that cluster['prints'] is NULL, not 0.
-                None => {
-                    id.append_null();
-                    prints.append_null();
-                    exchanges.append_null();
-                }
-            }
-        }
-        let nulls = NullBuffer::from(cluster_of.iter().map(Option::is_some).collect::<Vec<_>>());
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(id.finish()),
-            Arc::new(prints.finish()),
-            Arc::new(exchanges.finish()),
-        ];
-        Ok(Arc::new(StructArray::try_new(
-            fields(),
-            columns,
-            (nulls.null_count() > 0).then_some(nulls),
-        )?))
+        let nulls = valid
+            .contains(&false)
+            .then(|| NullBuffer::from(valid.clone()));
+        let column = |values: Vec<i64>| -> ArrayRef {
+            Arc::new(Int64Array::new(values.into(), nulls.clone()))
+        };
+        let columns = vec![column(id), column(prints), column(exchanges)];
+        Ok(Arc::new(StructArray::try_new(fields(), columns, nulls)?))
     }
 }
 
@@ -505,6 +533,75 @@ mod tests {
         assert!(
             got.iter().flatten().any(|c| c.2 >= 3),
             "the tape has multi-exchange clusters"
+        );
+    }
+
+    /// One partition of many contracts with the contract argument gives the clusters that
+    /// PARTITION BY contract gives, and a contract out of order is an error.
+    #[tokio::test]
+    async fn the_contract_argument_matches_partition_by_contract() {
+        let ctx = SessionContext::new();
+        crate::register_all(&ctx);
+        let mut state = 0x9e37_79b9_7f4a_7c15_u64;
+        let mut next = move || {
+            state ^= state << 13;
+            state ^= state >> 7;
+            state ^= state << 17;
+            state
+        };
+        let rows: Vec<String> = (0..2000)
+            .map(|i| {
+                format!(
+                    "({i}, 'C{}', to_timestamp_micros(1772463600000000 + {}), {})",
+                    next() % 5,
+                    next() % 2_000_000,
+                    next() % 3
+                )
+            })
+            .collect();
+        let values = format!(
+            "(VALUES {}) AS t(g, contract, ts, exchange)",
+            rows.join(", ")
+        );
+        let run = |sql: String| {
+            let ctx = ctx.clone();
+            async move {
+                let batches = ctx.sql(&sql).await.unwrap().collect().await.unwrap();
+                let mut out = Vec::new();
+                for batch in batches {
+                    let column = |i: usize| batch.column(i).as_primitive::<Int64Type>().clone();
+                    let (g, id, p, x) = (column(0), column(1), column(2), column(3));
+                    for row in 0..batch.num_rows() {
+                        out.push((g.value(row), id.value(row), p.value(row), x.value(row)));
+                    }
+                }
+                out
+            }
+        };
+        let by_partition = run(format!(
+            "SELECT g, CAST(dense_rank() OVER (ORDER BY contract, c['id']) AS BIGINT), c['prints'], c['exchanges'] FROM \
+             (SELECT g, contract, print_cluster(ts, exchange, 50) OVER (PARTITION BY contract ORDER BY ts, g) AS c FROM {values}) ORDER BY g"
+        ))
+        .await;
+        let by_argument = run(format!(
+            "SELECT g, CAST(dense_rank() OVER (ORDER BY c['id']) AS BIGINT), c['prints'], c['exchanges'] FROM \
+             (SELECT g, print_cluster(ts, exchange, 50, 'anchored', contract) OVER (ORDER BY contract, ts, g) AS c FROM {values}) ORDER BY g"
+        ))
+        .await;
+        assert_eq!(by_partition, by_argument);
+        assert!(by_partition.iter().any(|r| r.2 >= 3));
+        let error = ctx
+            .sql(&format!(
+                "SELECT print_cluster(ts, exchange, 50, 'gap', contract) OVER (ORDER BY ts) FROM {values}"
+            ))
+            .await
+            .unwrap()
+            .collect()
+            .await
+            .unwrap_err();
+        assert!(
+            error.to_string().contains("not in contract order"),
+            "{error}"
         );
     }
 }
