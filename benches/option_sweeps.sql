@@ -10,18 +10,11 @@ SELECT count(*) AS sweeps,
        sum(contracts) AS sweep_contracts,
        sum(premium) AS sweep_premium
 FROM (
-    SELECT contract, id,
+    SELECT contract, cluster_id,
            count(*) AS prints,
            sum(size) AS contracts,
            sum(size * price * 100) AS premium
-    FROM (
-        SELECT contract, size, price, cluster_info['id'] AS id, cluster_info['exchanges'] AS exchanges
-        FROM (
-            SELECT contract, size, price,
-                   print_cluster(ts, exchange, 50, 'gap', contract) OVER (ORDER BY contract, ts, seq) AS cluster_info
-            FROM option_trades
-        )
-    )
-    WHERE exchanges >= 2
-    GROUP BY contract, id
+    FROM print_clusters(50, 'gap')
+    WHERE cluster_exchanges >= 2
+    GROUP BY contract, cluster_id
 );

@@ -12,6 +12,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::{col, SessionContext};
 
+mod print_clusters;
 mod sorted_files;
 
 pub use sorted_files::{SortedFilesTable, MAX_FILE_PARTITIONS};
@@ -106,6 +107,12 @@ pub async fn register_lake(ctx: &SessionContext, lake: &Lake) -> Result<()> {
         ctx.deregister_table(spec.name)?;
         ctx.register_table(spec.name, table_for(lake, spec)?)?;
     }
+    ctx.register_udtf(
+        "print_clusters",
+        Arc::new(print_clusters::PrintClustersFunction {
+            trades: table_for(lake, &datasets::OPTION_TRADES)?,
+        }),
+    );
     for view in VIEWS {
         ctx.sql(&format!(
             "CREATE OR REPLACE VIEW {} AS {}",

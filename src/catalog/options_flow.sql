@@ -1,5 +1,5 @@
 -- The spec's options_flow, one row per print of option_trades, with whalewatch's definitions:
---   sweep         a cluster of prints (print_cluster, anchored 50 ms window) on 2+ exchanges
+--   sweep         a cluster of prints (print_clusters, anchored 50 ms window) on 2+ exchanges
 --   split         a cluster of 2+ prints on one exchange
 --   golden sweep  a sweep whose prints together are worth $1,000,000+ in premium
 --   block         a print alone in its cluster of 1,000+ contracts or $200,000+ premium
@@ -18,18 +18,15 @@ WITH prints AS (
            -- In exact decimals: a float price × 100 is not always a whole number of cents.
            CAST(CAST(price AS DECIMAL(18, 6)) * 100 * size AS DECIMAL(20, 2)) AS total_premium,
            trade_side(price, bid, ask) AS side,
-           print_cluster(ts, exchange, 50) OVER (PARTITION BY contract ORDER BY ts, seq) AS cluster_info,
            sum(size) OVER day_so_far AS day_volume,
            sum(CASE WHEN trade_side(price, bid, ask) IN ('ask', 'above_ask') THEN size ELSE 0 END)
                OVER day_so_far AS day_ask_volume
-    FROM option_trades AS t
+    FROM print_clusters(50) AS t
     WINDOW day_so_far AS (PARTITION BY contract, date ORDER BY ts, seq ROWS UNBOUNDED PRECEDING)
 ), clustered AS (
     SELECT p.*,
-           cluster_info['id'] AS cluster_id,
-           cluster_info['prints'] AS cluster_prints,
-           cluster_info['exchanges'] AS cluster_exchanges,
-           sum(total_premium) OVER (PARTITION BY contract, cluster_info['id']) AS cluster_premium,
+           -- date among the partition keys of every window: a filter on the day reaches the scan.
+           sum(total_premium) OVER (PARTITION BY contract, date, cluster_id) AS cluster_premium,
            implied_vol(price, spot, strike, years_left, 0.04, 0.0, "right") AS implied_volatility,
            (condition IS NULL OR upper(condition) NOT IN ('MLET', 'MLAT', 'MLCT', 'MLFT', 'MESL',
                'MASL', 'MFSL', 'TLAT', 'TLET', 'TLCT', 'TLFT', 'TESL', 'TASL', 'TFSL', 'CBMO'))

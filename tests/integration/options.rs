@@ -341,10 +341,24 @@ async fn options_flow_classifies_a_labelled_tape() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path().join("lake"));
     let (csv, labels) = labelled_tape();
-    let tape = dir.path().join("labelled.csv");
-    std::fs::write(&tape, csv).unwrap();
+    // Two source files, the prints dealt between them alternately: clusters span files, so the
+    // scan must merge them in (contract, ts) order.
+    let mut lines = csv.lines();
+    let header = lines.next().unwrap();
+    let (mut odd, mut even) = (format!("{header}\n"), format!("{header}\n"));
+    for (i, line) in lines.enumerate() {
+        let file = if i % 2 == 0 { &mut even } else { &mut odd };
+        file.push_str(line);
+        file.push('\n');
+    }
+    let tapes = [
+        dir.path().join("labelled_a.csv"),
+        dir.path().join("labelled_b.csv"),
+    ];
+    std::fs::write(&tapes[0], even).unwrap();
+    std::fs::write(&tapes[1], odd).unwrap();
     let report =
-        option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+        option_trades::ingest_files(&lake, &tapes, &OptionTradesOptions::default()).unwrap();
     assert_eq!(
         (
             report.trades.rows_written as usize,
@@ -352,7 +366,18 @@ async fn options_flow_classifies_a_labelled_tape() {
         ),
         (labels.len(), 0)
     );
-
+    // The streamed table function and the window function agree on every print.
+    let differences = query_rows(
+        lake.root(),
+        "SELECT count(*) FROM (\
+           SELECT contract, seq, cluster_prints, cluster_exchanges FROM print_clusters(50) \
+           EXCEPT \
+           SELECT contract, seq, c['prints'], c['exchanges'] FROM (SELECT contract, seq, \
+             print_cluster(ts, exchange, 50) OVER (PARTITION BY contract ORDER BY ts, seq) AS c \
+             FROM option_trades))",
+    )
+    .await;
+    assert_eq!(differences, vec!["0"]);
     let rows = query_rows(
         lake.root(),
         "SELECT seq, is_sweep, is_split, is_block FROM options_flow ORDER BY seq",
@@ -552,4 +577,53 @@ async fn the_option_query_files_answer_by_their_definitions() {
             expected(-79.0)
         )
     );
+}
+
+#[tokio::test]
+async fn print_clusters_carries_an_open_cluster_across_batches_and_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    // 20,000 prints of one contract 10 ms apart on two exchanges (a chain longer than two of
+    // DataFusion's 8,192-row batches), then one print of another contract, and a second day.
+    let mut csv = String::from("contract,ts,seq,exchange,size,price\n");
+    let start_us = 1_772_463_600_000_000_i64; // 2026-03-02 15:00 UTC
+    for i in 0..20_000_i64 {
+        let _ = writeln!(
+            csv,
+            "AAPL260320C00190000,{},{i},{},1,1.00",
+            start_us + i * 10_000,
+            i % 2
+        );
+    }
+    let _ = writeln!(csv, "MSFT260320C00400000,{start_us},20000,1,1,1.00");
+    let _ = writeln!(
+        csv,
+        "AAPL260320C00190000,{},20001,1,1,1.00",
+        start_us + 86_400_000_000
+    );
+    let tape = dir.path().join("chain.csv");
+    std::fs::write(&tape, csv).unwrap();
+    option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+    let gap = query_rows(
+        lake.root(),
+        "SELECT date, contract, cluster_prints, cluster_exchanges, count(*), count(DISTINCT cluster_id) \
+         FROM print_clusters(10, 'gap') GROUP BY 1, 2, 3, 4 ORDER BY 1, 2",
+    )
+    .await;
+    assert_eq!(
+        gap,
+        vec![
+            "2026-03-02|AAPL260320C00190000|20000|2|20000|1",
+            "2026-03-02|MSFT260320C00400000|1|1|1|1",
+            "2026-03-03|AAPL260320C00190000|1|1|1|1",
+        ]
+    );
+    // Anchored at 10 ms, the same chain is 10,000 clusters of two prints (0 and 10 ms).
+    let anchored = query_rows(
+        lake.root(),
+        "SELECT cluster_prints, count(*), count(DISTINCT cluster_id) FROM print_clusters(10) \
+         WHERE date = DATE '2026-03-02' AND contract LIKE 'AAPL%' GROUP BY 1",
+    )
+    .await;
+    assert_eq!(anchored, vec!["2|20000|10000"]);
 }

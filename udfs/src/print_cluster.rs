@@ -95,10 +95,32 @@ fn fields() -> Fields {
 
 const MAX_WINDOW_MS: f64 = 86_400_000.0;
 
-#[derive(Debug, Clone, Copy, PartialEq)]
-enum Mode {
+/// How a print joins a cluster: within the window of the cluster's first print, or of the
+/// previous print.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Mode {
     Anchored,
     Gap,
+}
+
+impl Mode {
+    pub fn parse(text: &str) -> Option<Mode> {
+        if text.eq_ignore_ascii_case("anchored") {
+            Some(Mode::Anchored)
+        } else if text.eq_ignore_ascii_case("gap") {
+            Some(Mode::Gap)
+        } else {
+            None
+        }
+    }
+}
+
+/// The window in whole microseconds, or None when `window_ms` is not from 0 to a day.
+pub fn window_micros(window_ms: f64) -> Option<i64> {
+    // Rounded down: the timestamps are whole microseconds.
+    (0.0..=MAX_WINDOW_MS)
+        .contains(&window_ms)
+        .then(|| (window_ms * 1000.0).floor() as i64)
 }
 
 impl WindowUDFImpl for PrintCluster {
@@ -161,8 +183,10 @@ impl WindowUDFImpl for PrintCluster {
                 .get(index)
                 .map(|e| e.downcast_ref::<Literal>().map(|l| l.value().clone()))
         };
-        let window_ms = match literal(2) {
-            Some(Some(ScalarValue::Float64(Some(ms)))) if (0.0..=MAX_WINDOW_MS).contains(&ms) => ms,
+        let window_us = match literal(2) {
+            Some(Some(ScalarValue::Float64(Some(ms)))) if window_micros(ms).is_some() => {
+                window_micros(ms).unwrap_or_default()
+            }
             _ => {
                 return exec_err!(
                     "print_cluster: window_ms must be a constant number of milliseconds from 0 to {MAX_WINDOW_MS}"
@@ -179,11 +203,7 @@ impl WindowUDFImpl for PrintCluster {
             }
             _ => return exec_err!("print_cluster: mode must be the constant 'anchored' or 'gap'"),
         };
-        Ok(Box::new(PrintClusterEvaluator {
-            // Microseconds, rounded down: the timestamps are whole microseconds.
-            window_us: (window_ms * 1000.0).floor() as i64,
-            mode,
-        }))
+        Ok(Box::new(PrintClusterEvaluator { window_us, mode }))
     }
 
     fn field(&self, field_args: WindowUDFFieldArgs) -> Result<FieldRef> {
@@ -212,6 +232,14 @@ fn compare_rows(column: &ArrayRef) -> Box<dyn Fn(usize, usize) -> Ordering + '_>
             let values = column.as_primitive::<Int64Type>();
             Box::new(move |a, b| values.value(a).cmp(&values.value(b)))
         }
+        DataType::Utf8 => {
+            let values = column.as_string::<i32>();
+            Box::new(move |a, b| values.value(a).cmp(values.value(b)))
+        }
+        DataType::LargeUtf8 => {
+            let values = column.as_string::<i64>();
+            Box::new(move |a, b| values.value(a).cmp(values.value(b)))
+        }
         _ => {
             let values = column.as_string_view();
             Box::new(move |a, b| values.value(a).cmp(values.value(b)))
@@ -227,21 +255,31 @@ struct Cluster {
     prints: i64,
 }
 
-impl PartitionEvaluator for PrintClusterEvaluator {
-    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
-        let ts = values[0].as_primitive::<TimestampMicrosecondType>();
-        let exchange = &values[1];
-        let exchange_order = compare_rows(exchange);
-        // With a contract argument, one partition holds many contracts in (contract, ts) order.
-        let contract = values.get(4);
-        let contract_order = contract.map(compare_rows);
+/// Each row's cluster, for the window function and for streaming operators: `id`, `prints` and
+/// `exchanges` per row (rows without a time, or without a contract when one is given, are NULL),
+/// numbered from `first_id`, and `open_from`, the first row of the last cluster (which more rows
+/// could still join). Rows must be in time order, and in contract order when `contract` is given.
+pub fn cluster_prints(
+    ts: &ArrayRef,
+    exchange: &ArrayRef,
+    contract: Option<&ArrayRef>,
+    window_us: i64,
+    mode: Mode,
+    first_id: i64,
+) -> Result<Clusters> {
+    let num_rows = ts.len();
+    let ts = ts.as_primitive::<TimestampMicrosecondType>();
+    let exchange_order = compare_rows(exchange);
+    let contract_order = contract.map(compare_rows);
+    {
         // Each row's cluster number, prints and exchanges, written for a whole cluster when it
         // closes (its rows are consecutive); rows without a time stay NULL.
         let mut id = vec![0_i64; num_rows];
         let mut prints = vec![0_i64; num_rows];
         let mut exchanges = vec![0_i64; num_rows];
         let mut valid = vec![true; num_rows];
-        let mut clusters = 0_i64;
+        let mut clusters = first_id - 1;
+        let mut open_from = num_rows;
         let mut current: Option<Cluster> = None;
         // One row of each distinct exchange of the current cluster: a few dozen exchanges at
         // most, so a list beats a set; kept across clusters to allocate once.
@@ -278,11 +316,11 @@ impl PartitionEvaluator for PrintClusterEvaluator {
                             "print_cluster: the rows are not in time order; use OVER (PARTITION BY contract ORDER BY ts, seq)"
                         );
                     }
-                    let since = match self.mode {
+                    let since = match mode {
                         Mode::Anchored => cluster.first_us,
                         Mode::Gap => cluster.last_us,
                     };
-                    at - since <= self.window_us
+                    at - since <= window_us
                 }
                 _ => false,
             };
@@ -292,6 +330,7 @@ impl PartitionEvaluator for PrintClusterEvaluator {
                 }
                 exchange_rows.clear();
                 clusters += 1;
+                open_from = row;
                 current = Some(Cluster {
                     first_row: row,
                     first_us: at,
@@ -316,14 +355,60 @@ impl PartitionEvaluator for PrintClusterEvaluator {
         if let Some(done) = current.take() {
             close(done, num_rows, exchange_rows.len());
         }
+        Ok(Clusters {
+            id,
+            prints,
+            exchanges,
+            valid,
+            open_from,
+        })
+    }
+}
+
+/// What [`cluster_prints`] found.
+#[derive(Debug)]
+pub struct Clusters {
+    pub id: Vec<i64>,
+    pub prints: Vec<i64>,
+    pub exchanges: Vec<i64>,
+    pub valid: Vec<bool>,
+    pub open_from: usize,
+}
+
+impl Clusters {
+    /// Rows `range` as the struct {id, prints, exchanges}.
+    pub fn to_struct(&self, range: std::ops::Range<usize>) -> Result<StructArray> {
+        let valid = &self.valid[range.clone()];
         let nulls = valid
             .contains(&false)
-            .then(|| NullBuffer::from(valid.clone()));
-        let column = |values: Vec<i64>| -> ArrayRef {
-            Arc::new(Int64Array::new(values.into(), nulls.clone()))
+            .then(|| NullBuffer::from(valid.to_vec()));
+        let column = |values: &[i64]| -> ArrayRef {
+            Arc::new(Int64Array::new(
+                values[range.clone()].to_vec().into(),
+                nulls.clone(),
+            ))
         };
-        let columns = vec![column(id), column(prints), column(exchanges)];
-        Ok(Arc::new(StructArray::try_new(fields(), columns, nulls)?))
+        let columns = vec![
+            column(&self.id),
+            column(&self.prints),
+            column(&self.exchanges),
+        ];
+        Ok(StructArray::try_new(fields(), columns, nulls)?)
+    }
+}
+
+impl PartitionEvaluator for PrintClusterEvaluator {
+    fn evaluate_all(&mut self, values: &[ArrayRef], num_rows: usize) -> Result<ArrayRef> {
+        // With a contract argument, one partition holds many contracts in (contract, ts) order.
+        let clusters = cluster_prints(
+            &values[0],
+            &values[1],
+            values.get(4),
+            self.window_us,
+            self.mode,
+            1,
+        )?;
+        Ok(Arc::new(clusters.to_struct(0..num_rows)?))
     }
 }
 
