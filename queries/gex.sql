@@ -12,7 +12,7 @@
 SELECT strike,
        round(gex(gamma, open_interest, underlying_price, "right") FILTER (WHERE "right" = 'C') / 1e6, 1)
            AS call_gex_mm,
-       round(-gex(gamma, open_interest, underlying_price, "right") FILTER (WHERE "right" = 'P') / 1e6, 1)
+       round(0 - gex(gamma, open_interest, underlying_price, "right") FILTER (WHERE "right" = 'P') / 1e6, 1)
            AS put_gex_mm,
        round(gex(gamma, open_interest, underlying_price, "right") / 1e6, 1) AS net_gex_mm,
        sum(open_interest) AS open_interest,
