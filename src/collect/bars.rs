@@ -104,7 +104,7 @@ pub(crate) fn parse_time(text: &str) -> Result<Time, String> {
             return Ok(Time::Instant(t.with_timezone(&Utc)));
         }
     }
-    if NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S").is_ok()
+    if NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").is_ok()
         || NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
     {
         return Err(format!("{text:?} has no UTC offset: give times with an offset (…+00:00, …-05:00) or as epoch numbers"));

@@ -41,15 +41,15 @@ without a window partition per contract, which is much faster on a day's tape of
 > SELECT ms, exchange, print_cluster(ts, exchange, 50) OVER (ORDER BY ts) AS cluster
   FROM (SELECT ms, exchange, to_timestamp_millis(1772463600000 + ms) AS ts
         FROM (VALUES (0, 'C'), (20, 'X'), (60, 'C'), (200, 'C'), (230, 'C')) AS t(ms, exchange));
-+-----+----------+-------------------------------------+
-| ms  | exchange | cluster                             |
-+-----+----------+-------------------------------------+
-| 0   | C        | {id: 1, prints: 2, exchanges: 2}    |
-| 20  | X        | {id: 1, prints: 2, exchanges: 2}    |
-| 60  | C        | {id: 2, prints: 1, exchanges: 1}    |
-| 200 | C        | {id: 3, prints: 2, exchanges: 1}    |
-| 230 | C        | {id: 3, prints: 2, exchanges: 1}    |
-+-----+----------+-------------------------------------+
++-----+----------+----------------------------------+
+| ms  | exchange | cluster                          |
++-----+----------+----------------------------------+
+| 0   | C        | {id: 1, prints: 2, exchanges: 2} |
+| 20  | X        | {id: 1, prints: 2, exchanges: 2} |
+| 60  | C        | {id: 2, prints: 1, exchanges: 1} |
+| 200 | C        | {id: 3, prints: 2, exchanges: 1} |
+| 230 | C        | {id: 3, prints: 2, exchanges: 1} |
++-----+----------+----------------------------------+
 ```"#,
     argument(
         name = "ts",

@@ -27,7 +27,7 @@ day before: their last day's value here overstates the time left by the hours to
 +-----------+-----------------------+
 | days      | hours_left_on_the_day |
 +-----------+-----------------------+
-| 18.083333 | 0.5                   |
+| 18.229167 | 0.5                   |
 +-----------+-----------------------+
 ```"#,
     argument(
