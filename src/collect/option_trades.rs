@@ -29,7 +29,7 @@ use datafusion::arrow::array::{
 
 use super::bars::{parse_time, Time};
 use super::tabular::{self, Fields, Table};
-use super::{days_since_epoch, ingest_local_files, sha256_hex, IngestReport};
+use super::{days_since_epoch, ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{OPTION_QUOTES, OPTION_TRADES};
 use crate::lake::ingest_log::timestamps;
@@ -603,11 +603,12 @@ impl QuoteBook {
     }
 }
 
-/// The file stem a source lands under: its name, and a hash of its full path so that two
-/// sources named alike do not replace each other.
+/// The file a source lands under (in each date partition): its file name, extension included,
+/// in letters, digits, `-` and `_`. A source is known by its name, not its directory: ingesting a
+/// file of the same name again (a re-download, a correction, the repository cloned elsewhere)
+/// replaces its rows instead of adding them twice; tapes that differ need different names.
 pub(crate) fn file_stem(path: &Path) -> String {
-    let name: String = path
-        .file_stem()
+    path.file_name()
         .and_then(|s| s.to_str())
         .unwrap_or("source")
         .chars()
@@ -618,10 +619,7 @@ pub(crate) fn file_stem(path: &Path) -> String {
                 '_'
             }
         })
-        .collect();
-    let full = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_path_buf());
-    let hash = sha256_hex(full.display().to_string().as_bytes());
-    format!("{name}-{}", &hash[..8])
+        .collect()
 }
 
 /// Rows grouped by their partition date.

@@ -71,7 +71,18 @@ async fn livevol_time_and_sales_lands_in_utc_with_its_nbbo() {
     );
     // Ingesting the same tape again replaces its rows.
     let before = snapshot(&lake.root().join("option_trades")).len();
-    option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+    option_trades::ingest_files(&lake, &[tape.clone()], &OptionTradesOptions::default()).unwrap();
+    assert_eq!(snapshot(&lake.root().join("option_trades")).len(), before);
+    // So does the same file from another directory: a source is known by its name.
+    let moved = dir.path().join("elsewhere");
+    std::fs::create_dir(&moved).unwrap();
+    std::fs::copy(&tape, moved.join("livevol.csv")).unwrap();
+    option_trades::ingest_files(
+        &lake,
+        &[moved.join("livevol.csv")],
+        &OptionTradesOptions::default(),
+    )
+    .unwrap();
     assert_eq!(snapshot(&lake.root().join("option_trades")).len(), before);
     assert_eq!(
         query_rows(lake.root(), "SELECT count(*) FROM option_trades").await,
