@@ -244,12 +244,14 @@ impl Random {
 
 /// A labelled LiveVol-layout tape: for each of 400 contracts, 30 events at least 1 s apart, each a
 /// sweep, a split, a block, a plain print, or a near miss at a threshold, with every print's
-/// label. Returns the CSV and the labels by sequence number.
-fn labelled_tape() -> (String, BTreeMap<i64, Label>) {
+/// label. Returns the CSV, the labels by sequence number, and the number of sweeps and splits.
+fn labelled_tape() -> (String, BTreeMap<i64, Label>, usize) {
     let mut random = Random(0x9e37_79b9_7f4a_7c15);
     let mut csv = format!("{LIVEVOL_HEADER}\n");
     let mut labels = BTreeMap::new();
     let mut seq = 0_i64;
+    // Events of two or more prints within the window: the sweeps and splits.
+    let mut bursts = 0;
     // 10:00:00 New York time on 2026-03-02, in µs from midnight.
     let open_us = 10 * 3_600_000_000_i64;
     for contract in 0..400 {
@@ -322,6 +324,9 @@ fn labelled_tape() -> (String, BTreeMap<i64, Label>) {
                     Label::Plain,
                 ),
             };
+            if prints.len() >= 2 && matches!(label, Label::Sweep | Label::Split) {
+                bursts += 1;
+            }
             let mut sorted = prints;
             sorted.sort_by_key(|p| p.0);
             for (offset, exchange, size, price) in sorted {
@@ -344,14 +349,14 @@ fn labelled_tape() -> (String, BTreeMap<i64, Label>) {
             at_us += 1_000_000 + random.below(4_000_000) as i64;
         }
     }
-    (csv, labels)
+    (csv, labels, bursts)
 }
 
 #[tokio::test]
 async fn options_flow_classifies_a_labelled_tape() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path().join("lake"));
-    let (csv, labels) = labelled_tape();
+    let (csv, labels, bursts) = labelled_tape();
     // Two source files, the prints dealt between them alternately: clusters span files, so the
     // scan must merge them in (contract, ts) order.
     let mut lines = csv.lines();
@@ -434,6 +439,15 @@ async fn options_flow_classifies_a_labelled_tape() {
         );
     }
     assert!(agree as f64 >= 0.99 * total as f64, "\n{matrix}");
+
+    // repeated_hits.sql with the sweeps' window and two fills finds every sweep and split, and
+    // nothing else (the near misses are 1 µs too far apart).
+    let found = run_query_file(
+        lake.root(),
+        "queries/repeated_hits.sql",
+        &["window_ms=50", "min_fills=2"],
+    );
+    assert_eq!(found.len() - 1, bursts);
 }
 
 /// Runs a query file of `queries/` with parameters on `lake` and returns its CSV lines.
@@ -552,6 +566,19 @@ async fn the_option_query_files_answer_by_their_definitions() {
     assert_eq!(
         run_query_file(lake.root(), "queries/option_sweeps.sql", &["window_ms=10"]).len(),
         1
+    );
+
+    // Repeated hits: prints 5 and 6 are two fills within 100 ms; three are needed by default.
+    assert_eq!(
+        run_query_file(lake.root(), "queries/repeated_hits.sql", &[]).len(),
+        1
+    );
+    let hits = run_query_file(lake.root(), "queries/repeated_hits.sql", &["min_fills=2"]);
+    assert_eq!(hits.len(), 2, "{hits:?}");
+    assert!(
+        hits[1].contains(",2,2,900,false,990000.00,1.0,bullish"),
+        "{}",
+        hits[1]
     );
 
     // The tape: calls 300+300+50+200+400+500 = 1,750, puts 1,000; CBOE's TOTAL: 0.50.
