@@ -12,10 +12,10 @@ use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::America::New_York;
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 
 use super::tabular::{self, Table};
-use super::{ingest_local_files, IngestReport};
+use super::{ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BARS;
 use crate::lake::ingest_log::timestamps;
@@ -319,23 +319,23 @@ fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &
         let column = |f: fn(&Bar) -> f64| -> ArrayRef {
             Arc::new(Float64Array::from_iter_values(rows.iter().map(|b| f(b))))
         };
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|b| b.symbol.as_str()),
-            )),
-            Arc::new(StringArray::from(vec![timeframe; n])),
-            Arc::new(timestamps(rows.iter().map(|b| b.ts))),
-            column(|b| b.open),
-            column(|b| b.high),
-            column(|b| b.low),
-            column(|b| b.close),
-            column(|b| b.volume),
-            Arc::new(StringArray::from(vec![source; n])),
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|b| b.line as i64),
-            )),
-            Arc::new(timestamps(std::iter::repeat_n(now, n))),
-        ];
+        let columns: Vec<ArrayRef> = with_provenance(
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|b| b.symbol.as_str()),
+                )),
+                Arc::new(StringArray::from(vec![timeframe; n])),
+                Arc::new(timestamps(rows.iter().map(|b| b.ts))),
+                column(|b| b.open),
+                column(|b| b.high),
+                column(|b| b.low),
+                column(|b| b.close),
+                column(|b| b.volume),
+            ],
+            source,
+            rows.iter().map(|b| b.line),
+            now,
+        );
         let batch = RecordBatch::try_new(BARS.file_schema(), columns)?;
         transaction.upsert(
             &BARS,

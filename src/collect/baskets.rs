@@ -6,13 +6,12 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::Utc;
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 
 use super::tabular;
-use super::{ingest_local_files, IngestReport};
+use super::{ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BASKETS;
-use crate::lake::ingest_log::timestamps;
 use crate::lake::{Lake, Rejected, Transaction};
 
 struct Member {
@@ -111,18 +110,18 @@ fn land(
     let mut rows = 0;
     for (basket, members) in baskets {
         let n = members.len();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from(vec![basket.as_str(); n])),
-            Arc::new(StringArray::from_iter_values(
-                members.iter().map(|m| m.symbol.as_str()),
-            )),
-            Arc::new(Float64Array::from_iter(members.iter().map(|m| m.weight))),
-            Arc::new(StringArray::from(vec![source; n])),
-            Arc::new(Int64Array::from_iter_values(
-                members.iter().map(|m| m.line as i64),
-            )),
-            Arc::new(timestamps(std::iter::repeat_n(now, n))),
-        ];
+        let columns: Vec<ArrayRef> = with_provenance(
+            vec![
+                Arc::new(StringArray::from(vec![basket.as_str(); n])),
+                Arc::new(StringArray::from_iter_values(
+                    members.iter().map(|m| m.symbol.as_str()),
+                )),
+                Arc::new(Float64Array::from_iter(members.iter().map(|m| m.weight))),
+            ],
+            source,
+            members.iter().map(|m| m.line),
+            now,
+        );
         let batch = RecordBatch::try_new(BASKETS.file_schema(), columns)?;
         // A basket file is the basket: its members replace the old ones whole.
         transaction.replace(&BASKETS, None, &basket, batch)?;

@@ -16,10 +16,9 @@ use datafusion::arrow::array::{
     ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 
-use super::{days_since_epoch, ingest_local_files, IngestReport};
+use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::PUT_CALL_CBOE;
-use crate::lake::ingest_log::timestamps;
 use crate::lake::{Lake, Rejected, Transaction};
 
 /// One day of one product.
@@ -222,21 +221,21 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], product: Option<&str>) -> Re
             refused.extend(rejected);
             let n = days.len();
             let now = Utc::now();
-            let columns: Vec<ArrayRef> = vec![
-                Arc::new(Date32Array::from_iter_values(
-                    days.iter().map(|d| days_since_epoch(d.date)),
-                )),
-                Arc::new(StringArray::from(vec![product.as_str(); n])),
-                Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.calls))),
-                Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.puts))),
-                Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.total))),
-                Arc::new(Float64Array::from_iter(days.iter().map(|d| d.ratio))),
-                Arc::new(StringArray::from(vec![source; n])),
-                Arc::new(Int64Array::from_iter_values(
-                    days.iter().map(|d| d.line as i64),
-                )),
-                Arc::new(timestamps(std::iter::repeat_n(now, n))),
-            ];
+            let columns: Vec<ArrayRef> = with_provenance(
+                vec![
+                    Arc::new(Date32Array::from_iter_values(
+                        days.iter().map(|d| days_since_epoch(d.date)),
+                    )),
+                    Arc::new(StringArray::from(vec![product.as_str(); n])),
+                    Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.calls))),
+                    Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.puts))),
+                    Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.total))),
+                    Arc::new(Float64Array::from_iter(days.iter().map(|d| d.ratio))),
+                ],
+                source,
+                days.iter().map(|d| d.line),
+                now,
+            );
             let batch = RecordBatch::try_new(PUT_CALL_CBOE.file_schema(), columns)?;
             // One file per product: a newer history of the product replaces its days, keeps the rest.
             let mut transaction = Transaction::new(lake);

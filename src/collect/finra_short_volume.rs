@@ -18,13 +18,13 @@ use std::str::FromStr;
 use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 
 use super::http::{Fetched, HttpClient};
-use super::{sha256_hex, IngestReport, Source};
+use super::{sha256_hex, with_provenance, IngestReport, Source};
 use crate::error::{Error, Result};
 use crate::lake::datasets::SHORT_VOLUME;
-use crate::lake::ingest_log::{timestamps, SourceOutcome};
+use crate::lake::ingest_log::SourceOutcome;
 use crate::lake::{IngestRun, Lake, Rejected, SourceStatus, Transaction};
 
 /// FINRA's public CDN for the daily files: `{base}/{FACILITY}shvol{YYYYMMDD}.txt`.
@@ -407,29 +407,29 @@ fn stage(
     let now = Utc::now();
     for (date, rows) in by_date {
         let n = rows.len();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|r| r.symbol.as_str()),
-            )),
-            Arc::new(StringArray::from(vec![facility.code(); n])),
-            Arc::new(Float64Array::from_iter_values(
-                rows.iter().map(|r| r.short_volume),
-            )),
-            Arc::new(Float64Array::from_iter(
-                rows.iter().map(|r| r.short_exempt_volume),
-            )),
-            Arc::new(Float64Array::from_iter_values(
-                rows.iter().map(|r| r.total_volume),
-            )),
-            Arc::new(StringArray::from_iter(
-                rows.iter().map(|r| r.market.as_deref()),
-            )),
-            Arc::new(StringArray::from(vec![source; n])),
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|r| r.line as i64),
-            )),
-            Arc::new(timestamps(std::iter::repeat_n(now, n))),
-        ];
+        let columns: Vec<ArrayRef> = with_provenance(
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| r.symbol.as_str()),
+                )),
+                Arc::new(StringArray::from(vec![facility.code(); n])),
+                Arc::new(Float64Array::from_iter_values(
+                    rows.iter().map(|r| r.short_volume),
+                )),
+                Arc::new(Float64Array::from_iter(
+                    rows.iter().map(|r| r.short_exempt_volume),
+                )),
+                Arc::new(Float64Array::from_iter_values(
+                    rows.iter().map(|r| r.total_volume),
+                )),
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|r| r.market.as_deref()),
+                )),
+            ],
+            source,
+            rows.iter().map(|r| r.line),
+            now,
+        );
         let batch = RecordBatch::try_new(SHORT_VOLUME.file_schema(), columns)?;
         let partition = date.format("%Y-%m-%d").to_string();
         transaction.upsert(&SHORT_VOLUME, Some(&partition), facility.code(), batch)?;

@@ -13,12 +13,15 @@ mod tabular;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, Utc};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, Utc};
+use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::lake::datasets::DatasetSpec;
-use crate::lake::ingest_log::SourceOutcome;
+use crate::lake::ingest_log::{timestamps, SourceOutcome};
 use crate::lake::{IngestRun, Lake, Rejected, SourceStatus};
 
 /// Where a feed's bytes came from.
@@ -67,6 +70,22 @@ impl IngestReport {
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
     let digest = Sha256::digest(bytes);
     digest.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `columns` followed by the provenance columns every dataset ends with: the source, each row's
+/// line in it, and the time of the ingest.
+pub(crate) fn with_provenance(
+    mut columns: Vec<ArrayRef>,
+    source: &str,
+    lines: impl Iterator<Item = u64>,
+    now: DateTime<Utc>,
+) -> Vec<ArrayRef> {
+    let lines: Int64Array = lines.map(|line| line as i64).collect();
+    let n = lines.len();
+    columns.push(Arc::new(StringArray::from(vec![source; n])));
+    columns.push(Arc::new(lines));
+    columns.push(Arc::new(timestamps(std::iter::repeat_n(now, n))));
+    columns
 }
 
 pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {

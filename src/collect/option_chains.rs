@@ -15,16 +15,13 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{
-    ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
+use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
 
 use super::option_trades::{parse_date, parse_right, ContractTerms};
 use super::tabular::{self, Fields};
-use super::{days_since_epoch, ingest_local_files, IngestReport};
+use super::{ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::OPEN_INTEREST;
-use crate::lake::ingest_log::timestamps;
 use crate::lake::{Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
@@ -215,17 +212,8 @@ pub fn parse(
 
     let mut rows = Vec::with_capacity(table.rows.len());
     let mut rejected = Vec::new();
-    for record in &table.rows {
-        if let Some(refused) = table.misfit(record, source) {
-            rejected.push(refused);
-            continue;
-        }
-        let fields = Fields {
-            table: &table,
-            record,
-            at: &at,
-            source,
-        };
+    for fields in table.fields(&at, source, &mut rejected) {
+        let record = fields.record;
         let row = (|| -> Result<ChainRow, Rejected> {
             let date = match fields.text("date") {
                 Some(text) => parse_date(text).map_err(|reason| fields.reject("date", reason))?,
@@ -326,38 +314,35 @@ pub fn ingest_files(
             let stem = super::option_trades::file_stem(path);
             let mut transaction = Transaction::new(lake);
             for (date, rows) in super::option_trades::by_date(&rows, |r| r.date) {
-                let n = rows.len();
-                let columns: Vec<ArrayRef> = vec![
+                let _n = rows.len();
+                let mut columns: Vec<ArrayRef> = vec![
                     Arc::new(StringArray::from_iter_values(
                         rows.iter().map(|r| r.terms.symbol()),
                     )),
                     Arc::new(StringArray::from_iter_values(
                         rows.iter().map(|r| r.underlying.as_str()),
                     )),
-                    Arc::new(Date32Array::from_iter_values(
-                        rows.iter().map(|r| days_since_epoch(r.terms.expiry)),
-                    )),
-                    Arc::new(StringArray::from_iter_values(
-                        rows.iter().map(|r| r.terms.right),
-                    )),
-                    Arc::new(Float64Array::from_iter_values(
-                        rows.iter().map(|r| r.terms.strike),
-                    )),
-                    Arc::new(Int64Array::from_iter_values(
-                        rows.iter().map(|r| r.open_interest),
-                    )),
-                    Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.volume))),
-                    Arc::new(Float64Array::from_iter(
-                        rows.iter().map(|r| r.underlying_price),
-                    )),
-                    Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.gamma))),
-                    Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.implied_vol))),
-                    Arc::new(StringArray::from(vec![source; n])),
-                    Arc::new(Int64Array::from_iter_values(
-                        rows.iter().map(|r| r.line as i64),
-                    )),
-                    Arc::new(timestamps(std::iter::repeat_n(now, n))),
                 ];
+                columns.extend(super::option_trades::term_columns(
+                    rows.iter().map(|r| &r.terms),
+                ));
+                let rest: Vec<ArrayRef> = with_provenance(
+                    vec![
+                        Arc::new(Int64Array::from_iter_values(
+                            rows.iter().map(|r| r.open_interest),
+                        )),
+                        Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.volume))),
+                        Arc::new(Float64Array::from_iter(
+                            rows.iter().map(|r| r.underlying_price),
+                        )),
+                        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.gamma))),
+                        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.implied_vol))),
+                    ],
+                    source,
+                    rows.iter().map(|r| r.line),
+                    now,
+                );
+                columns.extend(rest);
                 let batch = RecordBatch::try_new(OPEN_INTEREST.file_schema(), columns)?;
                 transaction.replace(
                     &OPEN_INTEREST,

@@ -29,7 +29,7 @@ use datafusion::arrow::array::{
 
 use super::bars::{parse_time, Time};
 use super::tabular::{self, Fields, Table};
-use super::{days_since_epoch, ingest_local_files, IngestReport};
+use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{OPTION_QUOTES, OPTION_TRADES};
 use crate::lake::ingest_log::timestamps;
@@ -365,17 +365,8 @@ pub fn parse_trades(
     let mut prints = Vec::with_capacity(table.rows.len());
     let mut rejected = Vec::new();
     let mut first_line_of: HashMap<i64, u64> = HashMap::new();
-    for record in &table.rows {
-        if let Some(refused) = table.misfit(record, source) {
-            rejected.push(refused);
-            continue;
-        }
-        let fields = Fields {
-            table,
-            record,
-            at: &at,
-            source,
-        };
+    for fields in table.fields(&at, source, &mut rejected) {
+        let record = fields.record;
         let print = (|| -> Result<Print, Rejected> {
             let terms = match fields.text("contract") {
                 Some(symbol) => ContractTerms::from_osi(symbol)
@@ -510,17 +501,8 @@ pub fn parse_quotes(
     let zone = zone_for(table, &at, options);
     let mut quotes = Vec::with_capacity(table.rows.len());
     let mut rejected = Vec::new();
-    for record in &table.rows {
-        if let Some(refused) = table.misfit(record, source) {
-            rejected.push(refused);
-            continue;
-        }
-        let fields = Fields {
-            table,
-            record,
-            at: &at,
-            source,
-        };
+    for fields in table.fields(&at, source, &mut rejected) {
+        let record = fields.record;
         let quote = (|| -> Result<Quote, Rejected> {
             let terms = ContractTerms::from_osi(fields.required("contract")?)
                 .map_err(|reason| fields.reject("contract", reason))?;
@@ -622,6 +604,21 @@ pub(crate) fn file_stem(path: &Path) -> String {
         .collect()
 }
 
+/// The expiry, right and strike columns of contracts.
+pub(crate) fn term_columns<'a>(terms: impl Iterator<Item = &'a ContractTerms>) -> Vec<ArrayRef> {
+    let (mut expiry, mut right, mut strike) = (Vec::new(), Vec::new(), Vec::new());
+    for t in terms {
+        expiry.push(days_since_epoch(t.expiry));
+        right.push(t.right);
+        strike.push(t.strike);
+    }
+    vec![
+        Arc::new(Date32Array::from(expiry)),
+        Arc::new(StringArray::from(right)),
+        Arc::new(Float64Array::from(strike)),
+    ]
+}
+
 /// Rows grouped by their partition date.
 pub(crate) fn by_date<T>(
     rows: &[T],
@@ -651,43 +648,38 @@ fn stage_trades(
 ) -> Result<()> {
     let now = Utc::now();
     for (date, rows) in by_date(prints, |p| trading_date(p.ts)) {
-        let n = rows.len();
-        let columns: Vec<ArrayRef> = vec![
+        let _n = rows.len();
+        let mut columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(
                 rows.iter().map(|p| p.underlying.as_str()),
             )),
             Arc::new(StringArray::from_iter_values(
                 rows.iter().map(|p| p.contract.as_str()),
             )),
-            Arc::new(Date32Array::from_iter_values(
-                rows.iter().map(|p| days_since_epoch(p.terms.expiry)),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|p| p.terms.right),
-            )),
-            Arc::new(Float64Array::from_iter_values(
-                rows.iter().map(|p| p.terms.strike),
-            )),
-            Arc::new(timestamps(rows.iter().map(|p| p.ts))),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|p| p.seq))),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|p| p.exchange.as_str()),
-            )),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|p| p.size))),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|p| p.price))),
-            Arc::new(StringArray::from_iter(
-                rows.iter().map(|p| p.condition.as_deref()),
-            )),
-            floats(rows.iter().map(|p| p.bid)),
-            floats(rows.iter().map(|p| p.ask)),
-            floats(rows.iter().map(|p| p.underlying_bid)),
-            floats(rows.iter().map(|p| p.underlying_ask)),
-            Arc::new(StringArray::from(vec![source; n])),
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|p| p.line as i64),
-            )),
-            Arc::new(timestamps(std::iter::repeat_n(now, n))),
         ];
+        columns.extend(term_columns(rows.iter().map(|p| &p.terms)));
+        let rest: Vec<ArrayRef> = with_provenance(
+            vec![
+                Arc::new(timestamps(rows.iter().map(|p| p.ts))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|p| p.seq))),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|p| p.exchange.as_str()),
+                )),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|p| p.size))),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|p| p.price))),
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|p| p.condition.as_deref()),
+                )),
+                floats(rows.iter().map(|p| p.bid)),
+                floats(rows.iter().map(|p| p.ask)),
+                floats(rows.iter().map(|p| p.underlying_bid)),
+                floats(rows.iter().map(|p| p.underlying_ask)),
+            ],
+            source,
+            rows.iter().map(|p| p.line),
+            now,
+        );
+        columns.extend(rest);
         let batch = RecordBatch::try_new(OPTION_TRADES.file_schema(), columns)?;
         transaction.replace(
             &OPTION_TRADES,
@@ -707,29 +699,29 @@ fn stage_quotes(
 ) -> Result<()> {
     let now = Utc::now();
     for (date, rows) in by_date(quotes, |q| trading_date(q.ts)) {
-        let n = rows.len();
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|q| q.contract.as_str()),
-            )),
-            Arc::new(timestamps(rows.iter().map(|q| q.ts))),
-            Arc::new(Int64Array::from_iter_values(rows.iter().map(|q| q.seq))),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|q| q.bid))),
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|q| q.ask))),
-            Arc::new(Int64Array::from_iter(rows.iter().map(|q| q.bid_size))),
-            Arc::new(Int64Array::from_iter(rows.iter().map(|q| q.ask_size))),
-            Arc::new(StringArray::from_iter(
-                rows.iter().map(|q| q.bid_exchange.as_deref()),
-            )),
-            Arc::new(StringArray::from_iter(
-                rows.iter().map(|q| q.ask_exchange.as_deref()),
-            )),
-            Arc::new(StringArray::from(vec![source; n])),
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|q| q.line as i64),
-            )),
-            Arc::new(timestamps(std::iter::repeat_n(now, n))),
-        ];
+        let _n = rows.len();
+        let columns: Vec<ArrayRef> = with_provenance(
+            vec![
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|q| q.contract.as_str()),
+                )),
+                Arc::new(timestamps(rows.iter().map(|q| q.ts))),
+                Arc::new(Int64Array::from_iter_values(rows.iter().map(|q| q.seq))),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|q| q.bid))),
+                Arc::new(Float64Array::from_iter_values(rows.iter().map(|q| q.ask))),
+                Arc::new(Int64Array::from_iter(rows.iter().map(|q| q.bid_size))),
+                Arc::new(Int64Array::from_iter(rows.iter().map(|q| q.ask_size))),
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|q| q.bid_exchange.as_deref()),
+                )),
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|q| q.ask_exchange.as_deref()),
+                )),
+            ],
+            source,
+            rows.iter().map(|q| q.line),
+            now,
+        );
         let batch = RecordBatch::try_new(OPTION_QUOTES.file_schema(), columns)?;
         transaction.replace(
             &OPTION_QUOTES,

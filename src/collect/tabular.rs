@@ -71,6 +71,29 @@ impl Table {
             .collect()
     }
 
+    /// Each record with the header's field count, ready to read by target column; the others are
+    /// refused into `rejected` (see [`Table::misfit`]).
+    pub fn fields<'a>(
+        &'a self,
+        at: &'a BTreeMap<&'static str, Option<usize>>,
+        source: &'a str,
+        rejected: &mut Vec<Rejected>,
+    ) -> Vec<Fields<'a>> {
+        let mut fields = Vec::with_capacity(self.rows.len());
+        for record in &self.rows {
+            match self.misfit(record, source) {
+                Some(refused) => rejected.push(refused),
+                None => fields.push(Fields {
+                    table: self,
+                    record,
+                    at,
+                    source,
+                }),
+            }
+        }
+        fields
+    }
+
     /// The error for a required column the header lacks.
     pub fn missing(&self, source: &str, target: &str) -> Error {
         Error::format(
