@@ -83,4 +83,12 @@ SELECT c.underlying AS symbol,
        c.condition,
        c.source
 FROM clustered AS c
-LEFT JOIN open_interest AS oi ON oi.contract = c.contract AND oi.date = c.date
+-- One open interest per contract and day: two chain files of a day agree, and where they do not
+-- (a CBOE chain without symbols holds SPX and SPXW rows of the same terms) it is unknown.
+LEFT JOIN (
+    SELECT contract, date,
+           CASE WHEN min(open_interest) = max(open_interest) THEN min(open_interest) END
+               AS open_interest
+    FROM open_interest
+    GROUP BY contract, date
+) AS oi ON oi.contract = c.contract AND oi.date = c.date

@@ -42,6 +42,8 @@ use whalewatch_udfs::print_cluster::{cluster_prints, window_micros, Mode};
 /// The columns the clustering reads, and the order the tape must be in.
 const ORDER: [&str; 3] = ["contract", "ts", "seq"];
 const EXCHANGE: &str = "exchange";
+/// The trading date: a cluster never spans two, so a filter on `date` leaves every cluster whole.
+const DAY: &str = "date";
 /// The columns added to the tape's.
 const ADDED: [&str; 3] = ["cluster_id", "cluster_prints", "cluster_exchanges"];
 
@@ -104,7 +106,7 @@ struct PrintClustersTable {
 }
 
 /// Whether a filter reads nothing but the partition column: whole days can be left out before
-/// clustering without changing a cluster (no print trades across New York midnight).
+/// clustering without changing a cluster (clusters end with their trading date).
 fn only_dates(filter: &Expr) -> bool {
     let columns = filter.column_refs();
     !columns.is_empty() && columns.iter().all(|c| c.name == "date")
@@ -154,7 +156,7 @@ impl TableProvider for PrintClustersTable {
             .copied()
             .filter(|&i| i < tape_columns)
             .collect();
-        for name in ORDER.iter().chain([&EXCHANGE]) {
+        for name in ORDER.iter().chain([&EXCHANGE, &DAY]) {
             read.push(tape.index_of(name)?);
         }
         read.sort_unstable();
@@ -299,6 +301,7 @@ impl PrintClustersExec {
             &ts,
             &column(EXCHANGE)?,
             Some(&column("contract")?),
+            Some(&column(DAY)?),
             self.window_us,
             self.mode,
             carry.next_id,

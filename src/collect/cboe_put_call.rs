@@ -32,17 +32,18 @@ pub struct PutCallDay {
     pub line: u64,
 }
 
-/// The product of a file: from its `PRODUCT:` line, else from its name (CBOE's file names).
-fn product_of(path: &Path, lines: &[&str]) -> Option<String> {
-    for line in lines {
-        if let Some(at) = line.to_ascii_uppercase().find("PRODUCT:") {
-            let rest = &line[at + "PRODUCT:".len()..];
-            let product = rest.split(',').next().unwrap_or_default().trim();
-            if !product.is_empty() {
-                return Some(product.to_ascii_uppercase());
-            }
-        }
-    }
+/// The product a file's `PRODUCT:` line names.
+fn product_line(lines: &[&str]) -> Option<String> {
+    lines.iter().find_map(|line| {
+        let at = line.to_ascii_uppercase().find("PRODUCT:")?;
+        let rest = &line[at + "PRODUCT:".len()..];
+        let product = rest.split(',').next().unwrap_or_default().trim();
+        (!product.is_empty()).then(|| product.to_ascii_uppercase())
+    })
+}
+
+/// The product CBOE's file name says (`totalpc.csv`, `equitypc.csv`, …).
+fn product_of_name(path: &Path) -> Option<String> {
     let name = path.file_name()?.to_str()?.to_ascii_lowercase();
     [
         ("totalpc", "TOTAL"),
@@ -99,7 +100,24 @@ pub fn parse(
         ));
     };
     let ratio_at = column(&["P/C RATIO", "RATIO", "PUT/CALL RATIO", "P/C"]);
-    let product = match product.map(str::to_ascii_uppercase).or_else(|| product_of(path, &lines[..header_at])) {
+    // The file's own PRODUCT: line wins; --product and the file name only fill in for its absence.
+    let given = product.map(str::to_ascii_uppercase);
+    let product = match (product_line(&lines[..header_at]), given) {
+        (Some(line), Some(given)) if line != given => {
+            return Err(Error::format(
+                source,
+                None,
+                None,
+                format!(
+                "the file says PRODUCT: {line}, not --product {given}: leave --product out for it"
+            ),
+            ))
+        }
+        (Some(line), _) => Some(line),
+        (None, Some(given)) => Some(given),
+        (None, None) => product_of_name(path),
+    };
+    let product = match product {
         Some(product) => product,
         None => {
             return Err(Error::format(

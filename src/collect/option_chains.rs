@@ -112,23 +112,27 @@ fn delayed_quote_preamble(bytes: &[u8]) -> Option<(f64, usize)> {
     Some((spot, end + 1))
 }
 
-/// `SPX_2026-06-12.csv` → (`SPX`, 2026-06-12): what a file name says of its chain.
+/// `SPX_2026-06-12.csv` → (`SPX`, 2026-06-12): what a file name says of its chain. The
+/// underlying only from a name of that SYMBOL_DATE form; the date from any part that is one.
 fn name_parts(path: &Path) -> (Option<String>, Option<NaiveDate>) {
     let stem = path
         .file_stem()
         .and_then(|s| s.to_str())
         .unwrap_or_default();
-    let mut underlying = None;
-    let mut date = None;
-    for part in stem.split(['_', ' ']) {
-        match parse_date(part) {
-            Ok(d) => date = Some(d),
-            Err(_) if underlying.is_none() && !part.is_empty() => {
-                underlying = Some(part.to_ascii_uppercase())
-            }
-            Err(_) => {}
+    let parts: Vec<&str> = stem.split(['_', ' ']).collect();
+    let date = parts.iter().find_map(|part| parse_date(part).ok());
+    let underlying = match parts.as_slice() {
+        [symbol, day]
+            if parse_date(day).is_ok()
+                && !symbol.is_empty()
+                && symbol
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'.') =>
+        {
+            Some(symbol.to_ascii_uppercase())
         }
-    }
+        _ => None,
+    };
     (underlying, date)
 }
 
@@ -303,6 +307,7 @@ pub fn ingest_files(
     paths: &[PathBuf],
     options: &ChainOptions,
 ) -> Result<IngestReport> {
+    super::option_trades::distinct_names(paths)?;
     ingest_local_files(
         lake,
         &OPEN_INTEREST,
@@ -351,6 +356,7 @@ pub fn ingest_files(
                     batch,
                 )?;
             }
+            transaction.remove_other_partitions(&OPEN_INTEREST, &stem)?;
             transaction.commit()?;
             Ok(rows.len() as u64)
         },

@@ -233,7 +233,13 @@ pub(crate) fn parse_instant(text: &str, zone: Option<Tz>) -> Result<DateTime<Utc
         Ok(Time::Instant(at)) => Ok(at),
         Ok(Time::Date(_)) => Err(format!("{text:?} is a date without a time of day")),
         Err(reason) => {
-            let Some(zone) = zone else { return Err(reason) };
+            let Some(zone) = zone else {
+                return Err(if reason.contains("no UTC offset") {
+                    format!("{reason}, or pass --time-zone (America/New_York, UTC, …)")
+                } else {
+                    reason
+                });
+            };
             let text = text.trim();
             let local = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
                 .iter()
@@ -364,7 +370,8 @@ pub fn parse_trades(
     let zone = zone_for(table, &at, options);
     let mut prints = Vec::with_capacity(table.rows.len());
     let mut rejected = Vec::new();
-    let mut first_line_of: HashMap<i64, u64> = HashMap::new();
+    // A sequence number may repeat on another exchange or another day.
+    let mut first_line_of: HashMap<(NaiveDate, String, i64), u64> = HashMap::new();
     for fields in table.fields(&at, source, &mut rejected) {
         let record = fields.record;
         let print = (|| -> Result<Print, Rejected> {
@@ -463,15 +470,20 @@ pub fn parse_trades(
             })
         })();
         match print {
-            Ok(print) => match first_line_of.entry(print.seq) {
+            Ok(print) => match first_line_of.entry((
+                trading_date(print.ts),
+                print.exchange.clone(),
+                print.seq,
+            )) {
                 Entry::Occupied(first) => rejected.push(Rejected {
                     source: source.to_string(),
                     line: Some(record.line),
                     field: None,
                     raw: Some(record.raw.clone()),
                     reason: format!(
-                        "second print with sequence number {} (the first is line {})",
+                        "second print with sequence number {} on exchange {} that day (the first is line {})",
                         print.seq,
+                        print.exchange,
                         first.get()
                     ),
                 }),
@@ -492,7 +504,15 @@ pub fn parse_quotes(
     source: &str,
     options: &OptionTradesOptions,
 ) -> Result<(Vec<Quote>, Vec<Rejected>)> {
-    let at = table.resolve(&QUOTE_COLUMNS, &options.column_map);
+    // The --column mappings are the tape's; a quotes file keeps its own headers where it lacks
+    // the mapped ones.
+    let column_map: Vec<(String, String)> = options
+        .column_map
+        .iter()
+        .filter(|(_, header)| table.column(&[header.as_str()]).is_some())
+        .cloned()
+        .collect();
+    let at = table.resolve(&QUOTE_COLUMNS, &column_map);
     for target in ["contract", "ts", "bid", "ask"] {
         if at[target].is_none() {
             return Err(table.missing(source, target));
@@ -552,7 +572,15 @@ pub fn parse_quotes(
 /// Each contract's quotes in time order, for the as-of join.
 #[derive(Default)]
 pub struct QuoteBook {
+    /// Per contract: (SIP time in ns, sequence, bid, ask) in time order.
     by_contract: HashMap<String, Vec<(i64, i64, f64, f64)>>,
+}
+
+/// Nanoseconds since the epoch: SIP times are in nanoseconds, and an as-of join cut to
+/// microseconds would let a quote from later in the same microsecond price a print.
+fn nanos(ts: DateTime<Utc>) -> i64 {
+    ts.timestamp_nanos_opt()
+        .unwrap_or_else(|| ts.timestamp_micros().saturating_mul(1000))
 }
 
 impl QuoteBook {
@@ -561,7 +589,7 @@ impl QuoteBook {
             self.by_contract
                 .entry(quote.contract.clone())
                 .or_default()
-                .push((quote.ts.timestamp_micros(), quote.seq, quote.bid, quote.ask));
+                .push((nanos(quote.ts), quote.seq, quote.bid, quote.ask));
         }
     }
 
@@ -571,13 +599,15 @@ impl QuoteBook {
         }
     }
 
-    /// The NBBO in force at `ts`: the last quote at or before it (a quote stamped in the same
-    /// microsecond as the print counts, as SIP times order them).
+    /// The NBBO in force at `ts`: the last quote of the same trading day at or before it, to the
+    /// nanosecond (a quote stamped in the same nanosecond as the print counts).
     pub fn at(&self, contract: &str, ts: DateTime<Utc>) -> Option<(f64, f64)> {
         let quotes = self.by_contract.get(contract)?;
-        let at = ts.timestamp_micros();
+        let at = nanos(ts);
         let after = quotes.partition_point(|q| q.0 <= at);
-        after.checked_sub(1).map(|i| (quotes[i].2, quotes[i].3))
+        let quote = quotes.get(after.checked_sub(1)?)?;
+        let same_day = trading_date(DateTime::from_timestamp_nanos(quote.0)) == trading_date(ts);
+        same_day.then_some((quote.2, quote.3))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -734,9 +764,26 @@ fn stage_quotes(
 }
 
 /// What `whalewatch ingest option-trades` did: the quote files' run (when given) and the tapes'.
+#[derive(Debug)]
 pub struct OptionTradesReport {
     pub quotes: Option<IngestReport>,
     pub trades: IngestReport,
+}
+
+/// Refuses two sources of one run that share a file name: in the lake one would replace the other.
+pub(crate) fn distinct_names(paths: &[PathBuf]) -> Result<()> {
+    let mut seen: HashMap<String, &PathBuf> = HashMap::new();
+    for path in paths {
+        if let Some(first) = seen.insert(file_stem(path), path) {
+            return Err(Error::Usage(format!(
+                "{} and {} have the same file name: a source is known by its name in the lake, so \
+                 one would replace the other; rename one of them",
+                first.display(),
+                path.display()
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// Lands the quote files (when given) into `option_quotes`, then the tapes into `option_trades`,
@@ -746,6 +793,8 @@ pub fn ingest_files(
     paths: &[PathBuf],
     options: &OptionTradesOptions,
 ) -> Result<OptionTradesReport> {
+    distinct_names(paths)?;
+    distinct_names(&options.quotes)?;
     let mut book = QuoteBook::default();
     let quotes = if options.quotes.is_empty() {
         None
@@ -760,6 +809,7 @@ pub fn ingest_files(
                 refused.extend(rejected);
                 let mut transaction = Transaction::new(lake);
                 stage_quotes(&mut transaction, &quotes, source, &file_stem(path))?;
+                transaction.remove_other_partitions(&OPTION_QUOTES, &file_stem(path))?;
                 transaction.commit()?;
                 book.add(&quotes);
                 Ok(quotes.len() as u64)
@@ -787,6 +837,7 @@ pub fn ingest_files(
             }
             let mut transaction = Transaction::new(lake);
             stage_trades(&mut transaction, &prints, source, &file_stem(path))?;
+            transaction.remove_other_partitions(&OPTION_TRADES, &file_stem(path))?;
             transaction.commit()?;
             Ok(prints.len() as u64)
         },

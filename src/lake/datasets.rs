@@ -146,7 +146,7 @@ given with it; NULL when neither had one). Partitioned by the New York trading d
     },
     partition: Some(("date", DataType::Date32)),
     sort_order: &["contract", "ts", "seq"],
-    natural_key: &["source", "seq"],
+    natural_key: &["source", "exchange", "seq"],
 };
 
 pub const OPTION_QUOTES: DatasetSpec = DatasetSpec {
@@ -198,7 +198,8 @@ chain's own gamma and implied volatility come along when the file has them.",
     },
     partition: Some(("date", DataType::Date32)),
     sort_order: &["contract"],
-    natural_key: &["contract"],
+    // A chain without symbols (CBOE's CSV) may hold two rows of the same terms (SPX and SPXW).
+    natural_key: &["contract", "source", "source_line"],
 };
 
 pub const PUT_CALL_CBOE: DatasetSpec = DatasetSpec {

@@ -27,6 +27,8 @@ use crate::error::{Error, Result};
 pub struct Transaction<'a> {
     lake: &'a Lake,
     files: BTreeMap<PathBuf, RecordBatch>,
+    /// Files to delete once the new ones are in place.
+    removals: Vec<PathBuf>,
 }
 
 impl<'a> Transaction<'a> {
@@ -34,6 +36,7 @@ impl<'a> Transaction<'a> {
         Transaction {
             lake,
             files: BTreeMap::new(),
+            removals: Vec::new(),
         }
     }
 
@@ -83,8 +86,26 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
+    /// Removes, at commit, every file named `file_stem` in the dataset's partitions other than
+    /// those this transaction writes: a source re-ingested without a day it used to have leaves
+    /// no rows of that day behind.
+    pub fn remove_other_partitions(&mut self, spec: &DatasetSpec, file_stem: &str) -> Result<()> {
+        let dir = self.lake.dataset_dir(spec);
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(());
+        };
+        for entry in entries {
+            let partition = entry.map_err(|e| Error::io(&dir, e))?.path();
+            let file = partition.join(format!("{file_stem}.parquet"));
+            if partition.is_dir() && file.is_file() && !self.files.contains_key(&file) {
+                self.removals.push(file);
+            }
+        }
+        Ok(())
+    }
+
     pub fn is_empty(&self) -> bool {
-        self.files.is_empty()
+        self.files.is_empty() && self.removals.is_empty()
     }
 
     /// Writes every file under a temporary name, syncs it, then renames all of them into place.
@@ -111,7 +132,13 @@ impl<'a> Transaction<'a> {
                 directories.insert(dir.to_path_buf());
             }
         }
-        // Make the renames themselves durable.
+        for path in &self.removals {
+            fs::remove_file(path).map_err(|e| Error::io(path, e))?;
+            if let Some(dir) = path.parent() {
+                directories.insert(dir.to_path_buf());
+            }
+        }
+        // Make the renames and removals themselves durable.
         for dir in directories {
             if let Ok(handle) = File::open(&dir) {
                 let _ = handle.sync_all();

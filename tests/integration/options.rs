@@ -66,7 +66,7 @@ async fn livevol_time_and_sales_lands_in_utc_with_its_nbbo() {
             "5|trade_size|\"0\" is not a positive whole number of contracts",
             "6|strike|strike 190.0005 does not fit OSI's 5 digits and 3 decimals",
             "7|option_type|\"X\" is neither a call (C) nor a put (P)",
-            "8|NULL|second print with sequence number 1001 (the first is line 2)",
+            "8|NULL|second print with sequence number 1001 on exchange 5 that day (the first is line 2)",
         ]
     );
     // Ingesting the same tape again replaces its rows.
@@ -149,7 +149,7 @@ async fn polygon_trades_take_their_nbbo_from_the_quotes_as_of_each_print() {
         vec![
             "AAPL260320C00190000|2026-03-02T15:00:00.005Z|312|1|1|209|1|1.1|bid",
             "AAPL260320C00190000|2026-03-02T15:00:00.010Z|312|5|1.1|209|1|1.1|ask",
-            // A quote stamped in the same instant as the print is in force for it.
+            // A quote stamped in the same nanosecond as the print is in force for it.
             "AAPL260320C00190000|2026-03-02T15:00:00.020Z|313|10|1.25|209, 219|1.15|1.25|ask",
             "AAPL260320C00190000|2026-03-02T15:00:00.030Z|312|1|1|209|1.2|1.3|below_bid",
             // No quote for this contract: no side.
@@ -439,6 +439,9 @@ async fn options_flow_classifies_a_labelled_tape() {
         );
     }
     assert!(agree as f64 >= 0.99 * total as f64, "\n{matrix}");
+    // The issue asks for 99 %; the definitions are exact, so anything short of all is a defect
+    // (a threshold off by one moves the 210 prints of exactly $200,000, under 1 %).
+    assert_eq!(agree, total, "\n{matrix}");
 
     // repeated_hits.sql with the sweeps' window and two fills finds every sweep and split, and
     // nothing else (the near misses are 1 µs too far apart).
@@ -656,6 +659,15 @@ async fn print_clusters_carries_an_open_cluster_across_batches_and_days() {
             "2026-03-03|AAPL260320C00190000|1|1|1|1",
         ]
     );
+    // A cluster never spans two trading dates, whatever the window: a filter on the date leaves
+    // every cluster whole.
+    let day_long = query_rows(
+        lake.root(),
+        "SELECT date, max(cluster_prints) FROM print_clusters(86400000, 'gap') \
+         WHERE contract LIKE 'AAPL%' GROUP BY date ORDER BY date",
+    )
+    .await;
+    assert_eq!(day_long, vec!["2026-03-02|20000", "2026-03-03|1"]);
     // Anchored at 10 ms, the same chain is 10,000 clusters of two prints (0 and 10 ms).
     let anchored = query_rows(
         lake.root(),
@@ -664,4 +676,147 @@ async fn print_clusters_carries_an_open_cluster_across_batches_and_days() {
     )
     .await;
     assert_eq!(anchored, vec!["2|20000|10000"]);
+}
+
+#[tokio::test]
+async fn re_ingests_replace_a_source_whole_and_names_must_differ() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let tape = dir.path().join("tape.csv");
+    let header = "contract,ts,seq,exchange,size,price\n";
+    std::fs::write(
+        &tape,
+        format!(
+            "{header}AAPL260320C00190000,2026-03-02T15:00:00Z,1,1,1,1.00\n\
+             AAPL260320C00190000,2026-03-03T15:00:00Z,2,1,1,1.00\n"
+        ),
+    )
+    .unwrap();
+    option_trades::ingest_files(&lake, &[tape.clone()], &OptionTradesOptions::default()).unwrap();
+    // The corrected tape has both prints on 03-02: nothing of the old 03-03 may stay.
+    std::fs::write(
+        &tape,
+        format!(
+            "{header}AAPL260320C00190000,2026-03-02T15:00:00Z,1,1,1,1.00\n\
+             AAPL260320C00190000,2026-03-02T16:00:00Z,2,1,1,1.00\n"
+        ),
+    )
+    .unwrap();
+    option_trades::ingest_files(&lake, &[tape.clone()], &OptionTradesOptions::default()).unwrap();
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT date, count(*) FROM option_trades GROUP BY date"
+        )
+        .await,
+        vec!["2026-03-02|2"]
+    );
+    // Two sources of one run with one name would replace each other: refused before anything lands.
+    let other = dir.path().join("other");
+    std::fs::create_dir(&other).unwrap();
+    std::fs::copy(&tape, other.join("tape.csv")).unwrap();
+    let error = option_trades::ingest_files(
+        &lake,
+        &[tape, other.join("tape.csv")],
+        &OptionTradesOptions::default(),
+    )
+    .unwrap_err();
+    assert!(
+        error.to_string().contains("have the same file name"),
+        "{error}"
+    );
+}
+
+#[tokio::test]
+async fn the_quote_in_force_is_found_to_the_nanosecond_and_on_the_same_day() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let base = 1_772_463_600_000_000_000_u64; // 2026-03-02 15:00 UTC, in ns
+    let trades = dir.path().join("trades.csv");
+    std::fs::write(
+        &trades,
+        format!(
+            "ticker,conditions,correction,exchange,price,sip_timestamp,size\n\
+             O:AAPL260320C00190000,209,0,312,1.10,{},5\n\
+             O:AAPL260320C00190000,209,0,312,1.10,{},5\n",
+            base + 10_000_100,
+            base + 86_400_000_000_000
+        ),
+    )
+    .unwrap();
+    let quotes = dir.path().join("quotes.csv");
+    std::fs::write(
+        &quotes,
+        format!(
+            "ticker,ask_exchange,ask_price,ask_size,bid_exchange,bid_price,bid_size,sequence_number,sip_timestamp\n\
+             O:AAPL260320C00190000,312,1.10,50,313,1.00,40,1,{base}\n\
+             O:AAPL260320C00190000,312,1.25,50,313,1.10,40,2,{}\n",
+            base + 10_000_900
+        ),
+    )
+    .unwrap();
+    let options = OptionTradesOptions {
+        quotes: vec![quotes],
+        ..Default::default()
+    };
+    option_trades::ingest_files(&lake, &[trades], &options).unwrap();
+    let rows = query_rows(
+        lake.root(),
+        "SELECT date, bid, ask, trade_side(price, bid, ask) FROM option_trades ORDER BY ts",
+    )
+    .await;
+    assert_eq!(
+        rows,
+        vec![
+            // The 1.10/1.25 quote came 800 ns after the print, in the same microsecond.
+            "2026-03-02|1|1.1|ask",
+            // The next day's print has no quote of its own day.
+            "2026-03-03|NULL|NULL|NULL",
+        ]
+    );
+}
+
+#[tokio::test]
+async fn open_interest_is_one_figure_per_contract_and_day_in_options_flow() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let tape = dir.path().join("tape.csv");
+    std::fs::write(
+        &tape,
+        "contract,ts,seq,exchange,size,price\n\
+         SPX260618P07400000,2026-06-12T15:00:00Z,1,1,1,30.00\n\
+         SPX260618C07500000,2026-06-12T15:00:01Z,2,1,1,5.00\n",
+    )
+    .unwrap();
+    option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+    // CBOE's chain without symbols: the 7400 puts twice (SPX and SPXW); the 7500 call once. A
+    // second file of the day agrees on the call.
+    let chain = dir.path().join("SPX_2026-06-12.csv");
+    std::fs::write(
+        &chain,
+        "# spot,7400.0000,ts,2026-06-12 15:30:32\nstrike,dte,cp,oi,gamma,delta,iv,bid,ask\n\
+         7400.00,6,P,100,0.001,-0.5,0.16,30.00,31.00\n\
+         7400.00,6,P,4,0.001,-0.5,0.16,30.00,31.00\n\
+         7500.00,6,C,200,0.0005,0.2,0.14,5.00,6.00\n",
+    )
+    .unwrap();
+    let again = dir.path().join("SPX_2026-06-12_copy.csv");
+    std::fs::write(
+        &again,
+        "# spot,7400.0000,ts,2026-06-12 15:30:32\nstrike,dte,cp,oi,gamma,delta,iv,bid,ask\n\
+         7500.00,6,C,200,0.0005,0.2,0.14,5.00,6.00\n",
+    )
+    .unwrap();
+    let options = ChainOptions {
+        underlying: Some("SPX".to_string()),
+        ..Default::default()
+    };
+    option_chains::ingest_files(&lake, &[chain, again], &options).unwrap();
+    let rows = query_rows(
+        lake.root(),
+        "SELECT seq, open_interest FROM options_flow ORDER BY seq",
+    )
+    .await;
+    // One row per print; the puts' open interest is ambiguous, so unknown.
+    assert_eq!(rows, vec!["1|NULL", "2|200"]);
 }

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use datafusion::arrow::array::{Array, ArrayRef, AsArray, Int64Array, StructArray};
 use datafusion::arrow::buffer::NullBuffer;
 use datafusion::arrow::datatypes::{
-    DataType, Field, FieldRef, Fields, Int64Type, TimeUnit, TimestampMicrosecondType,
+    DataType, Date32Type, Field, FieldRef, Fields, Int64Type, TimeUnit, TimestampMicrosecondType,
 };
 use datafusion::common::{exec_err, plan_err, Result, ScalarValue};
 use datafusion::logical_expr::function::{PartitionEvaluatorArgs, WindowUDFFieldArgs};
@@ -259,10 +259,12 @@ struct Cluster {
 /// `exchanges` per row (rows without a time, or without a contract when one is given, are NULL),
 /// numbered from `first_id`, and `open_from`, the first row of the last cluster (which more rows
 /// could still join). Rows must be in time order, and in contract order when `contract` is given.
+/// With `day` (the trading date of each row), a cluster never spans two days.
 pub fn cluster_prints(
     ts: &ArrayRef,
     exchange: &ArrayRef,
     contract: Option<&ArrayRef>,
+    day: Option<&ArrayRef>,
     window_us: i64,
     mode: Mode,
     first_id: i64,
@@ -308,9 +310,16 @@ pub fn cluster_prints(
                 },
                 _ => true,
             };
+            let same_day = match (day, previous_row) {
+                (Some(day), Some(previous)) => {
+                    let days = day.as_primitive::<Date32Type>();
+                    days.is_valid(row) && days.value(previous) == days.value(row)
+                }
+                _ => true,
+            };
             previous_row = Some(row);
             let joins = match &current {
-                Some(cluster) if same_contract => {
+                Some(cluster) if same_contract && same_day => {
                     if at < cluster.last_us {
                         return exec_err!(
                             "print_cluster: the rows are not in time order; use OVER (PARTITION BY contract ORDER BY ts, seq)"
@@ -404,6 +413,7 @@ impl PartitionEvaluator for PrintClusterEvaluator {
             &values[0],
             &values[1],
             values.get(4),
+            None,
             self.window_us,
             self.mode,
             1,
