@@ -380,6 +380,11 @@ impl ExecutionPlan for PrintClustersExec {
         vec![true]
     }
 
+    /// One ordered stream in: splitting a file into byte ranges would only add a merge.
+    fn benefits_from_input_partitioning(&self) -> Vec<bool> {
+        vec![false]
+    }
+
     /// Said, so that the optimizer keeps the merge of the files' orders below.
     fn required_input_ordering(&self) -> Vec<Option<OrderingRequirements>> {
         let schema = self.input.schema();
