@@ -820,3 +820,50 @@ async fn open_interest_is_one_figure_per_contract_and_day_in_options_flow() {
     // One row per print; the puts' open interest is ambiguous, so unknown.
     assert_eq!(rows, vec!["1|NULL", "2|200"]);
 }
+
+#[tokio::test]
+async fn the_tapes_column_names_do_not_hide_the_quote_files_own() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let fills = dir.path().join("fills.csv");
+    std::fs::write(
+        &fills,
+        "OCC,Time,Venue,Qty,Px\nAAPL  260320C00190000,2026-03-02T15:00:00.010Z,X,5,1.10\n",
+    )
+    .unwrap();
+    let quotes = dir.path().join("quotes.csv");
+    std::fs::write(
+        &quotes,
+        "ticker,ask_exchange,ask_price,ask_size,bid_exchange,bid_price,bid_size,sequence_number,sip_timestamp\n\
+         O:AAPL260320C00190000,312,1.10,50,313,1.00,40,1,1772463600000000000\n",
+    )
+    .unwrap();
+    let options = OptionTradesOptions {
+        quotes: vec![quotes],
+        column_map: [
+            "contract=OCC",
+            "ts=Time",
+            "exchange=Venue",
+            "size=Qty",
+            "price=Px",
+        ]
+        .iter()
+        .map(|pair| {
+            let (target, header) = pair.split_once('=').unwrap();
+            (target.to_string(), header.to_string())
+        })
+        .collect(),
+        ..Default::default()
+    };
+    let report = option_trades::ingest_files(&lake, &[fills], &options).unwrap();
+    assert_eq!(
+        report.quotes.map(|q| (q.rows_written, q.failures.len())),
+        Some((1, 0))
+    );
+    let rows = query_rows(
+        lake.root(),
+        "SELECT contract, exchange, bid, ask FROM option_trades",
+    )
+    .await;
+    assert_eq!(rows, vec!["AAPL260320C00190000|X|1|1.1"]);
+}
