@@ -319,7 +319,6 @@ pub fn ingest_files(
             let stem = super::option_trades::file_stem(path);
             let mut transaction = Transaction::new(lake);
             for (date, rows) in super::option_trades::by_date(&rows, |r| r.date) {
-                let _n = rows.len();
                 let mut columns: Vec<ArrayRef> = vec![
                     Arc::new(StringArray::from_iter_values(
                         rows.iter().map(|r| r.terms.symbol()),

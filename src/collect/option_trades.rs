@@ -678,7 +678,6 @@ fn stage_trades(
 ) -> Result<()> {
     let now = Utc::now();
     for (date, rows) in by_date(prints, |p| trading_date(p.ts)) {
-        let _n = rows.len();
         let mut columns: Vec<ArrayRef> = vec![
             Arc::new(StringArray::from_iter_values(
                 rows.iter().map(|p| p.underlying.as_str()),
@@ -729,7 +728,6 @@ fn stage_quotes(
 ) -> Result<()> {
     let now = Utc::now();
     for (date, rows) in by_date(quotes, |q| trading_date(q.ts)) {
-        let _n = rows.len();
         let columns: Vec<ArrayRef> = with_provenance(
             vec![
                 Arc::new(StringArray::from_iter_values(
