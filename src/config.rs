@@ -20,6 +20,15 @@ pub struct Config {
     pub http: HttpSection,
     #[serde(default)]
     pub finra: FinraSection,
+    #[serde(default)]
+    pub options: OptionsSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OptionsSection {
+    /// The rate options_flow prices its Greeks with (0.04 = 4 %).
+    pub risk_free_rate: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -93,6 +102,27 @@ impl Config {
                 .max_requests_per_second
                 .unwrap_or(defaults.max_requests_per_second),
         }
+    }
+
+    /// The session's settings: the flag or `$WHALEWATCH_RISK_FREE_RATE` (given as `rate_flag`), the
+    /// config file, or 4 %. A rate outside −10 % to 100 % is surely a typo (5 for 5 %).
+    pub fn session(
+        &self,
+        threads: Option<usize>,
+        rate_flag: Option<f64>,
+    ) -> Result<crate::sql::SessionSettings> {
+        let risk_free_rate = rate_flag
+            .or(self.options.risk_free_rate)
+            .unwrap_or(crate::sql::DEFAULT_RISK_FREE_RATE);
+        if !(-0.1..=1.0).contains(&risk_free_rate) {
+            return Err(Error::Config(format!(
+                "risk-free rate {risk_free_rate}: write it as a decimal, 0.05 for 5 %"
+            )));
+        }
+        Ok(crate::sql::SessionSettings {
+            threads,
+            risk_free_rate,
+        })
     }
 
     pub fn finra_short_volume_base_url(&self) -> String {

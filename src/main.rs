@@ -31,6 +31,10 @@ struct Cli {
     /// Threads for queries [default: every core]
     #[arg(long, global = true, env = "WHALEWATCH_THREADS")]
     threads: Option<usize>,
+    /// The rate options_flow prices its Greeks with, as a decimal [default: 0.04, or
+    /// options.risk_free_rate in the config file]
+    #[arg(long, global = true, env = "WHALEWATCH_RISK_FREE_RATE")]
+    risk_free_rate: Option<f64>,
     #[command(subcommand)]
     command: Command,
 }
@@ -199,9 +203,10 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let lake = Lake::new(config.lake_root(cli.lake));
+    let session = config.session(cli.threads, cli.risk_free_rate)?;
     match cli.command {
         Command::Sql { sql, out } => {
-            let ctx = sql::open_session(&lake, cli.threads).await?;
+            let ctx = sql::open_session(&lake, &session).await?;
             let started = Instant::now();
             let result = sql::run_script(&ctx, &sql, None).await?;
             print_result(&result, &out, started)
@@ -209,18 +214,18 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Run { file, params, out } => {
             let query = QueryFile::load(&file)?;
             let values = query.bind(&params)?;
-            let ctx = sql::open_session(&lake, cli.threads).await?;
+            let ctx = sql::open_session(&lake, &session).await?;
             let started = Instant::now();
             let result = sql::run_script(&ctx, &query.sql, Some(&values)).await?;
             print_result(&result, &out, started)
         }
         Command::Tables => {
-            let ctx = sql::open_session(&lake, cli.threads).await?;
+            let ctx = sql::open_session(&lake, &session).await?;
             print!("{}", commands::tables(&ctx).await?);
             Ok(())
         }
         Command::Describe { table } => {
-            let ctx = sql::open_session(&lake, cli.threads).await?;
+            let ctx = sql::open_session(&lake, &session).await?;
             print!("{}", commands::describe(&ctx, &table).await?);
             Ok(())
         }
@@ -229,7 +234,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Repl => {
-            let ctx = sql::open_session(&lake, cli.threads).await?;
+            let ctx = sql::open_session(&lake, &session).await?;
             repl::run(&ctx, &lake).await
         }
         Command::Ingest(ingest) => {

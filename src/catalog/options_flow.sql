@@ -9,7 +9,8 @@
 --                 $10,000, fill <= $25, single-leg. NULL when the day's open interest or the spot
 --                 is unknown.
 -- Greeks: Black-Scholes from the implied volatility of the fill, the spot at trade time (the
--- underlying's NBBO midpoint), years_to_expiry, a 4 % rate and no dividend yield. theta is per
+-- underlying's NBBO midpoint), years_to_expiry, the session's risk_free_rate() (4 % unless
+-- configured) and no dividend yield. theta is per
 -- day, vega per volatility point.
 WITH prints AS (
     SELECT t.*,
@@ -27,7 +28,7 @@ WITH prints AS (
     SELECT p.*,
            -- date among the partition keys of every window: a filter on the day reaches the scan.
            sum(total_premium) OVER (PARTITION BY contract, date, cluster_id) AS cluster_premium,
-           implied_vol(price, spot, strike, years_left, 0.04, 0.0, "right") AS implied_volatility,
+           implied_vol(price, spot, strike, years_left, risk_free_rate(), 0.0, "right") AS implied_volatility,
            (condition IS NULL OR upper(condition) NOT IN ('MLET', 'MLAT', 'MLCT', 'MLFT', 'MESL',
                'MASL', 'MFSL', 'TLAT', 'TLET', 'TLCT', 'TLFT', 'TESL', 'TASL', 'TFSL', 'CBMO'))
                AS is_single_leg,
@@ -45,10 +46,10 @@ SELECT c.underlying AS symbol,
        c.size AS contracts,
        CAST(CAST(c.price AS DECIMAL(18, 6)) * 100 AS DECIMAL(12, 2)) AS premium_per_contract,
        c.total_premium,
-       bs_delta(c.spot, c.strike, c.years_left, 0.04, 0.0, c.implied_volatility, c."right") AS delta,
-       bs_gamma(c.spot, c.strike, c.years_left, 0.04, 0.0, c.implied_volatility, c."right") AS gamma,
-       bs_theta(c.spot, c.strike, c.years_left, 0.04, 0.0, c.implied_volatility, c."right") AS theta,
-       bs_vega(c.spot, c.strike, c.years_left, 0.04, 0.0, c.implied_volatility, c."right") AS vega,
+       bs_delta(c.spot, c.strike, c.years_left, risk_free_rate(), 0.0, c.implied_volatility, c."right") AS delta,
+       bs_gamma(c.spot, c.strike, c.years_left, risk_free_rate(), 0.0, c.implied_volatility, c."right") AS gamma,
+       bs_theta(c.spot, c.strike, c.years_left, risk_free_rate(), 0.0, c.implied_volatility, c."right") AS theta,
+       bs_vega(c.spot, c.strike, c.years_left, risk_free_rate(), 0.0, c.implied_volatility, c."right") AS vega,
        c.cluster_exchanges >= 2 AS is_sweep,
        c.cluster_prints = 1 AND (c.size >= 1000 OR c.total_premium >= 200000) AS is_block,
        CASE WHEN oi.open_interest IS NULL OR c.spot IS NULL THEN NULL

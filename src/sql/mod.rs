@@ -5,10 +5,12 @@ pub mod output;
 pub mod query_file;
 
 use std::collections::VecDeque;
+use std::sync::Arc;
 
 use datafusion::arrow::array::RecordBatch;
-use datafusion::arrow::datatypes::SchemaRef;
-use datafusion::common::ParamValues;
+use datafusion::arrow::datatypes::{DataType, SchemaRef};
+use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
 
@@ -16,11 +18,32 @@ use crate::catalog;
 use crate::error::Result;
 use crate::lake::Lake;
 
+/// What a session is opened with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct SessionSettings {
+    /// DataFusion's parallelism (default: every core).
+    pub threads: Option<usize>,
+    /// The rate `options_flow` prices its Greeks and implied volatilities with, continuously
+    /// compounded (0.04 = 4 %); SQL reads it as `risk_free_rate()`.
+    pub risk_free_rate: f64,
+}
+
+impl Default for SessionSettings {
+    fn default() -> Self {
+        SessionSettings {
+            threads: None,
+            risk_free_rate: DEFAULT_RISK_FREE_RATE,
+        }
+    }
+}
+
+pub const DEFAULT_RISK_FREE_RATE: f64 = 0.04;
+
 /// A session over `lake` with every whalewatch function and every dataset and view registered.
-/// `threads` bounds DataFusion's parallelism (default: every core).
-pub async fn open_session(lake: &Lake, threads: Option<usize>) -> Result<SessionContext> {
-    let threads =
-        threads.unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
+pub async fn open_session(lake: &Lake, settings: &SessionSettings) -> Result<SessionContext> {
+    let threads = settings
+        .threads
+        .unwrap_or_else(|| std::thread::available_parallelism().map_or(1, |n| n.get()));
     let config = SessionConfig::new()
         .with_information_schema(true)
         .with_target_partitions(threads.max(1))
@@ -31,8 +54,23 @@ pub async fn open_session(lake: &Lake, threads: Option<usize>) -> Result<Session
     // `SELECT * FROM 'reports/dix.parquet'` reads any file by path, as in datafusion-cli.
     let ctx = SessionContext::new_with_config(config).enable_url_table();
     whalewatch_udfs::register_all(&ctx);
+    // Before the views: a view keeps the functions it was planned with.
+    ctx.register_udf(risk_free_rate(settings.risk_free_rate));
     catalog::register_lake(&ctx, lake).await?;
     Ok(ctx)
+}
+
+/// `risk_free_rate()`: the session's rate, a constant.
+fn risk_free_rate(rate: f64) -> ScalarUDF {
+    create_udf(
+        "risk_free_rate",
+        vec![],
+        DataType::Float64,
+        Volatility::Immutable,
+        Arc::new(move |_args: &[ColumnarValue]| {
+            Ok(ColumnarValue::Scalar(ScalarValue::Float64(Some(rate))))
+        }),
+    )
 }
 
 /// The result of the last statement of a script.

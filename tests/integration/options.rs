@@ -867,3 +867,74 @@ async fn the_tapes_column_names_do_not_hide_the_quote_files_own() {
     .await;
     assert_eq!(rows, vec!["AAPL260320C00190000|X|1|1.1"]);
 }
+
+#[tokio::test]
+async fn options_flow_prices_its_greeks_at_the_sessions_rate() {
+    let lake = Lake::new(crate::support::repo().join("data"));
+    let first_call = "SELECT seq, spot, strike_price, years_to_expiry(ts, expiration_date), price, delta, \
+                      implied_volatility FROM options_flow WHERE option_type = 'CALL' AND delta IS NOT NULL \
+                      ORDER BY seq LIMIT 1";
+    let mut deltas = Vec::new();
+    for rate in [0.0, 0.10] {
+        let settings = whalewatch::sql::SessionSettings {
+            threads: Some(2),
+            risk_free_rate: rate,
+        };
+        let ctx = whalewatch::sql::open_session(&lake, &settings)
+            .await
+            .unwrap();
+        let batches = ctx.sql(first_call).await.unwrap().collect().await.unwrap();
+        let row = &crate::slt::render_rows(&batches)[0];
+        let number = |i: usize| row[i].parse::<f64>().unwrap();
+        let (spot, strike, years, price, delta, sigma) = (
+            number(1),
+            number(2),
+            number(3),
+            number(4),
+            number(5),
+            number(6),
+        );
+        // By the closed form at this rate: the fill's price gives sigma back, and delta is N(d1).
+        let d1 =
+            ((spot / strike).ln() + (rate + sigma * sigma / 2.0) * years) / (sigma * years.sqrt());
+        let d2 = d1 - sigma * years.sqrt();
+        let normal = |x: f64| 0.5 * erfc(-x / std::f64::consts::SQRT_2);
+        let model = spot * normal(d1) - strike * (-rate * years).exp() * normal(d2);
+        assert!(
+            (model - price).abs() < 1e-4,
+            "rate {rate}: {model} vs the fill {price}"
+        );
+        assert!(
+            (normal(d1) - delta).abs() < 1e-6,
+            "rate {rate}: N(d1) {} vs {delta}",
+            normal(d1)
+        );
+        deltas.push(delta);
+    }
+    assert!(
+        (deltas[0] - deltas[1]).abs() > 1e-4,
+        "the rate matters: {deltas:?}"
+    );
+}
+
+/// erfc by Numerical Recipes' Chebyshev fit (erfcc, relative error under 1.2e-7): independent of
+/// the crate's normal distribution, accurate enough for the tolerances above.
+fn erfc(x: f64) -> f64 {
+    let z = x.abs();
+    let t = 1.0 / (1.0 + 0.5 * z);
+    let r = t
+        * (-z * z - 1.26551223
+            + t * (1.00002368
+                + t * (0.37409196
+                    + t * (0.09678418
+                        + t * (-0.18628806
+                            + t * (0.27886807
+                                + t * (-1.13520398
+                                    + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))))
+            .exp();
+    if x >= 0.0 {
+        r
+    } else {
+        2.0 - r
+    }
+}

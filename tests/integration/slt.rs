@@ -126,9 +126,15 @@ async fn sqllogictest_files() {
             let lake_root = lake_root.clone();
             async move {
                 let lake = whalewatch::lake::Lake::new(lake_root);
-                let ctx = whalewatch::sql::open_session(&lake, Some(2))
-                    .await
-                    .map_err(|e| SltError(e.to_string()))?;
+                let ctx = whalewatch::sql::open_session(
+                    &lake,
+                    &whalewatch::sql::SessionSettings {
+                        threads: Some(2),
+                        ..Default::default()
+                    },
+                )
+                .await
+                .map_err(|e| SltError(e.to_string()))?;
                 Ok::<_, SltError>(Whalewatch { ctx })
             }
         });

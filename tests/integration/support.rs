@@ -175,9 +175,15 @@ pub fn copy_tree(from: &Path, to: &Path) {
 
 /// Runs one SQL query on `lake` and renders every row as `a|b|c`.
 pub async fn query_rows(lake: &Path, sql: &str) -> Vec<String> {
-    let ctx = whalewatch::sql::open_session(&whalewatch::lake::Lake::new(lake), Some(2))
-        .await
-        .expect("session");
+    let ctx = whalewatch::sql::open_session(
+        &whalewatch::lake::Lake::new(lake),
+        &whalewatch::sql::SessionSettings {
+            threads: Some(2),
+            ..Default::default()
+        },
+    )
+    .await
+    .expect("session");
     let result = whalewatch::sql::run_script(&ctx, sql, None)
         .await
         .expect("query");
