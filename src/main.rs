@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
 use whalewatch::collect::{
-    bars, baskets, cboe_put_call, option_chains, option_trades, IngestReport,
+    bars, baskets, cboe_put_call, option_chains, option_trades, sec_13f, IngestReport,
 };
 use whalewatch::config::Config;
 use whalewatch::lake::Lake;
@@ -162,6 +162,13 @@ enum Ingest {
         #[arg(long)]
         product: Option<String>,
     },
+    /// SEC Form 13F filings from EDGAR full submissions (.txt, .nc) (datasets filings_13f,
+    /// holdings_13f)
+    #[command(name = "sec-13f")]
+    Sec13f {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+    },
     /// Baskets of symbols from CSV: basket,symbol[,weight] (dataset baskets)
     Baskets {
         #[arg(long, required = true, num_args = 1..)]
@@ -301,6 +308,7 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             };
             Ok(vec![option_chains::ingest_files(lake, &file, &options)?])
         }
+        Ingest::Sec13f { file } => Ok(vec![sec_13f::ingest_files(lake, &file)?]),
         Ingest::CboePutCall { file, product } => Ok(vec![cboe_put_call::ingest_files(
             lake,
             &file,
@@ -377,7 +385,10 @@ async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Resu
             bars::ingest_files(lake, &file, &options)
         }
         Ingest::Baskets { file, name } => baskets::ingest_files(lake, &file, name.as_deref()),
-        Ingest::OptionTrades { .. } | Ingest::OpenInterest { .. } | Ingest::CboePutCall { .. } => {
+        Ingest::OptionTrades { .. }
+        | Ingest::OpenInterest { .. }
+        | Ingest::CboePutCall { .. }
+        | Ingest::Sec13f { .. } => {
             unreachable!("run_ingest handles these")
         }
     }

@@ -8,6 +8,7 @@ pub mod finra_short_volume;
 pub mod http;
 pub mod option_chains;
 pub mod option_trades;
+pub mod sec_13f;
 mod tabular;
 
 use std::fmt;

@@ -223,6 +223,81 @@ contracts traded in calls and puts and CBOE's published ratio, one row per date 
     natural_key: &["date", "product"],
 };
 
+pub const FILINGS_13F: DatasetSpec = DatasetSpec {
+    name: "filings_13f",
+    description: "SEC Form 13F filings, one row per accession: filer (CIK, name), form (13F-HR, \
+13F-HR/A, 13F-NT, …), report period, filing date and EDGAR acceptance time (UTC), cover page (schema \
+version, report type, amendment number and type, other managers), summary page (tableEntryTotal, \
+tableValueTotal), what the information table held (rows, raw value sum), the value unit decided for \
+the filing and why, and whether rows and values reconcile with the summary page.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("accession", DataType::Utf8, false),
+            Field::new("cik", DataType::Utf8, false),
+            Field::new("filer_name", DataType::Utf8, true),
+            Field::new("form_type", DataType::Utf8, false),
+            Field::new("filed_date", DataType::Date32, true),
+            Field::new("accepted_at", timestamp_utc(), true),
+            Field::new("schema_version", DataType::Utf8, true),
+            Field::new("report_type", DataType::Utf8, true),
+            Field::new("is_amendment", DataType::Boolean, false),
+            Field::new("amendment_no", DataType::Int64, true),
+            Field::new("amendment_type", DataType::Utf8, true),
+            Field::new("other_managers_count", DataType::Int64, true),
+            Field::new("table_entry_total", DataType::Int64, true),
+            Field::new("table_value_total", DataType::Float64, true),
+            Field::new("rows", DataType::Int64, false),
+            Field::new("value_sum_raw", DataType::Float64, false),
+            Field::new("value_unit", DataType::Utf8, false),
+            Field::new("value_unit_reason", DataType::Utf8, false),
+            Field::new("rows_match_total", DataType::Boolean, true),
+            Field::new("value_matches_total", DataType::Boolean, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("report_period", DataType::Date32)),
+    sort_order: &["cik", "accession"],
+    natural_key: &["accession"],
+};
+
+pub const HOLDINGS_13F: DatasetSpec = DatasetSpec {
+    name: "holdings_13f",
+    description: "The rows of 13F information tables as filed, one per accession and row: issuer, \
+class, CUSIP (and whether its check digit holds), value as filed and in dollars (value_usd, by the \
+filing's unit), shares or principal amount (for put and call rows the underlying's shares), put/call, \
+investment discretion, other managers and voting authority, with the filing's acceptance time.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("accession", DataType::Utf8, false),
+            Field::new("cik", DataType::Utf8, false),
+            Field::new("row", DataType::Int64, false),
+            Field::new("issuer", DataType::Utf8, false),
+            Field::new("class", DataType::Utf8, true),
+            Field::new("cusip", DataType::Utf8, false),
+            Field::new("cusip_valid", DataType::Boolean, false),
+            Field::new("figi", DataType::Utf8, true),
+            Field::new("value_raw", DataType::Float64, false),
+            Field::new("value_usd", DataType::Float64, false),
+            Field::new("value_unit", DataType::Utf8, false),
+            Field::new("amount", DataType::Float64, false),
+            Field::new("amount_type", DataType::Utf8, false),
+            Field::new("put_call", DataType::Utf8, true),
+            Field::new("investment_discretion", DataType::Utf8, true),
+            Field::new("other_managers", DataType::Utf8, true),
+            Field::new("voting_sole", DataType::Float64, true),
+            Field::new("voting_shared", DataType::Float64, true),
+            Field::new("voting_none", DataType::Float64, true),
+            Field::new("accepted_at", timestamp_utc(), true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("report_period", DataType::Date32)),
+    sort_order: &["cik", "cusip", "accession", "row"],
+    natural_key: &["accession", "row"],
+};
+
 pub const INGEST_LOG: DatasetSpec = DatasetSpec {
     name: "ingest_log",
     description:
@@ -276,6 +351,8 @@ pub const ALL: &[&DatasetSpec] = &[
     &OPTION_QUOTES,
     &OPEN_INTEREST,
     &PUT_CALL_CBOE,
+    &FILINGS_13F,
+    &HOLDINGS_13F,
     &INGEST_LOG,
     &REJECTED_RECORDS,
 ];

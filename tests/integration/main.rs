@@ -5,5 +5,6 @@ mod cli;
 mod finra_http;
 mod lake;
 mod options;
+mod sec_13f;
 mod slt;
 mod support;

@@ -1,0 +1,523 @@
+//! SEC Form 13F filings from EDGAR's full submissions: the `ACCESSION.txt` file (an SGML header of
+//! `KEY:<tab>value` lines with `<ACCEPTANCE-DATETIME>`, then one `<DOCUMENT>` per part) and the
+//! one-line `.nc` form (`<ACCESSION-NUMBER>…<TYPE>…<PERIOD>…` tags). The cover page is the
+//! `edgarSubmission` XML, the holdings the `informationTable` XML, in the default namespace or
+//! with `ns1:` prefixes: elements are matched by local name.
+//!
+//! What 13F tools get wrong and this module decides per filing, saying why:
+//! - **the value unit.** Filers were told to report thousands until 2022 and dollars after, but
+//!   filings keep coming in the other unit on both sides of the change. The unit is the one under
+//!   which more of the filing's share rows price between $1 and $10,000 a share; only when that
+//!   says nothing (no share rows, or a tie) does the filing date decide;
+//! - **reconciliation.** The row count against `tableEntryTotal` and the raw value sum against
+//!   `tableValueTotal`: a filing that does not reconcile is flagged, never dropped;
+//! - **CUSIPs.** The check digit is verified and a wrong one flagged; the row is kept.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use datafusion::arrow::array::{
+    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+
+use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
+use crate::error::{Error, Result};
+use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F};
+use crate::lake::ingest_log::timestamps;
+use crate::lake::{Lake, Rejected, Transaction};
+
+/// The unit a filing's `value` column is in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum ValueUnit {
+    Thousands,
+    Dollars,
+}
+
+impl ValueUnit {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ValueUnit::Thousands => "thousands",
+            ValueUnit::Dollars => "dollars",
+        }
+    }
+
+    fn factor(self) -> f64 {
+        match self {
+            ValueUnit::Thousands => 1000.0,
+            ValueUnit::Dollars => 1.0,
+        }
+    }
+}
+
+/// One row of an information table, as filed.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Holding {
+    /// 1-based position in the information table.
+    pub row: i64,
+    pub issuer: String,
+    pub class: Option<String>,
+    pub cusip: String,
+    pub cusip_valid: bool,
+    pub figi: Option<String>,
+    pub value_raw: f64,
+    /// Shares (SH) or principal amount (PRN); for a put or call row, the underlying's shares.
+    pub amount: f64,
+    pub amount_type: String,
+    pub put_call: Option<String>,
+    pub investment_discretion: Option<String>,
+    pub other_managers: Option<String>,
+    pub voting_sole: Option<f64>,
+    pub voting_shared: Option<f64>,
+    pub voting_none: Option<f64>,
+}
+
+/// One filing: its cover page, summary page and information table.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Filing {
+    pub accession: String,
+    pub cik: String,
+    pub filer_name: Option<String>,
+    pub form_type: String,
+    pub report_period: NaiveDate,
+    pub filed_date: Option<NaiveDate>,
+    /// EDGAR's acceptance time (New York time in the header), in UTC.
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub schema_version: Option<String>,
+    pub report_type: Option<String>,
+    pub is_amendment: bool,
+    pub amendment_no: Option<i64>,
+    pub amendment_type: Option<String>,
+    pub other_managers_count: Option<i64>,
+    pub table_entry_total: Option<i64>,
+    pub table_value_total: Option<f64>,
+    pub holdings: Vec<Holding>,
+    pub value_unit: ValueUnit,
+    pub value_unit_reason: String,
+}
+
+impl Filing {
+    pub fn value_sum_raw(&self) -> f64 {
+        self.holdings.iter().map(|h| h.value_raw).sum()
+    }
+
+    /// Whether the information table has as many rows as the summary page says (NULL without one).
+    pub fn rows_match_total(&self) -> Option<bool> {
+        self.table_entry_total
+            .map(|total| total == self.holdings.len() as i64)
+    }
+
+    /// Whether the raw values add up to the summary page's total, to the unit (filers round).
+    pub fn value_matches_total(&self) -> Option<bool> {
+        self.table_value_total
+            .map(|total| (total - self.value_sum_raw()).abs() <= 1.0)
+    }
+}
+
+/// The CUSIP check digit rule: letters count 10–35, `*` 36, `@` 37, `#` 38; every second
+/// character's value is doubled; the digits of all the values are summed.
+pub fn cusip_valid(cusip: &str) -> bool {
+    let bytes = cusip.as_bytes();
+    if bytes.len() != 9 || !bytes[8].is_ascii_digit() {
+        return false;
+    }
+    let mut sum = 0;
+    for (i, &b) in bytes[..8].iter().enumerate() {
+        let mut value = match b {
+            b'0'..=b'9' => (b - b'0') as u32,
+            b'A'..=b'Z' => (b - b'A') as u32 + 10,
+            b'a'..=b'z' => (b - b'a') as u32 + 10,
+            b'*' => 36,
+            b'@' => 37,
+            b'#' => 38,
+            _ => return false,
+        };
+        if i % 2 == 1 {
+            value *= 2;
+        }
+        sum += value / 10 + value % 10;
+    }
+    (10 - sum % 10) % 10 == (bytes[8] - b'0') as u32
+}
+
+/// Decides the unit of a filing's values from its share rows' implied prices; the filing date
+/// decides only when they do not.
+pub fn decide_unit(holdings: &[Holding], filed: Option<NaiveDate>) -> (ValueUnit, String) {
+    let plausible = |price: f64| (1.0..=10_000.0).contains(&price);
+    let (mut as_dollars, mut as_thousands, mut share_rows) = (0, 0, 0);
+    for h in holdings {
+        if h.amount_type.eq_ignore_ascii_case("SH") && h.put_call.is_none() && h.amount > 0.0 {
+            share_rows += 1;
+            let price = h.value_raw / h.amount;
+            as_dollars += usize::from(plausible(price));
+            as_thousands += usize::from(plausible(price * 1000.0));
+        }
+    }
+    let counts = format!(
+        "{as_thousands} of {share_rows} share rows price between $1 and $10,000 a share read as \
+         thousands, {as_dollars} read as dollars"
+    );
+    if as_thousands > as_dollars {
+        return (ValueUnit::Thousands, counts);
+    }
+    if as_dollars > as_thousands {
+        return (ValueUnit::Dollars, counts);
+    }
+    // The SEC's rule: values in dollars for filings made from 2023-01-03.
+    let cutover = NaiveDate::from_ymd_opt(2023, 1, 3).unwrap_or_default();
+    match filed {
+        Some(date) if date >= cutover => (
+            ValueUnit::Dollars,
+            format!(
+                "{counts}: inconclusive, so by the filing date {date} (on or after 2023-01-03)"
+            ),
+        ),
+        Some(date) => (
+            ValueUnit::Thousands,
+            format!("{counts}: inconclusive, so by the filing date {date} (before 2023-01-03)"),
+        ),
+        None => (
+            ValueUnit::Dollars,
+            format!("{counts}: inconclusive and no filing date, so dollars (the current rule)"),
+        ),
+    }
+}
+
+/// The value of a `KEY:<tabs>value` line of an SGML header.
+fn header_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
+    header.lines().find_map(|line| {
+        let line = line.trim();
+        line.strip_prefix(key)
+            .and_then(|rest| rest.strip_prefix(':'))
+            .map(str::trim)
+            .filter(|v| !v.is_empty())
+    })
+}
+
+/// The text after `<TAG>` up to the next `<` (the `.nc` form and `<ACCEPTANCE-DATETIME>`).
+fn tag_value<'a>(text: &'a str, tag: &str) -> Option<&'a str> {
+    let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
+    let rest = &text[start..];
+    let end = rest.find(['<', '\n', '\r']).unwrap_or(rest.len());
+    Some(rest[..end].trim()).filter(|v| !v.is_empty())
+}
+
+/// Every `<XML>…</XML>` block of a submission.
+fn xml_blocks(text: &str) -> Vec<&str> {
+    let mut blocks = Vec::new();
+    let mut rest = text;
+    while let Some(start) = rest.find("<XML>") {
+        let after = &rest[start + 5..];
+        let Some(end) = after.find("</XML>") else {
+            break;
+        };
+        blocks.push(after[..end].trim());
+        rest = &after[end + 6..];
+    }
+    blocks
+}
+
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    let text = text.trim();
+    ["%m-%d-%Y", "%Y%m%d", "%Y-%m-%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(text, f).ok())
+}
+
+/// The first descendant of `node` with local name `name`, its text trimmed.
+fn text_of<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> Option<&'a str> {
+    node.descendants()
+        .find(|n| n.is_element() && n.tag_name().name() == name)
+        .and_then(|n| n.text())
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+}
+
+fn number(text: Option<&str>) -> Option<f64> {
+    text.and_then(|t| t.replace(',', "").trim().parse::<f64>().ok())
+        .filter(|v| v.is_finite())
+}
+
+/// Parses a full submission (`.txt` or `.nc`). Information-table rows that cannot be read are
+/// refused into `rejected` with their row number; a submission without a cover page is an error.
+pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejected>)> {
+    let error = |message: String| Error::format(source, None, None, message);
+    let header_end = text.find("<DOCUMENT>").unwrap_or(text.len());
+    let header = &text[..header_end];
+    let accession = header_value(header, "ACCESSION NUMBER")
+        .or_else(|| tag_value(header, "ACCESSION-NUMBER"))
+        .ok_or_else(|| {
+            error("no ACCESSION NUMBER: not an EDGAR full submission (.txt or .nc)".into())
+        })?
+        .to_string();
+    let accepted_at = tag_value(header, "ACCEPTANCE-DATETIME")
+        .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y%m%d%H%M%S").ok())
+        .and_then(|local| New_York.from_local_datetime(&local).earliest())
+        .map(|t| t.with_timezone(&Utc));
+    let filed_date = header_value(header, "FILED AS OF DATE")
+        .or_else(|| tag_value(header, "FILING-DATE"))
+        .and_then(parse_date);
+    let header_period = header_value(header, "CONFORMED PERIOD OF REPORT")
+        .or_else(|| tag_value(header, "PERIOD"))
+        .and_then(parse_date);
+    let header_form =
+        header_value(header, "CONFORMED SUBMISSION TYPE").or_else(|| tag_value(header, "TYPE"));
+
+    let mut cover = None;
+    let mut table = None;
+    for block in xml_blocks(text) {
+        let document = roxmltree::Document::parse(block)
+            .map_err(|e| error(format!("an XML document does not parse: {e}")))?;
+        match document.root_element().tag_name().name() {
+            "edgarSubmission" => cover = Some(block),
+            "informationTable" => table = Some(block),
+            _ => {}
+        }
+    }
+    let cover_text = cover.ok_or_else(|| error("no edgarSubmission cover page".into()))?;
+    let cover = roxmltree::Document::parse(cover_text)
+        .map_err(|e| error(format!("the cover page does not parse: {e}")))?;
+    let root = cover.root_element();
+    let report_period = text_of(root, "periodOfReport")
+        .or_else(|| text_of(root, "reportCalendarOrQuarter"))
+        .and_then(parse_date)
+        .or(header_period)
+        .ok_or_else(|| error("no period of report on the cover page or in the header".into()))?;
+    let cik = text_of(root, "cik")
+        .map(str::to_string)
+        .or_else(|| header_value(header, "CENTRAL INDEX KEY").map(str::to_string))
+        .or_else(|| tag_value(header, "CIK").map(str::to_string))
+        .ok_or_else(|| error("no CIK".into()))?;
+    let filer_name = root
+        .descendants()
+        .find(|n| n.tag_name().name() == "filingManager")
+        .and_then(|manager| text_of(manager, "name"))
+        .or_else(|| header_value(header, "COMPANY CONFORMED NAME"))
+        .or_else(|| tag_value(header, "CONFORMED-NAME"))
+        .map(str::to_string);
+
+    let mut rejected = Vec::new();
+    let mut holdings = Vec::new();
+    if let Some(table_text) = table {
+        let table = roxmltree::Document::parse(table_text)
+            .map_err(|e| error(format!("the information table does not parse: {e}")))?;
+        let rows = table
+            .root_element()
+            .children()
+            .filter(|n| n.is_element() && n.tag_name().name() == "infoTable");
+        for (i, node) in rows.enumerate() {
+            let row = i as i64 + 1;
+            let reject = |field: &str, reason: String| Rejected {
+                source: source.to_string(),
+                line: Some(row as u64),
+                field: Some(field.to_string()),
+                raw: Some(
+                    table_text[node.range()]
+                        .split_whitespace()
+                        .collect::<Vec<_>>()
+                        .join(" "),
+                ),
+                reason: format!("information table row {row}: {reason}"),
+            };
+            let holding = (|| -> std::result::Result<Holding, Rejected> {
+                let cusip = text_of(node, "cusip")
+                    .ok_or_else(|| reject("cusip", "no CUSIP".into()))?
+                    .to_ascii_uppercase();
+                let value_raw = number(text_of(node, "value"))
+                    .ok_or_else(|| reject("value", "no number".into()))?;
+                let amount = number(text_of(node, "sshPrnamt"))
+                    .ok_or_else(|| reject("sshPrnamt", "no number".into()))?;
+                Ok(Holding {
+                    row,
+                    issuer: text_of(node, "nameOfIssuer")
+                        .unwrap_or_default()
+                        .to_string(),
+                    class: text_of(node, "titleOfClass").map(str::to_string),
+                    cusip_valid: cusip_valid(&cusip),
+                    cusip,
+                    figi: text_of(node, "figi").map(str::to_string),
+                    value_raw,
+                    amount,
+                    amount_type: text_of(node, "sshPrnamtType")
+                        .unwrap_or("SH")
+                        .to_ascii_uppercase(),
+                    put_call: text_of(node, "putCall").map(|p| p.to_ascii_uppercase()),
+                    investment_discretion: text_of(node, "investmentDiscretion")
+                        .map(str::to_string),
+                    other_managers: text_of(node, "otherManager").map(str::to_string),
+                    voting_sole: number(text_of(node, "Sole")),
+                    voting_shared: number(text_of(node, "Shared")),
+                    voting_none: number(text_of(node, "None")),
+                })
+            })();
+            match holding {
+                Ok(h) => holdings.push(h),
+                Err(refused) => rejected.push(refused),
+            }
+        }
+    }
+    let (value_unit, value_unit_reason) = decide_unit(&holdings, filed_date);
+    let filing = Filing {
+        accession,
+        cik,
+        filer_name,
+        form_type: text_of(root, "submissionType")
+            .or(header_form)
+            .unwrap_or_default()
+            .to_string(),
+        report_period,
+        filed_date,
+        accepted_at,
+        schema_version: text_of(root, "schemaVersion").map(str::to_string),
+        report_type: text_of(root, "reportType").map(str::to_string),
+        is_amendment: text_of(root, "isAmendment")
+            .is_some_and(|t| t.eq_ignore_ascii_case("true") || t == "Y"),
+        amendment_no: number(text_of(root, "amendmentNo")).map(|n| n as i64),
+        amendment_type: text_of(root, "amendmentType").map(str::to_string),
+        other_managers_count: number(text_of(root, "otherIncludedManagersCount")).map(|n| n as i64),
+        table_entry_total: number(text_of(root, "tableEntryTotal")).map(|n| n as i64),
+        table_value_total: number(text_of(root, "tableValueTotal")),
+        holdings,
+        value_unit,
+        value_unit_reason,
+    };
+    Ok((filing, rejected))
+}
+
+fn stage(transaction: &mut Transaction, filing: &Filing, source: &str) -> Result<()> {
+    let now = Utc::now();
+    let period = filing.report_period.format("%Y-%m-%d").to_string();
+    let one = |text: &str| -> ArrayRef { Arc::new(StringArray::from(vec![text])) };
+    let filing_columns = with_provenance(
+        vec![
+            one(&filing.accession),
+            one(&filing.cik),
+            Arc::new(StringArray::from(vec![filing.filer_name.as_deref()])),
+            one(&filing.form_type),
+            Arc::new(Date32Array::from(vec![filing
+                .filed_date
+                .map(days_since_epoch)])),
+            Arc::new(timestamps_opt(filing.accepted_at)),
+            Arc::new(StringArray::from(vec![filing.schema_version.as_deref()])),
+            Arc::new(StringArray::from(vec![filing.report_type.as_deref()])),
+            Arc::new(BooleanArray::from(vec![filing.is_amendment])),
+            Arc::new(Int64Array::from(vec![filing.amendment_no])),
+            Arc::new(StringArray::from(vec![filing.amendment_type.as_deref()])),
+            Arc::new(Int64Array::from(vec![filing.other_managers_count])),
+            Arc::new(Int64Array::from(vec![filing.table_entry_total])),
+            Arc::new(Float64Array::from(vec![filing.table_value_total])),
+            Arc::new(Int64Array::from(vec![filing.holdings.len() as i64])),
+            Arc::new(Float64Array::from(vec![filing.value_sum_raw()])),
+            one(filing.value_unit.as_str()),
+            one(&filing.value_unit_reason),
+            Arc::new(BooleanArray::from(vec![filing.rows_match_total()])),
+            Arc::new(BooleanArray::from(vec![filing.value_matches_total()])),
+        ],
+        source,
+        std::iter::once(1),
+        now,
+    );
+    let batch = RecordBatch::try_new(FILINGS_13F.file_schema(), filing_columns)?;
+    transaction.upsert(&FILINGS_13F, Some(&period), "filings", batch)?;
+
+    let h = &filing.holdings;
+    let n = h.len();
+    let strings = |f: fn(&Holding) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(h.iter().map(f)))
+    };
+    let floats = |f: fn(&Holding) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from_iter(h.iter().map(f)))
+    };
+    let factor = filing.value_unit.factor();
+    let holding_columns = with_provenance(
+        vec![
+            Arc::new(StringArray::from(vec![filing.accession.as_str(); n])),
+            Arc::new(StringArray::from(vec![filing.cik.as_str(); n])),
+            Arc::new(Int64Array::from_iter_values(h.iter().map(|h| h.row))),
+            strings(|h| Some(h.issuer.as_str())),
+            strings(|h| h.class.as_deref()),
+            strings(|h| Some(h.cusip.as_str())),
+            Arc::new(BooleanArray::from_iter(
+                h.iter().map(|h| Some(h.cusip_valid)),
+            )),
+            strings(|h| h.figi.as_deref()),
+            floats(|h| Some(h.value_raw)),
+            Arc::new(Float64Array::from_iter_values(
+                h.iter().map(|h| h.value_raw * factor),
+            )),
+            Arc::new(StringArray::from(vec![filing.value_unit.as_str(); n])),
+            floats(|h| Some(h.amount)),
+            strings(|h| Some(h.amount_type.as_str())),
+            strings(|h| h.put_call.as_deref()),
+            strings(|h| h.investment_discretion.as_deref()),
+            strings(|h| h.other_managers.as_deref()),
+            floats(|h| h.voting_sole),
+            floats(|h| h.voting_shared),
+            floats(|h| h.voting_none),
+            Arc::new(timestamps_opt_n(filing.accepted_at, n)),
+        ],
+        source,
+        h.iter().map(|h| h.row as u64),
+        now,
+    );
+    let batch = RecordBatch::try_new(HOLDINGS_13F.file_schema(), holding_columns)?;
+    transaction.replace(&HOLDINGS_13F, Some(&period), &filing.accession, batch)?;
+    Ok(())
+}
+
+fn timestamps_opt(
+    at: Option<DateTime<Utc>>,
+) -> datafusion::arrow::array::TimestampMicrosecondArray {
+    timestamps_opt_n(at, 1)
+}
+
+fn timestamps_opt_n(
+    at: Option<DateTime<Utc>>,
+    n: usize,
+) -> datafusion::arrow::array::TimestampMicrosecondArray {
+    match at {
+        Some(at) => timestamps(std::iter::repeat_n(at, n)),
+        None => datafusion::arrow::array::TimestampMicrosecondArray::from(vec![None; n])
+            .with_timezone("UTC"),
+    }
+}
+
+/// Lands EDGAR full submissions (`.txt`, `.nc`) from local files.
+pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
+    ingest_local_files(
+        lake,
+        &HOLDINGS_13F,
+        paths,
+        |_path: &Path, source, bytes, refused| {
+            let text = String::from_utf8_lossy(&bytes);
+            let (filing, rejected) = parse_submission(&text, source)?;
+            refused.extend(rejected);
+            let mut transaction = Transaction::new(lake);
+            stage(&mut transaction, &filing, source)?;
+            transaction.commit()?;
+            Ok(filing.holdings.len() as u64)
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn cusip_check_digits() {
+        for valid in [
+            "037833100",
+            "88579Y101",
+            "G0403H108",
+            "02079K305",
+            "594918104",
+        ] {
+            assert!(cusip_valid(valid), "{valid}");
+        }
+        for invalid in ["037833101", "88579Y10", "0378331OO", "G0403H10X"] {
+            assert!(!cusip_valid(invalid), "{invalid}");
+        }
+    }
+}
