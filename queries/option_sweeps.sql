@@ -15,7 +15,8 @@
 WITH clustered AS (
     SELECT date, underlying, contract, expiry, "right", strike, ts, exchange, size, price,
            trade_side(price, bid, ask) AS side,
-           print_cluster(ts, exchange, $window_ms) OVER (PARTITION BY contract ORDER BY ts, seq)
+           print_cluster(ts, exchange, $window_ms, 'anchored', contract, date)
+               OVER (ORDER BY contract, ts, seq)
                AS cluster_info
     FROM option_trades
     WHERE date BETWEEN $from AND $to

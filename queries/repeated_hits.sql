@@ -14,7 +14,7 @@ WITH clustered AS (
     SELECT date, underlying, contract, "right", strike, expiry, ts, exchange, size, price,
            trade_side(price, bid, ask) AS side,
            -- One window partition for all contracts: the tape is in (contract, ts, seq) order.
-           print_cluster(ts, exchange, $window_ms, 'anchored', contract)
+           print_cluster(ts, exchange, $window_ms, 'anchored', contract, date)
                OVER (ORDER BY contract, ts, seq) AS cluster_info
     FROM option_trades
     WHERE date BETWEEN $from AND $to

@@ -210,10 +210,11 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let lake = Lake::new(config.lake_root(cli.lake));
-    let session = config.session(cli.threads, cli.risk_free_rate)?;
+    // Checked where a session opens: a stray rate setting does not stop an ingest.
+    let session = || config.session(cli.threads, cli.risk_free_rate);
     match cli.command {
         Command::Sql { sql, out } => {
-            let ctx = sql::open_session(&lake, &session).await?;
+            let ctx = sql::open_session(&lake, &session()?).await?;
             let started = Instant::now();
             let result = sql::run_script(&ctx, &sql, None).await?;
             print_result(&result, &out, started)
@@ -221,18 +222,18 @@ async fn run(cli: Cli) -> Result<()> {
         Command::Run { file, params, out } => {
             let query = QueryFile::load(&file)?;
             let values = query.bind(&params)?;
-            let ctx = sql::open_session(&lake, &session).await?;
+            let ctx = sql::open_session(&lake, &session()?).await?;
             let started = Instant::now();
             let result = sql::run_script(&ctx, &query.sql, Some(&values)).await?;
             print_result(&result, &out, started)
         }
         Command::Tables => {
-            let ctx = sql::open_session(&lake, &session).await?;
+            let ctx = sql::open_session(&lake, &session()?).await?;
             print!("{}", commands::tables(&ctx).await?);
             Ok(())
         }
         Command::Describe { table } => {
-            let ctx = sql::open_session(&lake, &session).await?;
+            let ctx = sql::open_session(&lake, &session()?).await?;
             print!("{}", commands::describe(&ctx, &table).await?);
             Ok(())
         }
@@ -241,7 +242,7 @@ async fn run(cli: Cli) -> Result<()> {
             Ok(())
         }
         Command::Repl => {
-            let ctx = sql::open_session(&lake, &session).await?;
+            let ctx = sql::open_session(&lake, &session()?).await?;
             repl::run(&ctx, &lake).await
         }
         Command::Ingest(ingest) => {

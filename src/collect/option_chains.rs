@@ -113,7 +113,8 @@ fn delayed_quote_preamble(bytes: &[u8]) -> Option<(f64, usize)> {
 }
 
 /// `SPX_2026-06-12.csv` → (`SPX`, 2026-06-12): what a file name says of its chain. The
-/// underlying only from a name of that SYMBOL_DATE form; the date from any part that is one.
+/// underlying only from a name of that SYMBOL_DATE form (a root of up to six characters); the
+/// date from any part that is one.
 fn name_parts(path: &Path) -> (Option<String>, Option<NaiveDate>) {
     let stem = path
         .file_stem()
@@ -122,9 +123,10 @@ fn name_parts(path: &Path) -> (Option<String>, Option<NaiveDate>) {
     let parts: Vec<&str> = stem.split(['_', ' ']).collect();
     let date = parts.iter().find_map(|part| parse_date(part).ok());
     let underlying = match parts.as_slice() {
+        // An option root has at most six characters (OSI's padded field).
         [symbol, day]
             if parse_date(day).is_ok()
-                && !symbol.is_empty()
+                && (1..=6).contains(&symbol.len())
                 && symbol
                     .bytes()
                     .all(|b| b.is_ascii_alphanumeric() || b == b'.') =>
@@ -355,7 +357,9 @@ pub fn ingest_files(
                     batch,
                 )?;
             }
-            transaction.remove_other_partitions(&OPEN_INTEREST, &stem)?;
+            if !rows.is_empty() {
+                transaction.remove_other_partitions_of(&OPEN_INTEREST, &stem, source)?;
+            }
             transaction.commit()?;
             Ok(rows.len() as u64)
         },

@@ -572,15 +572,10 @@ pub fn parse_quotes(
 /// Each contract's quotes in time order, for the as-of join.
 #[derive(Default)]
 pub struct QuoteBook {
-    /// Per contract: (SIP time in ns, sequence, bid, ask) in time order.
-    by_contract: HashMap<String, Vec<(i64, i64, f64, f64)>>,
-}
-
-/// Nanoseconds since the epoch: SIP times are in nanoseconds, and an as-of join cut to
-/// microseconds would let a quote from later in the same microsecond price a print.
-fn nanos(ts: DateTime<Utc>) -> i64 {
-    ts.timestamp_nanos_opt()
-        .unwrap_or_else(|| ts.timestamp_micros().saturating_mul(1000))
+    /// Per contract: (SIP time, sequence, bid, ask) in time order. The times keep their
+    /// nanoseconds: an as-of join cut to microseconds would let a quote from later in the same
+    /// microsecond price a print.
+    by_contract: HashMap<String, Vec<(DateTime<Utc>, i64, f64, f64)>>,
 }
 
 impl QuoteBook {
@@ -589,7 +584,7 @@ impl QuoteBook {
             self.by_contract
                 .entry(quote.contract.clone())
                 .or_default()
-                .push((nanos(quote.ts), quote.seq, quote.bid, quote.ask));
+                .push((quote.ts, quote.seq, quote.bid, quote.ask));
         }
     }
 
@@ -603,11 +598,9 @@ impl QuoteBook {
     /// nanosecond (a quote stamped in the same nanosecond as the print counts).
     pub fn at(&self, contract: &str, ts: DateTime<Utc>) -> Option<(f64, f64)> {
         let quotes = self.by_contract.get(contract)?;
-        let at = nanos(ts);
-        let after = quotes.partition_point(|q| q.0 <= at);
+        let after = quotes.partition_point(|q| q.0 <= ts);
         let quote = quotes.get(after.checked_sub(1)?)?;
-        let same_day = trading_date(DateTime::from_timestamp_nanos(quote.0)) == trading_date(ts);
-        same_day.then_some((quote.2, quote.3))
+        (trading_date(quote.0) == trading_date(ts)).then_some((quote.2, quote.3))
     }
 
     pub fn is_empty(&self) -> bool {
@@ -807,7 +800,14 @@ pub fn ingest_files(
                 refused.extend(rejected);
                 let mut transaction = Transaction::new(lake);
                 stage_quotes(&mut transaction, &quotes, source, &file_stem(path))?;
-                transaction.remove_other_partitions(&OPTION_QUOTES, &file_stem(path))?;
+                // A source whose every row is refused keeps its earlier days.
+                if !quotes.is_empty() {
+                    transaction.remove_other_partitions_of(
+                        &OPTION_QUOTES,
+                        &file_stem(path),
+                        source,
+                    )?;
+                }
                 transaction.commit()?;
                 book.add(&quotes);
                 Ok(quotes.len() as u64)
@@ -835,7 +835,10 @@ pub fn ingest_files(
             }
             let mut transaction = Transaction::new(lake);
             stage_trades(&mut transaction, &prints, source, &file_stem(path))?;
-            transaction.remove_other_partitions(&OPTION_TRADES, &file_stem(path))?;
+            // A source whose every row is refused keeps its earlier days.
+            if !prints.is_empty() {
+                transaction.remove_other_partitions_of(&OPTION_TRADES, &file_stem(path), source)?;
+            }
             transaction.commit()?;
             Ok(prints.len() as u64)
         },

@@ -86,10 +86,16 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
-    /// Removes, at commit, every file named `file_stem` in the dataset's partitions other than
-    /// those this transaction writes: a source re-ingested without a day it used to have leaves
-    /// no rows of that day behind.
-    pub fn remove_other_partitions(&mut self, spec: &DatasetSpec, file_stem: &str) -> Result<()> {
+    /// Removes, at commit, the files named `file_stem` in the dataset's other partitions that
+    /// `source` wrote (their `source` column says so): a source re-ingested without a day it used
+    /// to have leaves no rows of that day behind, while a file of the same name from elsewhere
+    /// keeps its days. Call it after staging the source's new files.
+    pub fn remove_other_partitions_of(
+        &mut self,
+        spec: &DatasetSpec,
+        file_stem: &str,
+        source: &str,
+    ) -> Result<()> {
         let dir = self.lake.dataset_dir(spec);
         let Ok(entries) = fs::read_dir(&dir) else {
             return Ok(());
@@ -97,7 +103,11 @@ impl<'a> Transaction<'a> {
         for entry in entries {
             let partition = entry.map_err(|e| Error::io(&dir, e))?.path();
             let file = partition.join(format!("{file_stem}.parquet"));
-            if partition.is_dir() && file.is_file() && !self.files.contains_key(&file) {
+            if partition.is_dir()
+                && file.is_file()
+                && !self.files.contains_key(&file)
+                && first_source(&file)?.as_deref() == Some(source)
+            {
                 self.removals.push(file);
             }
         }
@@ -125,6 +135,22 @@ impl<'a> Transaction<'a> {
             }
             return Err(error);
         }
+        // Files to remove are first moved aside under temporary names (which no table lists): if
+        // one cannot be, the lake is put back as it was and nothing lands.
+        let mut moved: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(self.removals.len());
+        for path in &self.removals {
+            let aside = temp_path(path);
+            if let Err(e) = fs::rename(path, &aside) {
+                for (original, aside) in moved.iter().rev() {
+                    let _ = fs::rename(aside, original);
+                }
+                for (temp, _) in &written {
+                    let _ = fs::remove_file(temp);
+                }
+                return Err(Error::io(path, e));
+            }
+            moved.push((path.clone(), aside));
+        }
         let mut directories = HashSet::new();
         for (temp, path) in &written {
             fs::rename(temp, path).map_err(|e| Error::io(path, e))?;
@@ -132,9 +158,10 @@ impl<'a> Transaction<'a> {
                 directories.insert(dir.to_path_buf());
             }
         }
-        for path in &self.removals {
-            fs::remove_file(path).map_err(|e| Error::io(path, e))?;
-            if let Some(dir) = path.parent() {
+        // Best effort: a file left aside is invisible, and the next ingest clears it.
+        for (original, aside) in &moved {
+            let _ = fs::remove_file(aside);
+            if let Some(dir) = original.parent() {
                 directories.insert(dir.to_path_buf());
             }
         }
@@ -158,6 +185,40 @@ fn temp_path(path: &Path) -> PathBuf {
         ".{name}{TEMP_MARKER}{}-{nanos}",
         std::process::id()
     ))
+}
+
+/// The `source` column's first value in a lake file, reading that column of one row only.
+fn first_source(path: &Path) -> Result<Option<String>> {
+    let file = File::open(path).map_err(|e| Error::io(path, e))?;
+    let parquet_error = |source| Error::Parquet {
+        path: path.to_path_buf(),
+        source,
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(file).map_err(parquet_error)?;
+    let Some(index) = builder
+        .schema()
+        .fields()
+        .iter()
+        .position(|f| f.name() == "source")
+    else {
+        return Ok(None);
+    };
+    let mask = datafusion::parquet::arrow::ProjectionMask::roots(builder.parquet_schema(), [index]);
+    let mut reader = builder
+        .with_projection(mask)
+        .with_batch_size(1)
+        .with_limit(1)
+        .build()
+        .map_err(parquet_error)?;
+    let Some(batch) = reader.next().transpose()? else {
+        return Ok(None);
+    };
+    let column = datafusion::arrow::compute::cast(
+        batch.column(0),
+        &datafusion::arrow::datatypes::DataType::Utf8,
+    )?;
+    let values = column.as_string::<i32>();
+    Ok((values.len() > 0 && values.is_valid(0)).then(|| values.value(0).to_string()))
 }
 
 /// Reads a whole Parquet file into one batch.

@@ -938,3 +938,53 @@ fn erfc(x: f64) -> f64 {
         2.0 - r
     }
 }
+
+#[tokio::test]
+async fn a_source_only_ever_removes_its_own_days() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    // Two days' chains, each named chain.csv in its own directory, dated by --date.
+    for (day, oi) in [("2026-03-02", 100), ("2026-03-03", 200)] {
+        let folder = dir.path().join(day);
+        std::fs::create_dir(&folder).unwrap();
+        std::fs::write(
+            folder.join("chain.csv"),
+            format!("contract,open_interest\nAAPL260320C00190000,{oi}\n"),
+        )
+        .unwrap();
+        let options = ChainOptions {
+            date: day.parse().ok(),
+            ..Default::default()
+        };
+        option_chains::ingest_files(&lake, &[folder.join("chain.csv")], &options).unwrap();
+    }
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT date, open_interest FROM open_interest ORDER BY date"
+        )
+        .await,
+        vec!["2026-03-02|100", "2026-03-03|200"]
+    );
+    // A tape re-ingested with every row refused (times without an offset) keeps what it had.
+    let tape = dir.path().join("tape.csv");
+    let header = "contract,ts,seq,exchange,size,price\n";
+    std::fs::write(
+        &tape,
+        format!("{header}AAPL260320C00190000,2026-03-02T15:00:00Z,1,1,1,1.00\n"),
+    )
+    .unwrap();
+    option_trades::ingest_files(&lake, &[tape.clone()], &OptionTradesOptions::default()).unwrap();
+    std::fs::write(
+        &tape,
+        format!("{header}AAPL260320C00190000,2026-03-02 10:00:00,1,1,1,1.00\n"),
+    )
+    .unwrap();
+    let report =
+        option_trades::ingest_files(&lake, &[tape], &OptionTradesOptions::default()).unwrap();
+    assert_eq!(report.trades.rows_rejected, 1);
+    assert_eq!(
+        query_rows(lake.root(), "SELECT count(*) FROM option_trades").await,
+        vec!["1"]
+    );
+}

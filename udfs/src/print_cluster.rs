@@ -35,8 +35,10 @@ the rows must be in time order: use it OVER (PARTITION BY contract ORDER BY ts, 
 is ignored. With the contract as a fifth argument, one partition may hold many contracts in (contract, \
 ts) order and a cluster never spans two: OVER (ORDER BY contract, ts, seq) gives the same clusters \
 without a window partition per contract, which is much faster on a day's tape of 400,000 contracts \
-(ids then count across contracts).",
-    syntax_example = "print_cluster(ts, exchange, window_ms [, 'anchored' | 'gap' [, contract]]) OVER (PARTITION BY contract ORDER BY ts, seq)",
+(ids then count across contracts). A sixth argument, the trading date, ends a cluster when the date \
+changes (options that trade overnight cross midnight); print_clusters always does so. A NULL contract \
+or day gives a NULL struct like a NULL time.",
+    syntax_example = "print_cluster(ts, exchange, window_ms [, 'anchored' | 'gap' [, contract [, day]]]) OVER (PARTITION BY contract ORDER BY ts, seq)",
     sql_example = r#"```sql
 > SELECT ms, exchange, print_cluster(ts, exchange, 50) OVER (ORDER BY ts) AS cluster
   FROM (SELECT ms, exchange, to_timestamp_millis(1772463600000 + ms) AS ts
@@ -70,6 +72,10 @@ without a window partition per contract, which is much faster on a day's tape of
     argument(
         name = "contract",
         description = "Optional: the contract, for a window ordered by contract, ts, seq without PARTITION BY."
+    ),
+    argument(
+        name = "day",
+        description = "Optional: the trading date; a cluster never spans two."
     )
 )]
 #[derive(Debug, PartialEq, Eq, Hash)]
@@ -145,7 +151,7 @@ impl WindowUDFImpl for PrintCluster {
         let ts = DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into()));
         match arg_types {
             [DataType::Timestamp(..) | DataType::Null, exchange_type, window, rest @ ..]
-                if (window.is_numeric() || window.is_null()) && rest.len() <= 2 =>
+                if (window.is_numeric() || window.is_null()) && rest.len() <= 3 =>
             {
                 let Some(exchange_type) = exchange(exchange_type) else {
                     return plan_err!(
@@ -164,12 +170,18 @@ impl WindowUDFImpl for PrintCluster {
                     };
                     types.push(contract_type);
                 }
+                if let Some(day_type) = rest.get(2) {
+                    if !matches!(day_type, DataType::Date32 | DataType::Date64 | DataType::Null) {
+                        return plan_err!("print_cluster: the day must be a date, not {day_type}");
+                    }
+                    types.push(DataType::Date32);
+                }
                 Ok(types)
             }
             _ => plan_err!(
-                "print_cluster(ts, exchange, window_ms [, mode [, contract]]) takes a timestamp, an \
-                 exchange, a number of milliseconds, optionally 'anchored' or 'gap' and a contract, \
-                 not {arg_types:?}"
+                "print_cluster(ts, exchange, window_ms [, mode [, contract [, day]]]) takes a \
+                 timestamp, an exchange, a number of milliseconds, optionally 'anchored' or 'gap', a \
+                 contract and a trading date, not {arg_types:?}"
             ),
         }
     }
@@ -273,6 +285,18 @@ pub fn cluster_prints(
     let ts = ts.as_primitive::<TimestampMicrosecondType>();
     let exchange_order = compare_rows(exchange);
     let contract_order = contract.map(compare_rows);
+    let days = match day {
+        Some(day) => match day.as_primitive_opt::<Date32Type>() {
+            Some(days) => Some(days),
+            None => {
+                return exec_err!(
+                    "print_cluster: the day must be a Date32, not {}",
+                    day.data_type()
+                )
+            }
+        },
+        None => None,
+    };
     {
         // Each row's cluster number, prints and exchanges, written for a whole cluster when it
         // closes (its rows are consecutive); rows without a time stay NULL.
@@ -293,7 +317,10 @@ pub fn cluster_prints(
             exchanges[cluster.first_row..end].fill(distinct as i64);
         };
         for row in 0..num_rows {
-            if ts.is_null(row) || contract.is_some_and(|c| c.is_null(row)) {
+            if ts.is_null(row)
+                || contract.is_some_and(|c| c.is_null(row))
+                || days.is_some_and(|d| d.is_null(row))
+            {
                 valid[row] = false;
                 continue;
             }
@@ -310,11 +337,8 @@ pub fn cluster_prints(
                 },
                 _ => true,
             };
-            let same_day = match (day, previous_row) {
-                (Some(day), Some(previous)) => {
-                    let days = day.as_primitive::<Date32Type>();
-                    days.is_valid(row) && days.value(previous) == days.value(row)
-                }
+            let same_day = match (days, previous_row) {
+                (Some(days), Some(previous)) => days.value(previous) == days.value(row),
                 _ => true,
             };
             previous_row = Some(row);
@@ -413,7 +437,7 @@ impl PartitionEvaluator for PrintClusterEvaluator {
             &values[0],
             &values[1],
             values.get(4),
-            None,
+            values.get(5),
             self.window_us,
             self.mode,
             1,
