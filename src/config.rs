@@ -88,7 +88,12 @@ impl Config {
         let defaults = HttpConfig::default();
         let h = &self.http;
         HttpConfig {
-            user_agent: h.user_agent.clone().unwrap_or(defaults.user_agent),
+            // $WHALEWATCH_USER_AGENT wins over the file, as environment variables do.
+            user_agent: std::env::var("WHALEWATCH_USER_AGENT")
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| h.user_agent.clone())
+                .unwrap_or(defaults.user_agent),
             timeout: h
                 .timeout_seconds
                 .map(Duration::from_secs)

@@ -166,8 +166,21 @@ enum Ingest {
     /// holdings_13f)
     #[command(name = "sec-13f")]
     Sec13f {
-        #[arg(long, required = true, num_args = 1..)]
+        /// A calendar quarter of EDGAR's form index, as 2024Q4 (repeatable)
+        #[arg(long, conflicts_with = "file")]
+        quarter: Vec<String>,
+        /// One day of EDGAR's daily form index (repeatable)
+        #[arg(long, conflicts_with = "file")]
+        date: Vec<NaiveDate>,
+        /// Only these filers (CIK, with or without leading zeros; repeatable)
+        #[arg(long, value_delimiter = ',')]
+        cik: Vec<String>,
+        /// Local full submissions (.txt, .nc) instead of EDGAR
+        #[arg(long, num_args = 1..)]
         file: Vec<PathBuf>,
+        /// EDGAR's host [default: https://www.sec.gov]
+        #[arg(long)]
+        base_url: Option<String>,
     },
     /// Baskets of symbols from CSV: basket,symbol[,weight] (dataset baskets)
     Baskets {
@@ -309,7 +322,38 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             };
             Ok(vec![option_chains::ingest_files(lake, &file, &options)?])
         }
-        Ingest::Sec13f { file } => Ok(vec![sec_13f::ingest_files(lake, &file)?]),
+        Ingest::Sec13f {
+            quarter,
+            date,
+            cik,
+            file,
+            base_url,
+        } => {
+            if !file.is_empty() {
+                return Ok(vec![sec_13f::ingest_files(lake, &file)?]);
+            }
+            let mut spans = quarter
+                .iter()
+                .map(|q| sec_13f::IndexSpan::parse_quarter(q))
+                .collect::<Result<Vec<_>>>()?;
+            spans.extend(date.into_iter().map(sec_13f::IndexSpan::Day));
+            if spans.is_empty() {
+                return Err(Error::Usage(
+                    "give --quarter 2024Q4, --date YYYY-MM-DD or --file PATH".to_string(),
+                ));
+            }
+            let http_config = config.http();
+            sec_13f::check_user_agent(&http_config.user_agent)?;
+            let http = HttpClient::new(http_config)?;
+            let progress = indicatif::ProgressBar::new(0).with_style(
+                indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} filings {msg}")
+                    .map_err(|e| Error::Config(e.to_string()))?,
+            );
+            let base_url = base_url.unwrap_or_else(|| sec_13f::EDGAR_BASE_URL.to_string());
+            Ok(vec![
+                sec_13f::ingest_edgar(lake, &http, &base_url, &spans, &cik, &progress).await?,
+            ])
+        }
         Ingest::CboePutCall { file, product } => Ok(vec![cboe_put_call::ingest_files(
             lake,
             &file,

@@ -55,7 +55,8 @@ pub fn parse(text: &str, source: &str) -> Result<(Vec<IndexEntry>, Vec<(u64, Str
         }
         let entry = (|| -> std::result::Result<IndexEntry, String> {
             let mut tokens = line.split_whitespace().rev();
-            let (Some(file_name), Some(date), Some(cik)) = (tokens.next(), tokens.next(), tokens.next())
+            let (Some(file_name), Some(date), Some(cik)) =
+                (tokens.next(), tokens.next(), tokens.next())
             else {
                 return Err("fewer than five fields".to_string());
             };
@@ -115,7 +116,10 @@ X-17A-5     UNITED PLANNERS' FINANCIAL SERVICES OF AMERICA A LIMITED PARTNER  82
         assert_eq!(entries[0].accession(), "0000950123-20-002922");
         assert_eq!(
             (entries[1].company.as_str(), entries[1].cik.as_str()),
-            ("UNITED PLANNERS' FINANCIAL SERVICES OF AMERICA A LIMITED PARTNER", "820694")
+            (
+                "UNITED PLANNERS' FINANCIAL SERVICES OF AMERICA A LIMITED PARTNER",
+                "820694"
+            )
         );
         assert_eq!(entries[2].form_type, "1-A POS");
         assert_eq!(refused.len(), 1);

@@ -22,10 +22,13 @@ use datafusion::arrow::array::{
     ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 
-use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
+use super::edgar_index;
+use super::http::{Fetched, HttpClient};
+use super::{days_since_epoch, ingest_local_files, sha256_hex, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F};
 use crate::lake::ingest_log::timestamps;
+use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
 use crate::lake::{Lake, Rejected, Transaction};
 
 /// The unit a filing's `value` column is in.
@@ -480,6 +483,253 @@ fn timestamps_opt_n(
         Some(at) => timestamps(std::iter::repeat_n(at, n)),
         None => datafusion::arrow::array::TimestampMicrosecondArray::from(vec![None; n])
             .with_timezone("UTC"),
+    }
+}
+
+/// What part of EDGAR's form index to read.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum IndexSpan {
+    /// `full-index/YYYY/QTRn/form.idx`: every filing of a calendar quarter.
+    Quarter(i32, u32),
+    /// `daily-index/YYYY/QTRn/form.YYYYMMDD.idx`: one day's filings.
+    Day(NaiveDate),
+}
+
+impl IndexSpan {
+    /// `2024Q4` (or `2024q4`).
+    pub fn parse_quarter(text: &str) -> Result<IndexSpan> {
+        let usage = || {
+            Error::Usage(format!(
+                "--quarter {text:?}: write the year and the quarter, as 2024Q4"
+            ))
+        };
+        let (year, quarter) = text
+            .to_ascii_uppercase()
+            .split_once('Q')
+            .map(|(y, q)| (y.parse::<i32>(), q.parse::<u32>()))
+            .ok_or_else(usage)?;
+        match (year, quarter) {
+            (Ok(year), Ok(quarter))
+                if (1993..=2100).contains(&year) && (1..=4).contains(&quarter) =>
+            {
+                Ok(IndexSpan::Quarter(year, quarter))
+            }
+            _ => Err(usage()),
+        }
+    }
+
+    pub fn url(self, base_url: &str) -> String {
+        let base = base_url.trim_end_matches('/');
+        match self {
+            IndexSpan::Quarter(year, quarter) => {
+                format!("{base}/Archives/edgar/full-index/{year}/QTR{quarter}/form.idx")
+            }
+            IndexSpan::Day(day) => {
+                use chrono::Datelike;
+                format!(
+                    "{base}/Archives/edgar/daily-index/{}/QTR{}/form.{}.idx",
+                    day.year(),
+                    day.month0() / 3 + 1,
+                    day.format("%Y%m%d")
+                )
+            }
+        }
+    }
+}
+
+/// EDGAR's host.
+pub const EDGAR_BASE_URL: &str = "https://www.sec.gov";
+
+/// Whether a filing is in the lake already (its holdings file exists in some period).
+fn landed(lake: &Lake, accession: &str) -> bool {
+    let dir = lake.dataset_dir(&HOLDINGS_13F);
+    std::fs::read_dir(dir).is_ok_and(|entries| {
+        entries
+            .flatten()
+            .any(|e| e.path().join(format!("{accession}.parquet")).is_file())
+    })
+}
+
+/// The SEC asks for a User-Agent that names the requester with a contact.
+pub fn check_user_agent(user_agent: &str) -> Result<()> {
+    if user_agent.contains('@') {
+        Ok(())
+    } else {
+        Err(Error::Config(format!(
+            "SEC EDGAR requires a User-Agent with a contact, and whalewatch's is {user_agent:?}: set \
+             user_agent under [http] in whalewatch.toml or WHALEWATCH_USER_AGENT, e.g. \
+             \"Example Capital research jane@example.com\""
+        )))
+    }
+}
+
+/// Reads EDGAR's form index for each span, then fetches and lands every 13F filing in it (of
+/// `ciks` only, when given) that the lake does not hold yet. Stops, saying when to run again,
+/// when the SEC refuses requests (403/429 after the client's retries): it blocks for about ten
+/// minutes, and the filings landed so far are skipped on the next run.
+pub async fn ingest_edgar(
+    lake: &Lake,
+    http: &HttpClient,
+    base_url: &str,
+    spans: &[IndexSpan],
+    ciks: &[String],
+    progress: &indicatif::ProgressBar,
+) -> Result<IngestReport> {
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(&HOLDINGS_13F);
+    let wanted_cik = |cik: &str| {
+        ciks.is_empty()
+            || ciks
+                .iter()
+                .any(|c| c.trim_start_matches('0') == cik.trim_start_matches('0'))
+    };
+    let mut blocked = None;
+    'spans: for &span in spans {
+        let index_url = span.url(base_url);
+        let started_at = Utc::now();
+        let bytes = match http.get(&index_url).await {
+            Ok(Fetched::Body(bytes)) => bytes,
+            Ok(Fetched::NotFound) => {
+                run.record(
+                    lake,
+                    SourceOutcome {
+                        source: index_url.clone(),
+                        sha256: None,
+                        status: SourceStatus::NotPublished,
+                        rows_written: 0,
+                        rejected: Vec::new(),
+                        message: Some("EDGAR has no form index there (a weekend or holiday, or not yet posted)".into()),
+                        started_at,
+                    },
+                )?;
+                continue;
+            }
+            Err(error) => {
+                let refused = is_refusal(&error);
+                run.record(lake, failed(&index_url, &error, started_at))?;
+                if refused {
+                    blocked = Some(error);
+                    break;
+                }
+                continue;
+            }
+        };
+        let text = String::from_utf8_lossy(&bytes);
+        let (entries, refused_lines) = edgar_index::parse(&text, &index_url)?;
+        if !refused_lines.is_empty() {
+            let rejected = refused_lines
+                .into_iter()
+                .map(|(line, raw, reason)| Rejected {
+                    source: index_url.clone(),
+                    line: Some(line),
+                    field: None,
+                    raw: Some(raw),
+                    reason,
+                })
+                .collect();
+            run.record(
+                lake,
+                SourceOutcome {
+                    source: index_url.clone(),
+                    sha256: Some(sha256_hex(&bytes)),
+                    status: SourceStatus::Landed,
+                    rows_written: 0,
+                    rejected,
+                    message: Some("index lines that could not be read".into()),
+                    started_at,
+                },
+            )?;
+        }
+        let filings: Vec<_> = entries
+            .into_iter()
+            .filter(|e| {
+                edgar_index::FORMS_13F.contains(&e.form_type.as_str()) && wanted_cik(&e.cik)
+            })
+            .filter(|e| !landed(lake, e.accession()))
+            .collect();
+        progress.inc_length(filings.len() as u64);
+        for entry in filings {
+            let url = format!(
+                "{}/Archives/{}",
+                base_url.trim_end_matches('/'),
+                entry.file_name
+            );
+            progress.set_message(format!("{} {}", entry.form_type, entry.company));
+            let started_at = Utc::now();
+            let outcome = match http.get(&url).await {
+                Ok(Fetched::Body(bytes)) => {
+                    let text = String::from_utf8_lossy(&bytes);
+                    match parse_submission(&text, &url).and_then(|(filing, rejected)| {
+                        let mut transaction = Transaction::new(lake);
+                        stage(&mut transaction, &filing, &url)?;
+                        transaction.commit()?;
+                        Ok((filing.holdings.len() as u64, rejected))
+                    }) {
+                        Ok((rows, rejected)) => SourceOutcome {
+                            source: url.clone(),
+                            sha256: Some(sha256_hex(&bytes)),
+                            status: SourceStatus::Landed,
+                            rows_written: rows,
+                            message: (!rejected.is_empty()).then(|| {
+                                format!("{} records refused (see rejected_records)", rejected.len())
+                            }),
+                            rejected,
+                            started_at,
+                        },
+                        Err(error) => failed(&url, &error, started_at),
+                    }
+                }
+                Ok(Fetched::NotFound) => SourceOutcome {
+                    source: url.clone(),
+                    sha256: None,
+                    status: SourceStatus::NotPublished,
+                    rows_written: 0,
+                    rejected: Vec::new(),
+                    message: Some("listed in the index but not on EDGAR".into()),
+                    started_at,
+                },
+                Err(error) => {
+                    let refused = is_refusal(&error);
+                    run.record(lake, failed(&url, &error, started_at))?;
+                    if refused {
+                        blocked = Some(error);
+                        break 'spans;
+                    }
+                    progress.inc(1);
+                    continue;
+                }
+            };
+            run.record(lake, outcome)?;
+            progress.inc(1);
+        }
+    }
+    if let Some(error) = blocked {
+        return Err(Error::Http {
+            url: base_url.to_string(),
+            message: format!(
+                "the SEC is refusing requests ({error}); it blocks for about ten minutes: wait, then run \
+                 the same command again (the {} filings landed are skipped)",
+                run.rows_written()
+            ),
+        });
+    }
+    Ok(IngestReport::of(&run))
+}
+
+fn is_refusal(error: &Error) -> bool {
+    let text = error.to_string();
+    text.contains("HTTP 403") || text.contains("HTTP 429")
+}
+
+fn failed(source: &str, error: &Error, started_at: DateTime<Utc>) -> SourceOutcome {
+    SourceOutcome {
+        source: source.to_string(),
+        sha256: None,
+        status: SourceStatus::Failed,
+        rows_written: 0,
+        rejected: Vec::new(),
+        message: Some(error.to_string()),
+        started_at,
     }
 }
 

@@ -138,3 +138,215 @@ async fn a_filing_that_does_not_reconcile_is_flagged_and_bad_rows_are_kept_aside
     .await;
     assert_eq!(refused, vec!["2|value|information table row 2: no number"]);
 }
+
+mod over_http {
+    use std::time::Duration;
+
+    use chrono::NaiveDate;
+    use whalewatch::collect::http::{HttpClient, HttpConfig};
+    use whalewatch::collect::sec_13f::{check_user_agent, ingest_edgar, IndexSpan};
+    use whalewatch::lake::Lake;
+
+    use crate::support::{fixture, query_rows, Reply, TestServer};
+
+    const INDEX: &str = "/Archives/edgar/daily-index/2023/QTR1/form.20230228.idx";
+    const BULL_STREET: &str = "/Archives/edgar/data/1790837/0001790837-23-000002.txt";
+    const METLIFE: &str = "/Archives/edgar/data/1099219/0001140361-23-013281.txt";
+    const MISSING: &str = "/Archives/edgar/data/1000001/0001000001-23-000001.txt";
+
+    /// A daily form index in EDGAR's layout (the preamble and header of the real index of
+    /// 2020-03-18), listing two real 13F-HR filings, one that EDGAR does not have, and a 10-K.
+    fn index() -> String {
+        let real =
+            std::fs::read_to_string(fixture("sec13f/edgar_index/form.20200318.idx")).unwrap();
+        let preamble: String = real
+            .lines()
+            .take_while(|l| !l.starts_with("-----"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let line = |form: &str, company: &str, cik: &str, path: &str| {
+            format!(
+                "{form:<12}{company:<62}{cik:<12}20230228    {}         \n",
+                &path["/Archives/".len()..]
+            )
+        };
+        format!(
+            "{preamble}{}\n{}{}{}{}",
+            "-".repeat(140),
+            line(
+                "10-K",
+                "SOME COMPANY INC",
+                "1000002",
+                "/Archives/edgar/data/1000002/0001000002-23-000001.txt"
+            ),
+            line(
+                "13F-HR",
+                "Bull Street Advisors, LLC",
+                "1790837",
+                BULL_STREET
+            ),
+            line("13F-HR", "METLIFE INC", "1099219", METLIFE),
+            line("13F-HR", "GONE CAPITAL LLC", "1000001", MISSING),
+        )
+    }
+
+    fn client(server: &TestServer, max_retries: u32) -> (HttpClient, String) {
+        let config = HttpConfig {
+            user_agent: "whalewatch-tests research tests@example.com".to_string(),
+            timeout: Duration::from_secs(10),
+            max_retries,
+            initial_backoff: Duration::from_millis(5),
+            max_requests_per_second: 1000.0,
+        };
+        (HttpClient::new(config).unwrap(), server.base_url.clone())
+    }
+
+    fn day() -> IndexSpan {
+        IndexSpan::Day(NaiveDate::from_ymd_opt(2023, 2, 28).unwrap())
+    }
+
+    #[tokio::test]
+    async fn the_index_leads_to_the_filings_and_a_second_run_fetches_nothing_again() {
+        let server = TestServer::start();
+        server.route(INDEX, vec![Reply::ok(index())]);
+        let file = |name: &str| std::fs::read(fixture(&format!("sec13f/{name}"))).unwrap();
+        server.route(
+            BULL_STREET,
+            vec![Reply::ok(file("0001790837-23-000002.txt"))],
+        );
+        server.route(METLIFE, vec![Reply::ok(file("0001140361-23-013281.txt"))]);
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        let (http, base) = client(&server, 2);
+        let progress = indicatif::ProgressBar::hidden();
+        let report = ingest_edgar(&lake, &http, &base, &[day()], &[], &progress)
+            .await
+            .unwrap();
+        assert_eq!(
+            (report.landed, report.not_published, report.rows_written),
+            (2, 1, 96)
+        );
+        assert_eq!(
+            server.hits("/Archives/edgar/data/1000002/0001000002-23-000001.txt"),
+            0,
+            "not a 13F"
+        );
+        // Every request declared the User-Agent with its contact.
+        assert!(server
+            .requests
+            .lock()
+            .unwrap()
+            .iter()
+            .all(|(_, agent)| agent.as_deref()
+                == Some("whalewatch-tests research tests@example.com")));
+        assert_eq!(
+            query_rows(
+                dir.path(),
+                "SELECT filer_name, value_unit, rows FROM filings_13f ORDER BY filer_name"
+            )
+            .await,
+            vec![
+                "Bull Street Advisors, LLC|thousands|90",
+                "METLIFE INC|dollars|6"
+            ]
+        );
+        // Resumed: the landed filings are not fetched again.
+        ingest_edgar(&lake, &http, &base, &[day()], &[], &progress)
+            .await
+            .unwrap();
+        assert_eq!((server.hits(BULL_STREET), server.hits(METLIFE)), (1, 1));
+        // --cik keeps one filer.
+        let other = tempfile::tempdir().unwrap();
+        let lake = Lake::new(other.path());
+        let only = ingest_edgar(
+            &lake,
+            &http,
+            &base,
+            &[day()],
+            &["0001099219".to_string()],
+            &progress,
+        )
+        .await
+        .unwrap();
+        assert_eq!(only.rows_written, 6);
+    }
+
+    #[tokio::test]
+    async fn a_refusing_sec_stops_the_run_and_says_when_to_come_back() {
+        let server = TestServer::start();
+        server.route(INDEX, vec![Reply::ok(index())]);
+        server.route(BULL_STREET, vec![Reply::status(403)]);
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        let (http, base) = client(&server, 1);
+        let error = ingest_edgar(
+            &lake,
+            &http,
+            &base,
+            &[day()],
+            &[],
+            &indicatif::ProgressBar::hidden(),
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("refusing requests") && error.contains("run the same command again"),
+            "{error}"
+        );
+        // Stopped at the first refusal: MetLife, next in the index, was not asked for.
+        assert_eq!(server.hits(METLIFE), 0);
+        assert_eq!(server.hits(BULL_STREET), 2, "one try and one retry");
+    }
+
+    #[test]
+    fn a_user_agent_without_a_contact_is_refused() {
+        assert!(
+            check_user_agent("whalewatch/0.1.0 (+https://github.com/whalewatch)")
+                .unwrap_err()
+                .to_string()
+                .contains("WHALEWATCH_USER_AGENT")
+        );
+        assert!(check_user_agent("Example Capital research jane@example.com").is_ok());
+    }
+
+    #[test]
+    fn quarters_and_index_urls() {
+        assert_eq!(
+            IndexSpan::parse_quarter("2024q4")
+                .unwrap()
+                .url("https://www.sec.gov"),
+            "https://www.sec.gov/Archives/edgar/full-index/2024/QTR4/form.idx"
+        );
+        assert_eq!(day().url("http://h/"), format!("http://h{INDEX}"));
+        assert!(IndexSpan::parse_quarter("2024-4").is_err());
+    }
+}
+
+#[test]
+fn the_real_daily_index_of_2020_03_18_reads_whole() {
+    let text = std::fs::read_to_string(fixture("sec13f/edgar_index/form.20200318.idx")).unwrap();
+    let (entries, refused) =
+        whalewatch::collect::edgar_index::parse(&text, "form.20200318.idx").unwrap();
+    assert_eq!((entries.len(), refused.len()), (4084, 0));
+    let forms: Vec<_> = entries
+        .iter()
+        .filter(|e| e.form_type.starts_with("13F"))
+        .map(|e| (e.form_type.as_str(), e.accession()))
+        .collect();
+    assert_eq!(
+        forms,
+        vec![
+            ("13F-HR", "0001760076-20-000004"),
+            ("13F-HR/A", "0000950123-20-002922")
+        ]
+    );
+    let empty = std::fs::read_to_string(fixture("sec13f/edgar_index/empty-form.idx")).unwrap();
+    assert_eq!(
+        whalewatch::collect::edgar_index::parse(&empty, "empty")
+            .unwrap()
+            .0
+            .len(),
+        0
+    );
+}
