@@ -12,6 +12,7 @@ use datafusion::datasource::listing::{
 };
 use datafusion::prelude::{col, SessionContext};
 
+mod holdings_asof;
 mod print_clusters;
 mod sorted_files;
 
@@ -107,6 +108,10 @@ pub async fn register_lake(ctx: &SessionContext, lake: &Lake) -> Result<()> {
         ctx.deregister_table(spec.name)?;
         ctx.register_table(spec.name, table_for(lake, spec)?)?;
     }
+    ctx.register_udtf(
+        "holdings_asof",
+        Arc::new(holdings_asof::HoldingsAsOfFunction),
+    );
     ctx.register_udtf(
         "print_clusters",
         Arc::new(print_clusters::PrintClustersFunction {

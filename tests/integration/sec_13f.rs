@@ -350,3 +350,120 @@ fn the_real_daily_index_of_2020_03_18_reads_whole() {
         0
     );
 }
+
+/// Bull Street's real 2022-12-31 filing as an amendment: another accession and acceptance time,
+/// the amendment's cover fields, and only the information-table rows `keep` lets through (with
+/// `change` applied to each).
+fn amendment(
+    accession: &str,
+    accepted: &str,
+    kind: &str,
+    keep: impl Fn(usize) -> bool,
+    change: impl Fn(&str) -> String,
+) -> String {
+    let text = std::fs::read_to_string(fixture("sec13f/0001790837-23-000002.txt")).unwrap();
+    let text = text
+        .replace("0001790837-23-000002", accession)
+        .replace("<ACCEPTANCE-DATETIME>20230228132848", &format!("<ACCEPTANCE-DATETIME>{accepted}"))
+        .replace("CONFORMED SUBMISSION TYPE:\t13F-HR", "CONFORMED SUBMISSION TYPE:\t13F-HR/A")
+        .replace("<submissionType>13F-HR</submissionType>", "<submissionType>13F-HR/A</submissionType>")
+        .replace(
+            "<reportCalendarOrQuarter>12-31-2022</reportCalendarOrQuarter>",
+            &format!(
+                "<reportCalendarOrQuarter>12-31-2022</reportCalendarOrQuarter><isAmendment>true</isAmendment>\
+                 <amendmentNo>1</amendmentNo><amendmentInfo><amendmentType>{kind}</amendmentType></amendmentInfo>"
+            ),
+        );
+    let start = text.find("<ns1:infoTable>").unwrap();
+    let end = text.rfind("</ns1:infoTable>").unwrap() + "</ns1:infoTable>".len();
+    let rows: Vec<String> = text[start..end]
+        .split_inclusive("</ns1:infoTable>")
+        .enumerate()
+        .filter(|(i, _)| keep(*i))
+        .map(|(_, row)| change(row))
+        .collect();
+    format!("{}{}{}", &text[..start], rows.concat(), &text[end..])
+}
+
+#[tokio::test]
+async fn holdings_as_of_a_day_apply_amendments_only_once_filed() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let write = |name: &str, text: String| {
+        let path = dir.path().join(name);
+        std::fs::write(&path, text).unwrap();
+        path
+    };
+    let files = vec![
+        fixture("sec13f/0001790837-23-000002.txt"),
+        // A complete restatement on 2023-03-10: 3M's value 287 → 300 (thousands).
+        write(
+            "restated.txt",
+            amendment(
+                "0001790837-23-000003",
+                "20230310120000",
+                "RESTATEMENT",
+                |_| true,
+                |row| row.replace("<ns1:value>287</ns1:value>", "<ns1:value>300</ns1:value>"),
+            ),
+        ),
+        // NEW HOLDINGS on 2023-03-20: one row (the 5th, re-filed as an addition).
+        write(
+            "added.txt",
+            amendment(
+                "0001790837-23-000004",
+                "20230320120000",
+                "NEW HOLDINGS",
+                |i| i == 4,
+                str::to_string,
+            ),
+        ),
+        // A partial restatement on 2023-04-05: the first 10 rows only.
+        write(
+            "partial.txt",
+            amendment(
+                "0001790837-23-000005",
+                "20230405120000",
+                "RESTATEMENT",
+                |i| i < 10,
+                str::to_string,
+            ),
+        ),
+    ];
+    sec_13f::ingest_files(&lake, &files).unwrap();
+    let as_of = |day: &str| {
+        let root = lake.root().to_path_buf();
+        let sql = format!(
+            "SELECT accession, basis, count(*), sum(value_usd) FROM holdings_asof('{day}') GROUP BY 1, 2 ORDER BY 1, 2"
+        );
+        async move { query_rows(&root, &sql).await }
+    };
+    // Before the filing was accepted (2023-02-28 13:28 New York): nothing.
+    assert!(as_of("2023-02-27").await.is_empty());
+    assert_eq!(
+        as_of("2023-02-28").await,
+        vec!["0001790837-23-000002|original|90|192767000"]
+    );
+    // The restatement replaces the original once filed: 3M's 13,000 dollars more.
+    assert_eq!(
+        as_of("2023-03-10").await,
+        vec!["0001790837-23-000003|restatement|90|192780000"]
+    );
+    // New holdings add to the report they amend.
+    let added = as_of("2023-03-20").await;
+    assert_eq!(added.len(), 2, "{added:?}");
+    assert!(added[0].starts_with("0001790837-23-000003|restatement|90|"));
+    assert!(added[1].starts_with("0001790837-23-000004|new_holdings|1|"));
+    // A restatement with 10 of 90 rows would empty the portfolio: the 80 rows it does not list
+    // stay, marked.
+    let partial = as_of("2023-04-05").await;
+    assert_eq!(partial.len(), 2, "{partial:?}");
+    assert!(
+        partial[0].starts_with("0001790837-23-000003|kept_after_partial_restatement|80|"),
+        "{partial:?}"
+    );
+    assert!(
+        partial[1].starts_with("0001790837-23-000005|restatement|10|"),
+        "{partial:?}"
+    );
+}

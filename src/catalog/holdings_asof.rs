@@ -1,0 +1,209 @@
+//! `holdings_asof('YYYY-MM-DD')`: every manager's latest 13F holdings as they were known at the end
+//! of that day (New York time), for queries that simulate the past without peeking.
+//!
+//! Only filings EDGAR had accepted by then count (a filing without an acceptance time, as the
+//! `.nc` form has none, counts from the end of its filing date, the latest it can have been
+//! public). For each manager the latest report period known then is taken, and within it:
+//! - the latest complete report: the original 13F-HR or a later RESTATEMENT amendment, which
+//!   replaces everything before it;
+//! - plus every NEW HOLDINGS amendment accepted after that report;
+//! - and when the restatement has fewer than half the rows of the report it replaces (a partial
+//!   restatement, which would silently empty most of the portfolio), the replaced report's rows
+//!   the restatement does not list stay in, marked `kept_after_partial_restatement`.
+//!
+//! The table function plans its SQL when scanned, with the day's cutoff as a literal.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use chrono::{NaiveDate, TimeZone};
+use chrono_tz::America::New_York;
+use datafusion::arrow::datatypes::{DataType, Field, Schema, SchemaRef};
+use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
+use datafusion::common::{plan_err, Result, ScalarValue};
+use datafusion::datasource::TableType;
+use datafusion::execution::SessionState;
+use datafusion::logical_expr::Expr;
+use datafusion::physical_expr::expressions::Column;
+use datafusion::physical_expr::PhysicalExpr;
+use datafusion::physical_plan::projection::ProjectionExec;
+use datafusion::physical_plan::ExecutionPlan;
+
+use crate::lake::datasets::timestamp_utc;
+
+#[derive(Debug)]
+pub struct HoldingsAsOfFunction;
+
+fn schema() -> SchemaRef {
+    Arc::new(Schema::new(vec![
+        Field::new("cik", DataType::Utf8, true),
+        Field::new("filer_name", DataType::Utf8, true),
+        Field::new("report_period", DataType::Date32, true),
+        Field::new("accession", DataType::Utf8, true),
+        Field::new("form_type", DataType::Utf8, true),
+        Field::new("amendment_type", DataType::Utf8, true),
+        Field::new("known_at", timestamp_utc(), true),
+        Field::new("basis", DataType::Utf8, true),
+        Field::new("row", DataType::Int64, true),
+        Field::new("issuer", DataType::Utf8, true),
+        Field::new("class", DataType::Utf8, true),
+        Field::new("cusip", DataType::Utf8, true),
+        Field::new("cusip_valid", DataType::Boolean, true),
+        Field::new("put_call", DataType::Utf8, true),
+        Field::new("amount_type", DataType::Utf8, true),
+        Field::new("amount", DataType::Float64, true),
+        Field::new("value_usd", DataType::Float64, true),
+        Field::new("value_unit", DataType::Utf8, true),
+        Field::new("investment_discretion", DataType::Utf8, true),
+        Field::new("other_managers", DataType::Utf8, true),
+    ]))
+}
+
+impl TableFunctionImpl for HoldingsAsOfFunction {
+    fn call(&self, args: &[Expr]) -> Result<Arc<dyn TableProvider>> {
+        let usage = "holdings_asof('YYYY-MM-DD'): the day as a constant date";
+        let day = match args {
+            [Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _)] => {
+                NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
+            }
+            [Expr::Literal(ScalarValue::Date32(Some(days)), _)] => {
+                NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|epoch| {
+                    epoch.checked_add_signed(chrono::Duration::days(*days as i64))
+                })
+            }
+            _ => None,
+        };
+        let Some(day) = day else {
+            return plan_err!("{usage}");
+        };
+        // The end of the day in New York: EDGAR accepts filings until 22:00 there.
+        let Some(cutoff) = day
+            .succ_opt()
+            .and_then(|next| next.and_hms_opt(0, 0, 0))
+            .and_then(|midnight| New_York.from_local_datetime(&midnight).earliest())
+        else {
+            return plan_err!("{usage}");
+        };
+        Ok(Arc::new(HoldingsAsOf {
+            cutoff_micros: cutoff.timestamp_micros(),
+        }))
+    }
+}
+
+#[derive(Debug)]
+struct HoldingsAsOf {
+    cutoff_micros: i64,
+}
+
+impl HoldingsAsOf {
+    fn sql(&self) -> String {
+        let cutoff = format!(
+            "arrow_cast({}, 'Timestamp(Microsecond, Some(\"UTC\"))')",
+            self.cutoff_micros
+        );
+        format!(
+            r#"
+WITH filings AS (
+    SELECT accession, cik, filer_name, form_type, report_period, is_amendment, rows,
+           upper(coalesce(amendment_type, '')) AS amendment_kind, amendment_type,
+           -- Without an acceptance time: the end of the filing date in New York at the latest.
+           coalesce(accepted_at,
+                    arrow_cast(arrow_cast(filed_date, 'Timestamp(Microsecond, None)')
+                               + INTERVAL '29 hours', 'Timestamp(Microsecond, Some("UTC"))')) AS known_at
+    FROM filings_13f
+    WHERE form_type LIKE '13F-HR%'
+), known AS (
+    SELECT * FROM filings WHERE known_at < {cutoff}
+), complete AS (
+    SELECT *, row_number() OVER (PARTITION BY cik, report_period ORDER BY known_at DESC, accession DESC) AS recency
+    FROM known
+    WHERE NOT is_amendment OR amendment_kind = 'RESTATEMENT'
+), latest_period AS (
+    SELECT cik, max(report_period) AS report_period FROM complete GROUP BY cik
+), chosen AS (
+    SELECT c.* FROM complete c JOIN latest_period l ON c.cik = l.cik AND c.report_period = l.report_period
+    WHERE c.recency = 1
+), additions AS (
+    SELECT k.* FROM known k JOIN chosen c ON k.cik = c.cik AND k.report_period = c.report_period
+    WHERE k.is_amendment AND k.amendment_kind = 'NEW HOLDINGS' AND k.known_at > c.known_at
+), partial AS (
+    SELECT p.*, c.accession AS restatement
+    FROM chosen c JOIN complete p ON p.cik = c.cik AND p.report_period = c.report_period AND p.recency = 2
+    WHERE c.is_amendment AND c.rows * 2 < p.rows
+), rows AS (
+    SELECT c.cik, c.filer_name, c.report_period, c.accession, c.form_type, c.amendment_type, c.known_at,
+           CASE WHEN c.is_amendment THEN 'restatement' ELSE 'original' END AS basis, h.*
+    FROM holdings_13f h JOIN chosen c ON h.accession = c.accession
+    UNION ALL
+    SELECT a.cik, a.filer_name, a.report_period, a.accession, a.form_type, a.amendment_type, a.known_at,
+           'new_holdings' AS basis, h.*
+    FROM holdings_13f h JOIN additions a ON h.accession = a.accession
+    UNION ALL
+    SELECT p.cik, p.filer_name, p.report_period, p.accession, p.form_type, p.amendment_type, p.known_at,
+           'kept_after_partial_restatement' AS basis, h.*
+    FROM holdings_13f h JOIN partial p ON h.accession = p.accession
+    WHERE NOT EXISTS (
+        SELECT 1 FROM holdings_13f r
+        WHERE r.accession = p.restatement AND r.cusip = h.cusip
+          AND coalesce(r.put_call, '') = coalesce(h.put_call, '') AND r.amount_type = h.amount_type)
+)
+SELECT cik, filer_name, report_period, accession, form_type, amendment_type, known_at, basis,
+       "row", issuer, class, cusip, cusip_valid, put_call, amount_type, amount, value_usd, value_unit,
+       investment_discretion, other_managers
+FROM (SELECT cik, filer_name, report_period, accession, form_type, amendment_type, known_at, basis,
+             "row", issuer, class, cusip, cusip_valid, put_call, amount_type, amount, value_usd,
+             value_unit, investment_discretion, other_managers FROM rows)
+"#
+        )
+    }
+}
+
+#[async_trait]
+impl TableProvider for HoldingsAsOf {
+    fn schema(&self) -> SchemaRef {
+        schema()
+    }
+
+    fn table_type(&self) -> TableType {
+        TableType::View
+    }
+
+    async fn scan(
+        &self,
+        state: &dyn Session,
+        projection: Option<&Vec<usize>>,
+        _filters: &[Expr],
+        _limit: Option<usize>,
+    ) -> Result<Arc<dyn ExecutionPlan>> {
+        let Some(state) = state.as_any().downcast_ref::<SessionState>() else {
+            return plan_err!("holdings_asof needs a DataFusion SessionState");
+        };
+        let plan = state.create_logical_plan(&self.sql()).await?;
+        let physical = state.create_physical_plan(&plan).await?;
+        let produced = physical.schema();
+        let wanted = schema();
+        // The columns asked for, cast where the plan's type differs (a view's columns are typed
+        // by its schema, whatever the SQL produced).
+        let all: Vec<usize> = (0..wanted.fields().len()).collect();
+        let exprs = projection
+            .unwrap_or(&all)
+            .iter()
+            .map(|&i| {
+                let field = wanted.field(i);
+                let column: Arc<dyn PhysicalExpr> = Arc::new(Column::new(field.name(), i));
+                let expr: Arc<dyn PhysicalExpr> =
+                    if produced.field(i).data_type() == field.data_type() {
+                        column
+                    } else {
+                        Arc::new(datafusion::physical_expr::expressions::CastExpr::new(
+                            column,
+                            field.data_type().clone(),
+                            None,
+                        ))
+                    };
+                (expr, field.name().clone())
+            })
+            .collect::<Vec<_>>();
+        Ok(Arc::new(ProjectionExec::try_new(exprs, physical)?))
+    }
+}
