@@ -46,17 +46,17 @@ pub struct OptionTradesOptions {
     pub time_zone: Option<Tz>,
 }
 
+/// The headers an OSI symbol goes by, in tapes and quote files.
+const CONTRACT_NAMES: &[&str] = &[
+    "contract",
+    "ticker",
+    "option_symbol",
+    "osi_symbol",
+    "symbol",
+];
+
 const TRADE_COLUMNS: [(&str, &[&str]); 16] = [
-    (
-        "contract",
-        &[
-            "contract",
-            "ticker",
-            "option_symbol",
-            "osi_symbol",
-            "symbol",
-        ],
-    ),
+    ("contract", CONTRACT_NAMES),
     ("underlying", &["underlying_symbol", "underlying"]),
     ("root", &["root"]),
     (
@@ -112,16 +112,7 @@ const TRADE_COLUMNS: [(&str, &[&str]); 16] = [
 ];
 
 const QUOTE_COLUMNS: [(&str, &[&str]); 9] = [
-    (
-        "contract",
-        &[
-            "contract",
-            "ticker",
-            "option_symbol",
-            "osi_symbol",
-            "symbol",
-        ],
-    ),
+    ("contract", CONTRACT_NAMES),
     (
         "ts",
         &["sip_timestamp", "quote_datetime", "timestamp", "ts", "time"],
