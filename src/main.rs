@@ -11,7 +11,7 @@ use clap::{Args, Parser, Subcommand};
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
 use whalewatch::collect::{
-    bars, baskets, cboe_put_call, option_chains, option_trades, sec_13f, IngestReport,
+    bars, baskets, cboe_put_call, option_chains, option_trades, sec_13f, securities, IngestReport,
 };
 use whalewatch::config::Config;
 use whalewatch::lake::Lake;
@@ -182,6 +182,12 @@ enum Ingest {
         #[arg(long)]
         base_url: Option<String>,
     },
+    /// The security master from CSV: cusip,symbol,name,shares_outstanding[,valid_from,valid_to]
+    /// (dataset securities)
+    Securities {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+    },
     /// Baskets of symbols from CSV: basket,symbol[,weight] (dataset baskets)
     Baskets {
         #[arg(long, required = true, num_args = 1..)]
@@ -322,6 +328,7 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             };
             Ok(vec![option_chains::ingest_files(lake, &file, &options)?])
         }
+        Ingest::Securities { file } => Ok(vec![securities::ingest_files(lake, &file)?]),
         Ingest::Sec13f {
             quarter,
             date,
@@ -433,7 +440,8 @@ async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Resu
         Ingest::OptionTrades { .. }
         | Ingest::OpenInterest { .. }
         | Ingest::CboePutCall { .. }
-        | Ingest::Sec13f { .. } => {
+        | Ingest::Sec13f { .. }
+        | Ingest::Securities { .. } => {
             unreachable!("run_ingest handles these")
         }
     }

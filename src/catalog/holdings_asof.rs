@@ -95,16 +95,25 @@ struct HoldingsAsOf {
     cutoff_micros: i64,
 }
 
-impl HoldingsAsOf {
-    fn sql(&self) -> String {
-        let cutoff = format!(
-            "arrow_cast({}, 'Timestamp(Microsecond, Some(\"UTC\"))')",
-            self.cutoff_micros
-        );
-        format!(
-            r#"
-WITH filings AS (
-    SELECT accession, cik, filer_name, form_type, report_period, is_amendment, rows,
+/// The columns of the effective holdings, in the order of [`schema`].
+const COLUMNS: &str = "cik, filer_name, report_period, accession, form_type, amendment_type, known_at, \
+basis, \"row\", issuer, class, cusip, cusip_valid, put_call, amount_type, amount, value_usd, value_unit, \
+investment_discretion, other_managers";
+
+/// The CTEs, ending in `effective`, that give every manager's holdings for every report period
+/// as known before `cutoff_micros` (or now): the latest complete report (original or
+/// RESTATEMENT), the NEW HOLDINGS amendments filed after it, and, after a partial restatement,
+/// the replaced report's rows it does not list. `effective` also carries `filed_date`.
+pub fn effective_holdings_ctes(cutoff_micros: Option<i64>) -> String {
+    let known = match cutoff_micros {
+        Some(micros) => format!(
+            "WHERE known_at < arrow_cast({micros}, 'Timestamp(Microsecond, Some(\"UTC\"))')"
+        ),
+        None => String::new(),
+    };
+    format!(
+        r#"filings AS (
+    SELECT accession, cik, filer_name, form_type, report_period, filed_date, is_amendment, rows,
            upper(coalesce(amendment_type, '')) AS amendment_kind, amendment_type,
            -- Without an acceptance time: the end of the filing date in New York at the latest.
            coalesce(accepted_at,
@@ -113,16 +122,13 @@ WITH filings AS (
     FROM filings_13f
     WHERE form_type LIKE '13F-HR%'
 ), known AS (
-    SELECT * FROM filings WHERE known_at < {cutoff}
+    SELECT * FROM filings {known}
 ), complete AS (
     SELECT *, row_number() OVER (PARTITION BY cik, report_period ORDER BY known_at DESC, accession DESC) AS recency
     FROM known
     WHERE NOT is_amendment OR amendment_kind = 'RESTATEMENT'
-), latest_period AS (
-    SELECT cik, max(report_period) AS report_period FROM complete GROUP BY cik
 ), chosen AS (
-    SELECT c.* FROM complete c JOIN latest_period l ON c.cik = l.cik AND c.report_period = l.report_period
-    WHERE c.recency = 1
+    SELECT * FROM complete WHERE recency = 1
 ), additions AS (
     SELECT k.* FROM known k JOIN chosen c ON k.cik = c.cik AND k.report_period = c.report_period
     WHERE k.is_amendment AND k.amendment_kind = 'NEW HOLDINGS' AND k.known_at > c.known_at
@@ -130,30 +136,38 @@ WITH filings AS (
     SELECT p.*, c.accession AS restatement
     FROM chosen c JOIN complete p ON p.cik = c.cik AND p.report_period = c.report_period AND p.recency = 2
     WHERE c.is_amendment AND c.rows * 2 < p.rows
-), rows AS (
-    SELECT c.cik, c.filer_name, c.report_period, c.accession, c.form_type, c.amendment_type, c.known_at,
-           CASE WHEN c.is_amendment THEN 'restatement' ELSE 'original' END AS basis, h.*
+), effective AS (
+    SELECT c.cik, c.filer_name, c.report_period, c.filed_date, c.accession, c.form_type, c.amendment_type,
+           c.known_at, CASE WHEN c.is_amendment THEN 'restatement' ELSE 'original' END AS basis,
+           h."row", h.issuer, h.class, h.cusip, h.cusip_valid, h.put_call, h.amount_type, h.amount,
+           h.value_usd, h.value_unit, h.investment_discretion, h.other_managers
     FROM holdings_13f h JOIN chosen c ON h.accession = c.accession
     UNION ALL
-    SELECT a.cik, a.filer_name, a.report_period, a.accession, a.form_type, a.amendment_type, a.known_at,
-           'new_holdings' AS basis, h.*
+    SELECT a.cik, a.filer_name, a.report_period, a.filed_date, a.accession, a.form_type, a.amendment_type,
+           a.known_at, 'new_holdings', h."row", h.issuer, h.class, h.cusip, h.cusip_valid, h.put_call,
+           h.amount_type, h.amount, h.value_usd, h.value_unit, h.investment_discretion, h.other_managers
     FROM holdings_13f h JOIN additions a ON h.accession = a.accession
     UNION ALL
-    SELECT p.cik, p.filer_name, p.report_period, p.accession, p.form_type, p.amendment_type, p.known_at,
-           'kept_after_partial_restatement' AS basis, h.*
+    SELECT p.cik, p.filer_name, p.report_period, p.filed_date, p.accession, p.form_type, p.amendment_type,
+           p.known_at, 'kept_after_partial_restatement', h."row", h.issuer, h.class, h.cusip,
+           h.cusip_valid, h.put_call, h.amount_type, h.amount, h.value_usd, h.value_unit,
+           h.investment_discretion, h.other_managers
     FROM holdings_13f h JOIN partial p ON h.accession = p.accession
     WHERE NOT EXISTS (
         SELECT 1 FROM holdings_13f r
         WHERE r.accession = p.restatement AND r.cusip = h.cusip
           AND coalesce(r.put_call, '') = coalesce(h.put_call, '') AND r.amount_type = h.amount_type)
-)
-SELECT cik, filer_name, report_period, accession, form_type, amendment_type, known_at, basis,
-       "row", issuer, class, cusip, cusip_valid, put_call, amount_type, amount, value_usd, value_unit,
-       investment_discretion, other_managers
-FROM (SELECT cik, filer_name, report_period, accession, form_type, amendment_type, known_at, basis,
-             "row", issuer, class, cusip, cusip_valid, put_call, amount_type, amount, value_usd,
-             value_unit, investment_discretion, other_managers FROM rows)
-"#
+)"#
+    )
+}
+
+impl HoldingsAsOf {
+    fn sql(&self) -> String {
+        format!(
+            "WITH {}, latest AS (SELECT cik, max(report_period) AS latest_period FROM effective GROUP BY cik) \
+             SELECT {COLUMNS} FROM (SELECT e.* FROM effective e JOIN latest l \
+             ON e.cik = l.cik AND e.report_period = l.latest_period)",
+            effective_holdings_ctes(Some(self.cutoff_micros))
         )
     }
 }
@@ -206,4 +220,67 @@ impl TableProvider for HoldingsAsOf {
             .collect::<Vec<_>>();
         Ok(Arc::new(ProjectionExec::try_new(exprs, physical)?))
     }
+}
+
+/// The spec's `institutional_holdings_13f`: one row per manager, report period and position
+/// (CUSIP, put/call, shares or principal), with the amendments as filed so far applied; changes
+/// against the manager's previous report; a position the previous report had and this one does
+/// not appears with 0 shares and `is_closed_position`. Percentages are in percent (12.5 = 12.5 %).
+pub fn institutional_holdings_sql() -> String {
+    format!(
+        r#"WITH {}, positions AS (
+    SELECT cik, report_period, cusip, coalesce(put_call, '') AS put_call_key, amount_type,
+           max(put_call) AS put_call, max(issuer) AS company_name,
+           sum(amount) AS shares, sum(value_usd) AS market_value, count(*) AS filed_rows
+    FROM effective
+    GROUP BY cik, report_period, cusip, coalesce(put_call, ''), amount_type
+), periods AS (
+    SELECT cik, report_period, filer_name, filing_date,
+           lag(report_period) OVER (PARTITION BY cik ORDER BY report_period) AS previous_period,
+           lead(report_period) OVER (PARTITION BY cik ORDER BY report_period) AS next_period
+    FROM (SELECT cik, report_period, max(filer_name) AS filer_name, max(filed_date) AS filing_date
+          FROM effective GROUP BY cik, report_period)
+), held AS (
+    SELECT c.cik, pr.filer_name, c.report_period, pr.filing_date, c.cusip, c.put_call, c.amount_type,
+           c.company_name, c.shares, c.market_value, c.filed_rows,
+           CASE WHEN pr.previous_period IS NOT NULL THEN c.shares - coalesce(p.shares, 0.0) END
+               AS shares_change,
+           CASE WHEN p.shares > 0 THEN 100.0 * (c.shares - p.shares) / p.shares END AS shares_change_pct,
+           CASE WHEN pr.previous_period IS NOT NULL THEN p.shares IS NULL END AS is_new_position,
+           false AS is_closed_position
+    FROM positions c
+    JOIN periods pr ON pr.cik = c.cik AND pr.report_period = c.report_period
+    LEFT JOIN positions p
+        ON p.cik = c.cik AND p.report_period = pr.previous_period AND p.cusip = c.cusip
+       AND p.put_call_key = c.put_call_key AND p.amount_type = c.amount_type
+), closed AS (
+    SELECT p.cik, n.filer_name, n.report_period, n.filing_date, p.cusip, p.put_call, p.amount_type,
+           p.company_name, 0.0 AS shares, 0.0 AS market_value, CAST(0 AS BIGINT) AS filed_rows,
+           -p.shares AS shares_change, -100.0 AS shares_change_pct, false AS is_new_position,
+           true AS is_closed_position
+    FROM positions p
+    JOIN periods pr ON pr.cik = p.cik AND pr.report_period = p.report_period
+    JOIN periods n ON n.cik = p.cik AND n.report_period = pr.next_period
+    WHERE NOT EXISTS (
+        SELECT 1 FROM positions c
+        WHERE c.cik = p.cik AND c.report_period = pr.next_period AND c.cusip = p.cusip
+          AND c.put_call_key = p.put_call_key AND c.amount_type = p.amount_type)
+), all_rows AS (
+    SELECT * FROM held UNION ALL SELECT * FROM closed
+)
+SELECT r.cik, r.filer_name, r.report_period, r.filing_date, s.symbol,
+       coalesce(s.name, r.company_name) AS company_name, r.shares, r.market_value, r.shares_change,
+       r.shares_change_pct,
+       100.0 * r.market_value / sum(r.market_value) OVER (PARTITION BY r.cik, r.report_period)
+           AS pct_of_portfolio,
+       CASE WHEN r.amount_type = 'SH' AND r.put_call IS NULL
+            THEN 100.0 * r.shares / s.shares_outstanding END AS pct_of_shares_outstanding,
+       r.is_new_position, r.is_closed_position, r.cusip, r.put_call, r.amount_type, r.filed_rows
+FROM all_rows r
+LEFT JOIN securities s
+    ON s.cusip = r.cusip
+   AND (s.valid_from IS NULL OR s.valid_from <= r.report_period)
+   AND (s.valid_to IS NULL OR s.valid_to >= r.report_period)"#,
+        effective_holdings_ctes(None)
+    )
 }

@@ -26,7 +26,7 @@ use crate::lake::Lake;
 pub struct ViewSpec {
     pub name: &'static str,
     pub description: &'static str,
-    pub sql: &'static str,
+    pub sql: fn() -> String,
 }
 
 /// Views over the datasets, registered after them.
@@ -36,7 +36,7 @@ pub const VIEWS: &[ViewSpec] = &[
         description: "One row per date and symbol: FINRA's consolidated (CNMS) figures where that file was \
 ingested, otherwise the sum of the per-facility files. Use it for DPI and DIX so that a symbol is never \
 counted twice.",
-        sql: include_str!("short_volume_consolidated.sql"),
+        sql: || include_str!("short_volume_consolidated.sql").to_string(),
     },
     ViewSpec {
         name: "options_flow",
@@ -44,7 +44,15 @@ counted twice.",
 the fill's implied volatility and the spot at trade time), sweep, block and unusual flags, sentiment and \
 aggressiveness, and the cluster, volume and open interest they were computed from. The definitions are \
 in src/catalog/options_flow.sql and the README.",
-        sql: include_str!("options_flow.sql"),
+        sql: || include_str!("options_flow.sql").to_string(),
+    },
+    ViewSpec {
+        name: "institutional_holdings_13f",
+        description: "The spec's institutional_holdings_13f: one row per manager, report period and \
+position (CUSIP, put/call, shares or principal) with amendments applied as filed so far: shares, market \
+value, the change against the manager's previous report, percent of portfolio and of shares outstanding \
+(with the securities master), new and closed positions (a closed one shows 0 shares).",
+        sql: holdings_asof::institutional_holdings_sql,
     },
 ];
 
@@ -121,7 +129,8 @@ pub async fn register_lake(ctx: &SessionContext, lake: &Lake) -> Result<()> {
     for view in VIEWS {
         ctx.sql(&format!(
             "CREATE OR REPLACE VIEW {} AS {}",
-            view.name, view.sql
+            view.name,
+            (view.sql)()
         ))
         .await?;
     }

@@ -10,6 +10,7 @@ pub mod http;
 pub mod option_chains;
 pub mod option_trades;
 pub mod sec_13f;
+pub mod securities;
 mod tabular;
 
 use std::fmt;

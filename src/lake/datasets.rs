@@ -298,6 +298,28 @@ investment discretion, other managers and voting authority, with the filing's ac
     natural_key: &["accession", "row"],
 };
 
+pub const SECURITIES: DatasetSpec = DatasetSpec {
+    name: "securities",
+    description: "The security master, loaded from CSV: CUSIP, symbol, name and shares outstanding, each \
+row valid from valid_from (NULL: always) to valid_to (NULL: still). 13F holdings find their symbol here; \
+a CUSIP it does not know keeps its rows with a NULL symbol.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("cusip", DataType::Utf8, false),
+            Field::new("symbol", DataType::Utf8, true),
+            Field::new("name", DataType::Utf8, true),
+            Field::new("shares_outstanding", DataType::Float64, true),
+            Field::new("valid_from", DataType::Date32, true),
+            Field::new("valid_to", DataType::Date32, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: None,
+    sort_order: &["cusip"],
+    natural_key: &["cusip", "valid_from"],
+};
+
 pub const INGEST_LOG: DatasetSpec = DatasetSpec {
     name: "ingest_log",
     description:
@@ -353,6 +375,7 @@ pub const ALL: &[&DatasetSpec] = &[
     &PUT_CALL_CBOE,
     &FILINGS_13F,
     &HOLDINGS_13F,
+    &SECURITIES,
     &INGEST_LOG,
     &REJECTED_RECORDS,
 ];

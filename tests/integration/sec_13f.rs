@@ -467,3 +467,128 @@ async fn holdings_as_of_a_day_apply_amendments_only_once_filed() {
         "{partial:?}"
     );
 }
+
+#[tokio::test]
+async fn institutional_holdings_compare_each_report_with_the_previous() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    // The next quarter, built by editing a copy of Bull Street's real 2022-12-31 filing: 3M
+    // (row 1) sold out, AFLAC (row 2) 8,065 → 10,000 shares, row 3's security swapped for
+    // Tesla (so row 3's old security is closed and Tesla new), and row 4 reported twice (two
+    // discretions, one position).
+    let text = std::fs::read_to_string(fixture("sec13f/0001790837-23-000002.txt")).unwrap();
+    let text = text
+        .replace("0001790837-23-000002", "0001790837-23-000010")
+        .replace(
+            "<ACCEPTANCE-DATETIME>20230228132848",
+            "<ACCEPTANCE-DATETIME>20230510120000",
+        )
+        .replace(
+            "CONFORMED PERIOD OF REPORT:\t20221231",
+            "CONFORMED PERIOD OF REPORT:\t20230331",
+        )
+        .replace("12-31-2022</periodOfReport>", "03-31-2023</periodOfReport>")
+        .replace(
+            "12-31-2022</reportCalendarOrQuarter>",
+            "03-31-2023</reportCalendarOrQuarter>",
+        );
+    let start = text.find("<ns1:infoTable>").unwrap();
+    let end = text.rfind("</ns1:infoTable>").unwrap() + "</ns1:infoTable>".len();
+    let mut rows: Vec<String> = text[start..end]
+        .split_inclusive("</ns1:infoTable>")
+        .map(str::to_string)
+        .collect();
+    let old_cusip_of_row_3 = rows[2]
+        .split("<ns1:cusip>")
+        .nth(1)
+        .and_then(|rest| rest.split('<').next())
+        .unwrap()
+        .to_string();
+    rows[1] = rows[1]
+        .replace("<ns1:sshPrnamt>8065<", "<ns1:sshPrnamt>10000<")
+        .replace("<ns1:value>580<", "<ns1:value>700<");
+    rows[2] = rows[2].replace(&old_cusip_of_row_3, "88160R101");
+    let twice = rows[3].replace(
+        "<ns1:investmentDiscretion>SOLE<",
+        "<ns1:investmentDiscretion>DFND<",
+    );
+    rows.push(twice);
+    let next = format!("{}{}{}", &text[..start], rows[1..].concat(), &text[end..]);
+    let next_path = dir.path().join("0001790837-23-000010.txt");
+    std::fs::write(&next_path, next).unwrap();
+    sec_13f::ingest_files(
+        &lake,
+        &[fixture("sec13f/0001790837-23-000002.txt"), next_path],
+    )
+    .unwrap();
+    let master = dir.path().join("securities.csv");
+    std::fs::write(
+        &master,
+        "cusip,symbol,name,shares_outstanding,valid_from\n\
+         001055102,AFL,Aflac Inc,600000000,2022-01-01\n\
+         88160R101,TSLA,Tesla Inc,,\n\
+         88160R102,BAD,Wrong check digit,,\n",
+    )
+    .unwrap();
+    let report = whalewatch::collect::securities::ingest_files(&lake, &[master]).unwrap();
+    assert_eq!((report.rows_written, report.rows_rejected), (2, 1));
+
+    let count = |sql: &str| {
+        let root = lake.root().to_path_buf();
+        let sql = sql.to_string();
+        async move { query_rows(&root, &sql).await }
+    };
+    assert_eq!(
+        count(
+            "SELECT report_period, count(*), sum(CASE WHEN is_closed_position THEN 1 ELSE 0 END) \
+               FROM institutional_holdings_13f GROUP BY 1 ORDER BY 1"
+        )
+        .await,
+        vec!["2022-12-31|90|0", "2023-03-31|91|2"]
+    );
+    // The first report has nothing to compare with.
+    assert_eq!(
+        count("SELECT count(*) FROM institutional_holdings_13f WHERE report_period = DATE '2022-12-31' \
+               AND is_new_position IS NULL AND shares_change IS NULL")
+        .await,
+        vec!["90"]
+    );
+    let aflac = count(
+        "SELECT symbol, shares, shares_change, round(shares_change_pct, 4), \
+         round(pct_of_shares_outstanding, 7), is_new_position FROM institutional_holdings_13f \
+         WHERE report_period = DATE '2023-03-31' AND cusip = '001055102'",
+    )
+    .await;
+    // 1,935 more shares is 23.9926 % of 8,065; 10,000 of 600 M shares is 0.0016667 %.
+    assert_eq!(aflac, vec!["AFL|10000|1935|23.9926|0.0016667|false"]);
+    let mmm = count(
+        "SELECT shares, market_value, shares_change, shares_change_pct, is_closed_position \
+         FROM institutional_holdings_13f WHERE report_period = DATE '2023-03-31' AND cusip = '88579Y101'",
+    )
+    .await;
+    assert_eq!(mmm, vec!["0|0|-2397|-100|true"]);
+    assert_eq!(
+        count(
+            "SELECT symbol, is_new_position FROM institutional_holdings_13f \
+               WHERE report_period = DATE '2023-03-31' AND cusip = '88160R101'"
+        )
+        .await,
+        vec!["TSLA|true"]
+    );
+    // Row 4 twice: one position, its shares the sum of both rows, both rows counted.
+    let twice = count(
+        "SELECT q2.filed_rows, q2.shares = 2 * q1.shares FROM institutional_holdings_13f q1 \
+         JOIN institutional_holdings_13f q2 ON q1.cusip = q2.cusip \
+         WHERE q1.report_period = DATE '2022-12-31' AND q2.report_period = DATE '2023-03-31' \
+           AND q2.filed_rows = 2",
+    )
+    .await;
+    assert_eq!(twice, vec!["2|true"]);
+    // Portfolio weights add up to 100 % in each report.
+    assert_eq!(
+        count("SELECT report_period, round(sum(pct_of_portfolio), 9) FROM institutional_holdings_13f \
+               GROUP BY 1 ORDER BY 1")
+        .await,
+        vec!["2022-12-31|100", "2023-03-31|100"]
+    );
+}
