@@ -592,3 +592,38 @@ async fn institutional_holdings_compare_each_report_with_the_previous() {
         vec!["2022-12-31|100", "2023-03-31|100"]
     );
 }
+
+#[tokio::test]
+async fn malformed_xml_fails_the_filing_and_a_missing_table_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let text = std::fs::read_to_string(fixture("sec13f/0001619124-21-000002.txt")).unwrap();
+    // A cut-off information table: the filing fails whole and the lake stays empty.
+    let cut = dir.path().join("cut.txt");
+    std::fs::write(&cut, text.replacen("</ns1:infoTable>", "", 1)).unwrap();
+    let report = sec_13f::ingest_files(&lake, &[cut]).unwrap();
+    assert_eq!((report.landed, report.failures.len()), (0, 1));
+    assert!(
+        report.failures[0].1.contains("does not parse"),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(
+        query_rows(lake.root(), "SELECT count(*) FROM filings_13f").await,
+        vec!["0"]
+    );
+    // No information table at all: the cover lands, and the missing rows show.
+    let start = text.find("<DOCUMENT>\n<TYPE>INFORMATION TABLE").unwrap();
+    let end = text.rfind("</DOCUMENT>").unwrap() + "</DOCUMENT>".len();
+    let bare = dir.path().join("bare.txt");
+    std::fs::write(&bare, format!("{}{}", &text[..start], &text[end..])).unwrap();
+    sec_13f::ingest_files(&lake, &[bare]).unwrap();
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT rows, table_entry_total, rows_match_total FROM filings_13f"
+        )
+        .await,
+        vec!["0|5|false"]
+    );
+}
