@@ -299,6 +299,63 @@ mod over_http {
         assert_eq!(server.hits(BULL_STREET), 2, "one try and one retry");
     }
 
+    #[tokio::test]
+    async fn the_sec_limit_of_ten_requests_a_second_holds() {
+        // An index of 20 filings that are all gone: 21 requests, which at 10 a second take at
+        // least 2 s (the first goes at once).
+        let real =
+            std::fs::read_to_string(fixture("sec13f/edgar_index/form.20200318.idx")).unwrap();
+        let preamble: String = real
+            .lines()
+            .take_while(|l| !l.starts_with("-----"))
+            .map(|l| format!("{l}\n"))
+            .collect();
+        let lines: String = (0..20)
+            .map(|i| {
+                format!(
+                    "{:<12}{:<62}{:<12}20230228    edgar/data/{}/0001000000-23-{:06}.txt\n",
+                    "13F-HR",
+                    format!("GONE {i} LLC"),
+                    1_000_000 + i,
+                    1_000_000 + i,
+                    i
+                )
+            })
+            .collect();
+        let server = TestServer::start();
+        server.route(
+            INDEX,
+            vec![Reply::ok(format!("{preamble}{}\n{lines}", "-".repeat(140)))],
+        );
+        let config = HttpConfig {
+            user_agent: "whalewatch-tests research tests@example.com".to_string(),
+            timeout: Duration::from_secs(10),
+            max_retries: 0,
+            initial_backoff: Duration::from_millis(5),
+            max_requests_per_second: 10.0,
+        };
+        let http = HttpClient::new(config).unwrap();
+        let dir = tempfile::tempdir().unwrap();
+        let started = std::time::Instant::now();
+        let report = ingest_edgar(
+            &Lake::new(dir.path()),
+            &http,
+            &server.base_url,
+            &[day()],
+            &[],
+            &indicatif::ProgressBar::hidden(),
+        )
+        .await
+        .unwrap();
+        let elapsed = started.elapsed();
+        assert_eq!(report.not_published, 20);
+        assert_eq!(server.requests.lock().unwrap().len(), 21);
+        assert!(
+            elapsed >= Duration::from_millis(1990),
+            "21 requests in {elapsed:?}"
+        );
+    }
+
     #[test]
     fn a_user_agent_without_a_contact_is_refused() {
         assert!(
