@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
 use whalewatch::collect::{
-    bars, baskets, cboe_put_call, option_chains, option_trades, sec_13f, securities, IngestReport,
+    bars, baskets, cboe_put_call, manager_types, option_chains, option_trades, sec_13f, securities,
+    IngestReport,
 };
 use whalewatch::config::Config;
 use whalewatch::lake::Lake;
@@ -188,6 +189,11 @@ enum Ingest {
         #[arg(long, required = true, num_args = 1..)]
         file: Vec<PathBuf>,
     },
+    /// Your classification of 13F managers from CSV: cik,type[,name] (dataset manager_types)
+    ManagerTypes {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+    },
     /// Baskets of symbols from CSV: basket,symbol[,weight] (dataset baskets)
     Baskets {
         #[arg(long, required = true, num_args = 1..)]
@@ -329,6 +335,7 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             Ok(vec![option_chains::ingest_files(lake, &file, &options)?])
         }
         Ingest::Securities { file } => Ok(vec![securities::ingest_files(lake, &file)?]),
+        Ingest::ManagerTypes { file } => Ok(vec![manager_types::ingest_files(lake, &file)?]),
         Ingest::Sec13f {
             quarter,
             date,
@@ -441,7 +448,8 @@ async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Resu
         | Ingest::OpenInterest { .. }
         | Ingest::CboePutCall { .. }
         | Ingest::Sec13f { .. }
-        | Ingest::Securities { .. } => {
+        | Ingest::Securities { .. }
+        | Ingest::ManagerTypes { .. } => {
             unreachable!("run_ingest handles these")
         }
     }

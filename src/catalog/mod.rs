@@ -54,6 +54,13 @@ value, the change against the manager's previous report, percent of portfolio an
 (with the securities master), new and closed positions (a closed one shows 0 shares).",
         sql: holdings_asof::institutional_holdings_sql,
     },
+    ViewSpec {
+        name: "whale_wallets",
+        description: "The spec's whale_wallets: one row per 13F manager (CIK) with its type from \
+manager_types, estimated AUM from its latest report, first seen and last activity, position changes, \
+current holdings (JSON) and top positions. win_rate and avg_return are NULL until prices are joined.",
+        sql: holdings_asof::whale_wallets_sql,
+    },
 ];
 
 /// The table provider for one dataset: a Parquet listing of its directory, or an empty table of

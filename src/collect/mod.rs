@@ -7,6 +7,7 @@ pub mod cboe_put_call;
 pub mod edgar_index;
 pub mod finra_short_volume;
 pub mod http;
+pub mod manager_types;
 pub mod option_chains;
 pub mod option_trades;
 pub mod sec_13f;

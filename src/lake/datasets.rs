@@ -320,6 +320,24 @@ a CUSIP it does not know keeps its rows with a NULL symbol.",
     natural_key: &["cusip", "valid_from"],
 };
 
+pub const MANAGER_TYPES: DatasetSpec = DatasetSpec {
+    name: "manager_types",
+    description: "The user's classification of 13F managers, one row per CIK (ten digits): a type \
+such as hedge_fund, pension, bank or family_office, and optionally a name. whale_wallets reads it.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("cik", DataType::Utf8, false),
+            Field::new("manager_type", DataType::Utf8, false),
+            Field::new("name", DataType::Utf8, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: None,
+    sort_order: &["cik"],
+    natural_key: &["cik"],
+};
+
 pub const INGEST_LOG: DatasetSpec = DatasetSpec {
     name: "ingest_log",
     description:
@@ -376,6 +394,7 @@ pub const ALL: &[&DatasetSpec] = &[
     &FILINGS_13F,
     &HOLDINGS_13F,
     &SECURITIES,
+    &MANAGER_TYPES,
     &INGEST_LOG,
     &REJECTED_RECORDS,
 ];

@@ -641,6 +641,21 @@ async fn institutional_holdings_compare_each_report_with_the_previous() {
     )
     .await;
     assert_eq!(twice, vec!["2|true"]);
+    // whale_wallets: the manager classified by the user's file, AUM from the latest report (the
+    // copied summary page: 192,767 thousands), 5 position changes (2 closed, 1 new, AFLAC, the
+    // doubled position), Vanguard's short-term government ETF the largest position.
+    let types = dir.path().join("managers.csv");
+    std::fs::write(&types, "cik,type,name\n1790837,Asset Manager,Bull Street\n").unwrap();
+    whalewatch::collect::manager_types::ingest_files(&lake, &[types]).unwrap();
+    let wallet = count(
+        "SELECT wallet_identifier, name, wallet_type, estimated_aum, first_seen, total_trades, win_rate, \
+         top_positions[1], latest_report_period, current_holdings LIKE '{\"%' FROM whale_wallets",
+    )
+    .await;
+    assert_eq!(
+        wallet,
+        vec!["0001790837|Bull Street|asset_manager|192767000|2023-02-28|5|NULL|Vanguard Sh Term Govt ETF|2023-03-31|true"]
+    );
     // Portfolio weights add up to 100 % in each report.
     assert_eq!(
         count("SELECT report_period, round(sum(pct_of_portfolio), 9) FROM institutional_holdings_13f \
