@@ -249,7 +249,8 @@ async fn run(cli: Cli) -> Result<()> {
             let values = query.bind(&params)?;
             let ctx = sql::open_session(&lake, &session()?).await?;
             let started = Instant::now();
-            let result = sql::run_script(&ctx, &query.sql, Some(&values)).await?;
+            let sql = query.sql_with_table_function_dates(&values);
+            let result = sql::run_script(&ctx, &sql, Some(&values)).await?;
             print_result(&result, &out, started)
         }
         Command::Tables => {

@@ -203,6 +203,33 @@ impl QueryFile {
         Ok(file)
     }
 
+    /// The SQL with each date parameter passed to a table function (`holdings_asof($as_of)`)
+    /// written in as a literal: a table function's arguments are planned before parameters bind,
+    /// so they must be constants. Only bound dates are written, so no text of the user's reaches
+    /// the SQL this way.
+    pub fn sql_with_table_function_dates(&self, values: &ParamValues) -> String {
+        let ParamValues::Map(map) = values else {
+            return self.sql.clone();
+        };
+        let mut sql = self.sql.clone();
+        for (name, value) in map {
+            if let ScalarValue::Date32(Some(days)) = &value.value {
+                let Some(date) = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|epoch| {
+                    epoch.checked_add_signed(chrono::Duration::days(*days as i64))
+                }) else {
+                    continue;
+                };
+                for function in ["holdings_asof"] {
+                    sql = sql.replace(
+                        &format!("{function}(${name})"),
+                        &format!("{function}('{}')", date.format("%Y-%m-%d")),
+                    );
+                }
+            }
+        }
+        sql
+    }
+
     /// Binds `given` (`name=value` pairs) and the defaults into typed values for `$name`.
     pub fn bind(&self, given: &[(String, String)]) -> Result<ParamValues> {
         let error = |message: String| Error::QueryFile {

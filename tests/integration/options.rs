@@ -9,7 +9,7 @@ use whalewatch::collect::option_chains::{self, ChainOptions};
 use whalewatch::collect::option_trades::{self, OptionTradesOptions};
 use whalewatch::lake::Lake;
 
-use crate::support::{query_rows, snapshot};
+use crate::support::{query_rows, run_query_file, snapshot};
 
 const LIVEVOL_HEADER: &str = "underlying_symbol,quote_datetime,sequence_number,root,expiration,strike,option_type,exchange_id,trade_size,trade_price,trade_condition_id,canceled_trade_condition_id,best_bid,best_ask,underlying_bid,underlying_ask,number_of_exchanges";
 
@@ -451,30 +451,6 @@ async fn options_flow_classifies_a_labelled_tape() {
         &["window_ms=50", "min_fills=2"],
     );
     assert_eq!(found.len() - 1, bursts);
-}
-
-/// Runs a query file of `queries/` with parameters on `lake` and returns its CSV lines.
-fn run_query_file(lake: &std::path::Path, file: &str, params: &[&str]) -> Vec<String> {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_whalewatch"));
-    command
-        .current_dir(crate::support::repo())
-        .env("WHALEWATCH_LAKE", lake)
-        .env_remove("WHALEWATCH_CONFIG")
-        .args(["run", file, "--format", "csv"]);
-    for param in params {
-        command.args(["-p", param]);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{file}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
-        .lines()
-        .map(str::to_string)
-        .collect()
 }
 
 #[tokio::test]

@@ -4,7 +4,7 @@
 use whalewatch::collect::sec_13f;
 use whalewatch::lake::Lake;
 
-use crate::support::{fixture, query_rows, snapshot};
+use crate::support::{fixture, query_rows, run_query_file, snapshot};
 
 fn filings() -> Vec<std::path::PathBuf> {
     [
@@ -655,6 +655,57 @@ async fn institutional_holdings_compare_each_report_with_the_previous() {
     assert_eq!(
         wallet,
         vec!["0001790837|Bull Street|asset_manager|192767000|2023-02-28|5|NULL|Vanguard Sh Term Govt ETF|2023-03-31|true"]
+    );
+    // The query files. Holders of AFLAC as known on 2023-03-31 (the second quarter's filing
+    // came on 2023-05-10) and after: by CUSIP, then by symbol through the master.
+    let holders =
+        |params: &[&str]| run_query_file(lake.root(), "queries/13f_holders_of.sql", params);
+    let before = holders(&["as_of=2023-03-31", "cusip=001055102"]);
+    assert_eq!(before.len(), 2, "{before:?}");
+    assert!(
+        before[1].starts_with("0001790837,\"Bull Street Advisors, LLC\",2022-12-31,"),
+        "{}",
+        before[1]
+    );
+    assert!(
+        before[1].contains(",8065.0,580000.0,1,original"),
+        "{}",
+        before[1]
+    );
+    let after = holders(&["as_of=2023-05-10", "symbol=afl"]);
+    assert!(
+        after[1].contains(",2023-03-31,") && after[1].contains(",10000.0,700000.0,1,original"),
+        "{}",
+        after[1]
+    );
+    // Significant moves: the two exits by default; with the thresholds at 0, Tesla as a new
+    // position and the doubled one as a 100 % increase too.
+    let moves =
+        |params: &[&str]| run_query_file(lake.root(), "queries/13f_significant_moves.sql", params);
+    let exits = moves(&["report_period=2023-03-31"]);
+    assert_eq!(exits.len(), 3, "{exits:?}");
+    assert!(
+        exits[1..].iter().all(|l| l.contains(",exit,0.0,")),
+        "{exits:?}"
+    );
+    let all = moves(&[
+        "report_period=2023-03-31",
+        "min_new_value=0",
+        "min_increase_value=0",
+    ]);
+    assert!(
+        all.iter()
+            .any(|l| l.contains(",88160R101,,SH,new_position,")),
+        "{all:?}"
+    );
+    assert!(
+        all.iter()
+            .any(|l| l.contains(",increase,") && l.contains(",100.0,")),
+        "{all:?}"
+    );
+    assert!(
+        !all.iter().any(|l| l.contains(",001055102,")),
+        "AFLAC grew 24 %, under 50 %: {all:?}"
     );
     // Portfolio weights add up to 100 % in each report.
     assert_eq!(

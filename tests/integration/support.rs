@@ -192,3 +192,27 @@ pub async fn query_rows(lake: &Path, sql: &str) -> Vec<String> {
         .map(|row| row.join("|"))
         .collect()
 }
+
+/// Runs a query file of `queries/` with parameters on `lake` and returns its CSV lines.
+pub fn run_query_file(lake: &std::path::Path, file: &str, params: &[&str]) -> Vec<String> {
+    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_whalewatch"));
+    command
+        .current_dir(crate::support::repo())
+        .env("WHALEWATCH_LAKE", lake)
+        .env_remove("WHALEWATCH_CONFIG")
+        .args(["run", file, "--format", "csv"]);
+    for param in params {
+        command.args(["-p", param]);
+    }
+    let output = command.output().unwrap();
+    assert!(
+        output.status.success(),
+        "{file}: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    String::from_utf8(output.stdout)
+        .unwrap()
+        .lines()
+        .map(str::to_string)
+        .collect()
+}
