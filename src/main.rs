@@ -215,6 +215,9 @@ fn main() -> ExitCode {
         .without_time()
         .init();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
+    // DataFusion plans deep query trees recursively (the 13F views stack many CTEs): give the
+    // workers more than tokio's default 2 MiB of stack.
+    runtime.thread_stack_size(16 * 1024 * 1024);
     if let Some(threads) = cli.threads {
         runtime.worker_threads(threads.max(1));
     }

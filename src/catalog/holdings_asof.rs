@@ -114,28 +114,61 @@ pub fn effective_holdings_ctes(cutoff_micros: Option<i64>) -> String {
     format!(
         r#"filings AS (
     SELECT accession, cik, filer_name, form_type, report_period, filed_date, is_amendment, rows,
+           amendment_no, accepted_at,
            upper(coalesce(amendment_type, '')) AS amendment_kind, amendment_type,
-           -- Without an acceptance time: the end of the filing date in New York at the latest.
+           -- Without an acceptance time: 22:00 New York on the filing date (EDGAR's close) at the
+           -- latest, written as 27 hours after midnight UTC (22:00 EST; 23:00 EDT).
            coalesce(accepted_at,
                     arrow_cast(arrow_cast(filed_date, 'Timestamp(Microsecond, None)')
-                               + INTERVAL '29 hours', 'Timestamp(Microsecond, Some("UTC"))')) AS known_at
+                               + INTERVAL '27 hours', 'Timestamp(Microsecond, Some("UTC"))')) AS known_at
     FROM filings_13f
-    WHERE form_type LIKE '13F-HR%'
+    WHERE form_type LIKE '13F-HR%' OR form_type LIKE '13F-NT%'
 ), known AS (
     SELECT * FROM filings {known}
 ), complete AS (
-    SELECT *, row_number() OVER (PARTITION BY cik, report_period ORDER BY known_at DESC, accession DESC) AS recency
+    -- Reports that stand for the whole period: originals (13F-HR with or without rows, 13F-NT)
+    -- and restatements, the latest first: by filing date, an amendment after the report it
+    -- amends, then amendment number and acceptance time.
+    SELECT *, row_number() OVER (PARTITION BY cik, report_period
+                                 ORDER BY filed_date DESC, is_amendment DESC, amendment_no DESC NULLS LAST,
+                                          accepted_at DESC NULLS LAST, accession DESC) AS recency
     FROM known
     WHERE NOT is_amendment OR amendment_kind = 'RESTATEMENT'
 ), chosen AS (
     SELECT * FROM complete WHERE recency = 1
+), original AS (
+    SELECT * FROM (
+        SELECT *, row_number() OVER (PARTITION BY cik, report_period
+                                     ORDER BY filed_date DESC, accepted_at DESC NULLS LAST, accession DESC) AS n
+        FROM complete WHERE NOT is_amendment)
+    WHERE n = 1
 ), additions AS (
-    SELECT k.* FROM known k JOIN chosen c ON k.cik = c.cik AND k.report_period = c.report_period
-    WHERE k.is_amendment AND k.amendment_kind = 'NEW HOLDINGS' AND k.known_at > c.known_at
+    SELECT k.*, k.known_at > c.known_at OR (k.filed_date >= c.filed_date AND NOT c.is_amendment) AS after_chosen
+    FROM known k JOIN chosen c ON k.cik = c.cik AND k.report_period = c.report_period
+    WHERE k.is_amendment AND k.amendment_kind = 'NEW HOLDINGS'
+), baseline AS (
+    -- The latest full report before the chosen one: the original, or a restatement with at
+    -- least half the original's rows.
+    SELECT * FROM (
+        SELECT p.*, row_number() OVER (PARTITION BY p.cik, p.report_period ORDER BY p.recency) AS n
+        FROM complete p JOIN original o ON o.cik = p.cik AND o.report_period = p.report_period
+        WHERE p.recency > 1 AND p.rows * 2 >= o.rows)
+    WHERE n = 1
 ), partial AS (
-    SELECT p.*, c.accession AS restatement
-    FROM chosen c JOIN complete p ON p.cik = c.cik AND p.report_period = c.report_period AND p.recency = 2
-    WHERE c.is_amendment AND c.rows * 2 < p.rows
+    -- A restatement with fewer than half the original's rows: the rows of the last full report
+    -- and of the NEW HOLDINGS filed after it that the restatement does not list stay visible.
+    SELECT c.cik, c.report_period, c.accession AS restatement, b.accession AS baseline,
+           b.known_at AS baseline_known_at
+    FROM chosen c
+    JOIN original o ON o.cik = c.cik AND o.report_period = c.report_period
+    JOIN baseline b ON b.cik = c.cik AND b.report_period = c.report_period
+    WHERE c.is_amendment AND c.rows * 2 < o.rows
+), kept_sources AS (
+    SELECT p.restatement, p.baseline AS accession FROM partial p
+    UNION ALL
+    SELECT p.restatement, a.accession FROM partial p
+    JOIN additions a ON a.cik = p.cik AND a.report_period = p.report_period
+    WHERE NOT a.after_chosen AND a.known_at > p.baseline_known_at
 ), effective AS (
     SELECT c.cik, c.filer_name, c.report_period, c.filed_date, c.accession, c.form_type, c.amendment_type,
            c.known_at, CASE WHEN c.is_amendment THEN 'restatement' ELSE 'original' END AS basis,
@@ -147,15 +180,18 @@ pub fn effective_holdings_ctes(cutoff_micros: Option<i64>) -> String {
            a.known_at, 'new_holdings', h."row", h.issuer, h.class, h.cusip, h.cusip_valid, h.put_call,
            h.amount_type, h.amount, h.value_usd, h.value_unit, h.investment_discretion, h.other_managers
     FROM holdings_13f h JOIN additions a ON h.accession = a.accession
+    WHERE a.after_chosen
     UNION ALL
-    SELECT p.cik, p.filer_name, p.report_period, p.filed_date, p.accession, p.form_type, p.amendment_type,
-           p.known_at, 'kept_after_partial_restatement', h."row", h.issuer, h.class, h.cusip,
+    SELECT f.cik, f.filer_name, f.report_period, f.filed_date, f.accession, f.form_type, f.amendment_type,
+           f.known_at, 'kept_after_partial_restatement', h."row", h.issuer, h.class, h.cusip,
            h.cusip_valid, h.put_call, h.amount_type, h.amount, h.value_usd, h.value_unit,
            h.investment_discretion, h.other_managers
-    FROM holdings_13f h JOIN partial p ON h.accession = p.accession
+    FROM holdings_13f h
+    JOIN kept_sources k ON h.accession = k.accession
+    JOIN known f ON f.accession = k.accession
     WHERE NOT EXISTS (
         SELECT 1 FROM holdings_13f r
-        WHERE r.accession = p.restatement AND r.cusip = h.cusip
+        WHERE r.accession = k.restatement AND r.cusip = h.cusip
           AND coalesce(r.put_call, '') = coalesce(h.put_call, '') AND r.amount_type = h.amount_type)
 )"#
     )
@@ -164,7 +200,7 @@ pub fn effective_holdings_ctes(cutoff_micros: Option<i64>) -> String {
 impl HoldingsAsOf {
     fn sql(&self) -> String {
         format!(
-            "WITH {}, latest AS (SELECT cik, max(report_period) AS latest_period FROM effective GROUP BY cik) \
+            "WITH {}, latest AS (SELECT cik, max(report_period) AS latest_period FROM chosen GROUP BY cik) \
              SELECT {COLUMNS} FROM (SELECT e.* FROM effective e JOIN latest l \
              ON e.cik = l.cik AND e.report_period = l.latest_period)",
             effective_holdings_ctes(Some(self.cutoff_micros))
@@ -238,8 +274,9 @@ pub fn institutional_holdings_sql() -> String {
     SELECT cik, report_period, filer_name, filing_date,
            lag(report_period) OVER (PARTITION BY cik ORDER BY report_period) AS previous_period,
            lead(report_period) OVER (PARTITION BY cik ORDER BY report_period) AS next_period
-    FROM (SELECT cik, report_period, max(filer_name) AS filer_name, max(filed_date) AS filing_date
-          FROM effective GROUP BY cik, report_period)
+    -- Every period the manager reported, holdings or not (a 13F-NT, an empty 13F-HR): what it
+    -- held before and not then is closed.
+    FROM (SELECT cik, report_period, filer_name, filed_date AS filing_date FROM chosen)
 ), held AS (
     SELECT c.cik, pr.filer_name, c.report_period, pr.filing_date, c.cusip, c.put_call, c.amount_type,
            c.company_name, c.shares, c.market_value, c.filed_rows,
@@ -267,20 +304,27 @@ pub fn institutional_holdings_sql() -> String {
           AND c.put_call_key = p.put_call_key AND c.amount_type = p.amount_type)
 ), all_rows AS (
     SELECT * FROM held UNION ALL SELECT * FROM closed
+), matched AS (
+    -- One master row per position: the latest valid_from that holds at the period's end.
+    SELECT r.*, s.symbol, s.name AS master_name, s.shares_outstanding,
+           row_number() OVER (PARTITION BY r.cik, r.report_period, r.cusip, r.put_call, r.amount_type
+                              ORDER BY s.valid_from DESC NULLS LAST, s.source DESC) AS pick
+    FROM all_rows r
+    LEFT JOIN securities s
+        ON s.cusip = r.cusip
+       AND (s.valid_from IS NULL OR s.valid_from <= r.report_period)
+       AND (s.valid_to IS NULL OR s.valid_to >= r.report_period)
 )
-SELECT r.cik, r.filer_name, r.report_period, r.filing_date, s.symbol,
-       coalesce(s.name, r.company_name) AS company_name, r.shares, r.market_value, r.shares_change,
-       r.shares_change_pct,
-       100.0 * r.market_value / sum(r.market_value) OVER (PARTITION BY r.cik, r.report_period)
+SELECT cik, filer_name, report_period, filing_date, symbol,
+       coalesce(master_name, company_name) AS company_name, shares, market_value, shares_change,
+       shares_change_pct,
+       100.0 * market_value / sum(market_value) OVER (PARTITION BY cik, report_period)
            AS pct_of_portfolio,
-       CASE WHEN r.amount_type = 'SH' AND r.put_call IS NULL
-            THEN 100.0 * r.shares / s.shares_outstanding END AS pct_of_shares_outstanding,
-       r.is_new_position, r.is_closed_position, r.cusip, r.put_call, r.amount_type, r.filed_rows
-FROM all_rows r
-LEFT JOIN securities s
-    ON s.cusip = r.cusip
-   AND (s.valid_from IS NULL OR s.valid_from <= r.report_period)
-   AND (s.valid_to IS NULL OR s.valid_to >= r.report_period)"#,
+       CASE WHEN amount_type = 'SH' AND put_call IS NULL
+            THEN 100.0 * shares / shares_outstanding END AS pct_of_shares_outstanding,
+       is_new_position, is_closed_position, cusip, put_call, amount_type, filed_rows
+FROM matched
+WHERE pick = 1"#,
         effective_holdings_ctes(None)
     )
 }
@@ -294,11 +338,12 @@ pub fn whale_wallets_sql() -> String {
     format!(
         r#"WITH latest AS (
     SELECT cik, report_period, filer_name, table_value_total, value_unit,
-           row_number() OVER (PARTITION BY cik ORDER BY report_period DESC, known_at DESC) AS recency
+           row_number() OVER (PARTITION BY cik ORDER BY report_period DESC, filed_date DESC, is_amendment DESC, known_at DESC) AS recency
     FROM (SELECT f.*, coalesce(f.accepted_at, arrow_cast(arrow_cast(f.filed_date, 'Timestamp(Microsecond, None)')
-                 + INTERVAL '29 hours', 'Timestamp(Microsecond, Some("UTC"))')) AS known_at
+                 + INTERVAL '27 hours', 'Timestamp(Microsecond, Some("UTC"))')) AS known_at
           FROM filings_13f f
-          WHERE form_type LIKE '13F-HR%' AND (NOT is_amendment OR upper(coalesce(amendment_type, '')) = 'RESTATEMENT'))
+          WHERE (form_type LIKE '13F-HR%' OR form_type LIKE '13F-NT%')
+            AND (NOT is_amendment OR upper(coalesce(amendment_type, '')) = 'RESTATEMENT'))
 ), activity AS (
     SELECT cik, min(filed_date) AS first_seen, max(filed_date) AS last_activity
     FROM filings_13f GROUP BY cik
