@@ -61,7 +61,17 @@ fn schema() -> SchemaRef {
 
 impl TableFunctionImpl for HoldingsAsOfFunction {
     fn call(&self, args: &[Expr]) -> Result<Arc<dyn TableProvider>> {
-        let usage = "holdings_asof('YYYY-MM-DD'): the day as a constant date";
+        let usage = match args {
+            [Expr::Placeholder(p)] => format!(
+                "holdings_asof({}): a parameter can stand here only in a query file, written exactly \
+                 as holdings_asof(${{name}}) with a date parameter",
+                p.id
+            ),
+            _ => format!(
+                "holdings_asof({}): give the day as a constant date, as holdings_asof('2024-12-31')",
+                args.iter().map(|a| a.to_string()).collect::<Vec<_>>().join(", ")
+            ),
+        };
         let day = match args {
             [Expr::Literal(ScalarValue::Utf8(Some(text)) | ScalarValue::Utf8View(Some(text)), _)] => {
                 NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()

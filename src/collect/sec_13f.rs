@@ -19,8 +19,11 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use datafusion::arrow::array::{
-    ArrayRef, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+    ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
+    StringArray,
 };
+use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::datatypes::DataType;
 
 use super::edgar_index;
 use super::http::{Fetched, HttpClient};
@@ -29,7 +32,7 @@ use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F};
 use crate::lake::ingest_log::timestamps;
 use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{read_parquet_file, Lake, Rejected, Transaction};
 
 /// The unit a filing's `value` column is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -144,47 +147,96 @@ pub fn cusip_valid(cusip: &str) -> bool {
     (10 - sum % 10) % 10 == (bytes[8] - b'0') as u32
 }
 
-/// Decides the unit of a filing's values from its share rows' implied prices; the filing date
-/// decides only when they do not.
-pub fn decide_unit(holdings: &[Holding], filed: Option<NaiveDate>) -> (ValueUnit, String) {
-    let plausible = |price: f64| (1.0..=10_000.0).contains(&price);
-    let (mut as_dollars, mut as_thousands, mut share_rows) = (0, 0, 0);
-    for h in holdings {
-        if h.amount_type.eq_ignore_ascii_case("SH") && h.put_call.is_none() && h.amount > 0.0 {
-            share_rows += 1;
-            let price = h.value_raw / h.amount;
-            as_dollars += usize::from(plausible(price));
-            as_thousands += usize::from(plausible(price * 1000.0));
+/// The value-weighted median of `(price, weight)` pairs.
+fn weighted_median(mut points: Vec<(f64, f64)>) -> Option<f64> {
+    points.retain(|(p, w)| p.is_finite() && *w > 0.0);
+    points.sort_by(|a, b| a.0.total_cmp(&b.0));
+    let total: f64 = points.iter().map(|(_, w)| w).sum();
+    let mut running = 0.0;
+    for (price, weight) in points {
+        running += weight;
+        if running * 2.0 >= total {
+            return Some(price);
         }
     }
-    let counts = format!(
-        "{as_thousands} of {share_rows} share rows price between $1 and $10,000 a share read as \
-         thousands, {as_dollars} read as dollars"
-    );
-    if as_thousands > as_dollars {
-        return (ValueUnit::Thousands, counts);
-    }
-    if as_dollars > as_thousands {
-        return (ValueUnit::Dollars, counts);
-    }
-    // The SEC's rule: values in dollars for filings made from 2023-01-03.
+    None
+}
+
+/// Decides the unit of a filing's values. Read as dollars and as thousands, the value-weighted
+/// median price a share of its share rows (put and call rows too: their value and amount are the
+/// underlying's) is either plausible, $0.50 to $5,000, or not; with no share rows, the median
+/// price of its principal rows as a fraction of par (0.05 to 2). When exactly one reading is
+/// plausible it wins; otherwise (both, as for prices of $1 to $5, or neither, or no rows) the
+/// filing date decides: dollars from 2023-01-03, the SEC's rule.
+pub fn decide_unit(holdings: &[Holding], filed: Option<NaiveDate>) -> (ValueUnit, String) {
+    let of = |kind: &str| -> Vec<(f64, f64)> {
+        holdings
+            .iter()
+            .filter(|h| h.amount_type.eq_ignore_ascii_case(kind) && h.amount > 0.0)
+            .map(|h| (h.value_raw / h.amount, h.value_raw))
+            .collect()
+    };
+    let (shares, principal) = (of("SH"), of("PRN"));
+    let (median, what, plausible): (Option<f64>, &str, fn(f64) -> bool) = if !shares.is_empty() {
+        (weighted_median(shares), "a share", |price| {
+            (0.5..=5_000.0).contains(&price)
+        })
+    } else {
+        (weighted_median(principal), "of par", |fraction| {
+            (0.05..=2.0).contains(&fraction)
+        })
+    };
+    let reading = match median {
+        Some(m) => {
+            let (as_dollars, as_thousands) = (plausible(m), plausible(m * 1000.0));
+            let summary = format!(
+                "value-weighted median {} {what} read as dollars, {} read as thousands",
+                round_sig(m),
+                round_sig(m * 1000.0)
+            );
+            match (as_dollars, as_thousands) {
+                (true, false) => {
+                    return (
+                        ValueUnit::Dollars,
+                        format!("{summary}: only dollars is plausible"),
+                    )
+                }
+                (false, true) => {
+                    return (
+                        ValueUnit::Thousands,
+                        format!("{summary}: only thousands is plausible"),
+                    )
+                }
+                (true, true) => format!("{summary}: both plausible"),
+                (false, false) => format!("{summary}: neither plausible"),
+            }
+        }
+        None => "no share or principal rows".to_string(),
+    };
     let cutover = NaiveDate::from_ymd_opt(2023, 1, 3).unwrap_or_default();
     match filed {
         Some(date) if date >= cutover => (
             ValueUnit::Dollars,
-            format!(
-                "{counts}: inconclusive, so by the filing date {date} (on or after 2023-01-03)"
-            ),
+            format!("{reading}, so by the filing date {date} (on or after 2023-01-03)"),
         ),
         Some(date) => (
             ValueUnit::Thousands,
-            format!("{counts}: inconclusive, so by the filing date {date} (before 2023-01-03)"),
+            format!("{reading}, so by the filing date {date} (before 2023-01-03)"),
         ),
         None => (
             ValueUnit::Dollars,
-            format!("{counts}: inconclusive and no filing date, so dollars (the current rule)"),
+            format!("{reading} and no filing date, so dollars (the current rule)"),
         ),
     }
+}
+
+/// Four significant digits, for the reason text.
+fn round_sig(x: f64) -> String {
+    if x == 0.0 || !x.is_finite() {
+        return format!("{x}");
+    }
+    let digits = (3 - x.abs().log10().floor() as i32).max(0) as usize;
+    format!("${x:.digits$}")
 }
 
 /// The value of a `KEY:<tabs>value` line of an SGML header.
@@ -303,6 +355,7 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
     let mut rejected = Vec::new();
     let mut holdings = Vec::new();
     if let Some(table_text) = table {
+        let table_offset = table_text.as_ptr() as usize - text.as_ptr() as usize;
         let table = roxmltree::Document::parse(table_text)
             .map_err(|e| error(format!("the information table does not parse: {e}")))?;
         let rows = table
@@ -313,7 +366,14 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
             let row = i as i64 + 1;
             let reject = |field: &str, reason: String| Rejected {
                 source: source.to_string(),
-                line: Some(row as u64),
+                // The file's line: where the table's XML starts in the file, plus the row's offset.
+                line: Some(
+                    text[..table_offset + node.range().start]
+                        .bytes()
+                        .filter(|&b| b == b'\n')
+                        .count() as u64
+                        + 1,
+                ),
                 field: Some(field.to_string()),
                 raw: Some(
                     table_text[node.range()]
@@ -388,7 +448,7 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
     Ok((filing, rejected))
 }
 
-fn stage(transaction: &mut Transaction, filing: &Filing, source: &str) -> Result<()> {
+fn stage(lake: &Lake, transaction: &mut Transaction, filing: &Filing, source: &str) -> Result<()> {
     let now = Utc::now();
     let period = filing.report_period.format("%Y-%m-%d").to_string();
     let one = |text: &str| -> ArrayRef { Arc::new(StringArray::from(vec![text])) };
@@ -466,6 +526,26 @@ fn stage(transaction: &mut Transaction, filing: &Filing, source: &str) -> Result
     );
     let batch = RecordBatch::try_new(HOLDINGS_13F.file_schema(), holding_columns)?;
     transaction.replace(&HOLDINGS_13F, Some(&period), &filing.accession, batch)?;
+    // A filing ingested again with another report period (a corrected file) leaves nothing
+    // under the old one: its holdings file goes, and its row leaves that period's filings.
+    for old_period in transaction.remove_from_other_partitions(&HOLDINGS_13F, &filing.accession)? {
+        let path = lake
+            .partition_dir(&FILINGS_13F, Some(&old_period))
+            .join("filings.parquet");
+        if path.is_file() {
+            let filings = read_parquet_file(&path)?;
+            let index = filings.schema().index_of("accession")?;
+            let column = cast(filings.column(index), &DataType::Utf8)?;
+            let keep = BooleanArray::from_iter(
+                column
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|a| Some(a != Some(filing.accession.as_str()))),
+            );
+            let remaining = filter_record_batch(&filings, &keep)?;
+            transaction.replace(&FILINGS_13F, Some(&old_period), "filings", remaining)?;
+        }
+    }
     Ok(())
 }
 
@@ -661,7 +741,7 @@ pub async fn ingest_edgar(
                     let text = String::from_utf8_lossy(&bytes);
                     match parse_submission(&text, &url).and_then(|(filing, rejected)| {
                         let mut transaction = Transaction::new(lake);
-                        stage(&mut transaction, &filing, &url)?;
+                        stage(lake, &mut transaction, &filing, &url)?;
                         transaction.commit()?;
                         Ok((filing.holdings.len() as u64, rejected))
                     }) {
@@ -708,8 +788,9 @@ pub async fn ingest_edgar(
             url: base_url.to_string(),
             message: format!(
                 "the SEC is refusing requests ({error}); it blocks for about ten minutes: wait, then run \
-                 the same command again (the {} filings landed are skipped)",
-                run.rows_written()
+                 the same command again ({} filings landed in this run, and every filing in the lake, \
+                 will be skipped)",
+                run.count(SourceStatus::Landed)
             ),
         });
     }
@@ -744,7 +825,7 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
             let (filing, rejected) = parse_submission(&text, source)?;
             refused.extend(rejected);
             let mut transaction = Transaction::new(lake);
-            stage(&mut transaction, &filing, source)?;
+            stage(lake, &mut transaction, &filing, source)?;
             transaction.commit()?;
             Ok(filing.holdings.len() as u64)
         },
@@ -754,6 +835,56 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    fn holding(value_raw: f64, amount: f64, amount_type: &str) -> Holding {
+        Holding {
+            row: 1,
+            issuer: "X".into(),
+            class: None,
+            cusip: "037833100".into(),
+            cusip_valid: true,
+            figi: None,
+            value_raw,
+            amount,
+            amount_type: amount_type.into(),
+            put_call: None,
+            investment_discretion: None,
+            other_managers: None,
+            voting_sole: None,
+            voting_shared: None,
+            voting_none: None,
+        }
+    }
+
+    #[test]
+    fn the_unit_follows_the_prices_and_the_date_only_breaks_ties() {
+        let day = |text: &str| NaiveDate::parse_from_str(text, "%Y-%m-%d").ok();
+        // Dollars, 2023: SPAC shares at $10.30 carry the value; warrants under $1 do not decide.
+        let spac = [
+            holding(10_300_000.0, 1_000_000.0, "SH"),
+            holding(5_000.0, 10_000.0, "SH"),
+        ];
+        assert_eq!(decide_unit(&spac, day("2023-05-15")).0, ValueUnit::Dollars);
+        // Thousands filed in 2023 (Bull Street's mistake): $0.12 a share read as dollars.
+        let late = [holding(287.0, 2_397.0, "SH")];
+        assert_eq!(
+            decide_unit(&late, day("2023-02-28")).0,
+            ValueUnit::Thousands
+        );
+        // Only bonds, in thousands: 980 for 1,000,000 of principal is 98 % of par read as thousands.
+        let bonds = [holding(980.0, 1_000_000.0, "PRN")];
+        let (unit, reason) = decide_unit(&bonds, day("2023-02-10"));
+        assert_eq!(unit, ValueUnit::Thousands, "{reason}");
+        // $2 a share or $2,000: both plausible, so the date decides.
+        let cheap = [holding(2_000.0, 1_000.0, "SH")];
+        let (unit, reason) = decide_unit(&cheap, day("2022-11-14"));
+        assert_eq!(unit, ValueUnit::Thousands);
+        assert!(
+            reason.contains("both plausible, so by the filing date"),
+            "{reason}"
+        );
+        assert_eq!(decide_unit(&[], day("2024-02-14")).0, ValueUnit::Dollars);
+    }
 
     #[test]
     fn cusip_check_digits() {

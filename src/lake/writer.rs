@@ -86,6 +86,37 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
+    /// Removes, at commit, every file named `file_stem` in the dataset's partitions other than
+    /// those this transaction writes: for files named by a unique id (a 13F accession) whose
+    /// partition changed. Returns the partition values it found the file in.
+    pub fn remove_from_other_partitions(
+        &mut self,
+        spec: &DatasetSpec,
+        file_stem: &str,
+    ) -> Result<Vec<String>> {
+        let dir = self.lake.dataset_dir(spec);
+        let mut found = Vec::new();
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(found);
+        };
+        for entry in entries {
+            let partition = entry.map_err(|e| Error::io(&dir, e))?.path();
+            let file = partition.join(format!("{file_stem}.parquet"));
+            if partition.is_dir() && file.is_file() && !self.files.contains_key(&file) {
+                if let Some(value) = partition
+                    .file_name()
+                    .and_then(|n| n.to_str())
+                    .and_then(|n| n.split_once('='))
+                    .map(|(_, v)| v.to_string())
+                {
+                    found.push(value);
+                }
+                self.removals.push(file);
+            }
+        }
+        Ok(found)
+    }
+
     /// Removes, at commit, the files named `file_stem` in the dataset's other partitions that
     /// `source` wrote (their `source` column says so): a source re-ingested without a day it used
     /// to have leaves no rows of that day behind, while a file of the same name from elsewhere

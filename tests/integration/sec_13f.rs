@@ -136,7 +136,19 @@ async fn a_filing_that_does_not_reconcile_is_flagged_and_bad_rows_are_kept_aside
         "SELECT line, field, reason FROM rejected_records",
     )
     .await;
-    assert_eq!(refused, vec!["2|value|information table row 2: no number"]);
+    // The refused row is named by its line in the file: where its <ns1:infoTable> opens.
+    let broken_text = std::fs::read_to_string(dir.path().join("0001619124-21-000002.txt")).unwrap();
+    let second_row_at = broken_text
+        .match_indices("<ns1:infoTable>")
+        .nth(1)
+        .unwrap()
+        .0;
+    let line = broken_text[..second_row_at].matches('\n').count() + 1;
+    assert_eq!(line, 126);
+    assert_eq!(
+        refused,
+        vec![format!("{line}|value|information table row 2: no number")]
+    );
 }
 
 mod over_http {
@@ -748,5 +760,120 @@ async fn malformed_xml_fails_the_filing_and_a_missing_table_is_flagged() {
         )
         .await,
         vec!["0|5|false"]
+    );
+}
+
+#[tokio::test]
+async fn a_later_report_without_holdings_ends_the_old_ones_and_periods_can_be_corrected() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let text = std::fs::read_to_string(fixture("sec13f/0001619124-21-000002.txt")).unwrap();
+    // ACTIAM's next quarter as a 13F-NT: its holdings are reported by another manager.
+    let start = text.find("<DOCUMENT>\n<TYPE>INFORMATION TABLE").unwrap();
+    let end = text.rfind("</DOCUMENT>").unwrap() + "</DOCUMENT>".len();
+    let notice = format!("{}{}", &text[..start], &text[end..])
+        .replace("0001619124-21-000002", "0001619124-21-000009")
+        .replace(
+            "<ACCEPTANCE-DATETIME>20210212100642",
+            "<ACCEPTANCE-DATETIME>20210512100000",
+        )
+        .replace(
+            "CONFORMED SUBMISSION TYPE:\t13F-HR",
+            "CONFORMED SUBMISSION TYPE:\t13F-NT",
+        )
+        .replace(
+            "<submissionType>13F-HR</submissionType>",
+            "<submissionType>13F-NT</submissionType>",
+        )
+        .replace("12-31-2020</periodOfReport>", "03-31-2021</periodOfReport>")
+        .replace(
+            "12-31-2020</reportCalendarOrQuarter>",
+            "03-31-2021</reportCalendarOrQuarter>",
+        );
+    let notice_path = dir.path().join("notice.txt");
+    std::fs::write(&notice_path, notice).unwrap();
+    sec_13f::ingest_files(
+        &lake,
+        &[fixture("sec13f/0001619124-21-000002.txt"), notice_path],
+    )
+    .unwrap();
+    let asof = |day: &str| {
+        let root = lake.root().to_path_buf();
+        let sql = format!("SELECT count(*) FROM holdings_asof('{day}')");
+        async move { query_rows(&root, &sql).await }
+    };
+    assert_eq!(asof("2021-05-11").await, vec!["5"]);
+    assert_eq!(
+        asof("2021-05-12").await,
+        vec!["0"],
+        "the notice ends the 2020 holdings"
+    );
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT report_period, count(*) FROM institutional_holdings_13f \
+             WHERE is_closed_position GROUP BY 1"
+        )
+        .await,
+        vec!["2021-03-31|5"]
+    );
+    // Two master rows for Apple that both hold: one position, not two.
+    let master = dir.path().join("master.csv");
+    std::fs::write(
+        &master,
+        "cusip,symbol,name,shares_outstanding,valid_from\n037833100,AAPL,Apple,,\n037833100,AAPL,Apple Inc,,2020-10-01\n",
+    )
+    .unwrap();
+    whalewatch::collect::securities::ingest_files(&lake, &[master]).unwrap();
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT company_name, shares FROM institutional_holdings_13f \
+             WHERE report_period = DATE '2020-12-31' AND symbol = 'AAPL'"
+        )
+        .await,
+        vec!["Apple Inc|1733777"]
+    );
+    let holders = run_query_file(
+        lake.root(),
+        "queries/13f_holders_of.sql",
+        &["as_of=2021-03-01", "symbol=aapl"],
+    );
+    assert_eq!(holders.len(), 2, "{holders:?}");
+    assert!(
+        holders[1].contains(",1733777.0,230054000.0,1,"),
+        "{}",
+        holders[1]
+    );
+    // The original filing corrected to another period: nothing stays under the old one.
+    let corrected = text
+        .replace("12-31-2020</periodOfReport>", "09-30-2020</periodOfReport>")
+        .replace(
+            "12-31-2020</reportCalendarOrQuarter>",
+            "09-30-2020</reportCalendarOrQuarter>",
+        );
+    let corrected_path = dir
+        .path()
+        .join("corrected")
+        .join("0001619124-21-000002.txt");
+    std::fs::create_dir(corrected_path.parent().unwrap()).unwrap();
+    std::fs::write(&corrected_path, corrected).unwrap();
+    sec_13f::ingest_files(&lake, &[corrected_path]).unwrap();
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT report_period, count(*) FROM filings_13f \
+             WHERE accession = '0001619124-21-000002' GROUP BY 1"
+        )
+        .await,
+        vec!["2020-09-30|1"]
+    );
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT report_period, count(*) FROM holdings_13f GROUP BY 1"
+        )
+        .await,
+        vec!["2020-09-30|5"]
     );
 }
