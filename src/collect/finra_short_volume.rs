@@ -531,28 +531,12 @@ pub async fn ingest_dates(
                     progress.suspend(|| eprintln!("{message}"));
                     run.record(
                         lake,
-                        SourceOutcome {
-                            source: url.clone(),
-                            sha256: None,
-                            status: SourceStatus::NotPublished,
-                            rows_written: 0,
-                            rejected: Vec::new(),
-                            message: Some(message),
-                            started_at,
-                        },
+                        SourceOutcome::not_published(&url, message, started_at),
                     )?;
                 }
                 Err(error) => run.record(
                     lake,
-                    SourceOutcome {
-                        source: url.clone(),
-                        sha256: None,
-                        status: SourceStatus::Failed,
-                        rows_written: 0,
-                        rejected: Vec::new(),
-                        message: Some(error.to_string()),
-                        started_at,
-                    },
+                    SourceOutcome::failed(&url, error.to_string(), started_at),
                 )?,
             }
             progress.inc(1);
@@ -598,15 +582,11 @@ pub fn ingest_files(
             }
             Err(error) => run.record(
                 lake,
-                SourceOutcome {
-                    source: source.to_string(),
-                    sha256: None,
-                    status: SourceStatus::Failed,
-                    rows_written: 0,
-                    rejected: Vec::new(),
-                    message: Some(Error::io(path, error).to_string()),
-                    started_at: Utc::now(),
-                },
+                SourceOutcome::failed(
+                    &source.to_string(),
+                    Error::io(path, error).to_string(),
+                    Utc::now(),
+                ),
             )?,
         }
     }

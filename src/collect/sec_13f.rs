@@ -672,21 +672,21 @@ pub async fn ingest_edgar(
             Ok(Fetched::NotFound) => {
                 run.record(
                     lake,
-                    SourceOutcome {
-                        source: index_url.clone(),
-                        sha256: None,
-                        status: SourceStatus::NotPublished,
-                        rows_written: 0,
-                        rejected: Vec::new(),
-                        message: Some("EDGAR has no form index there (a weekend or holiday, or not yet posted)".into()),
+                    SourceOutcome::not_published(
+                        &index_url,
+                        "EDGAR has no form index there (a weekend or holiday, or not yet posted)"
+                            .into(),
                         started_at,
-                    },
+                    ),
                 )?;
                 continue;
             }
             Err(error) => {
                 let refused = is_refusal(&error);
-                run.record(lake, failed(&index_url, &error, started_at))?;
+                run.record(
+                    lake,
+                    SourceOutcome::failed(&index_url, error.to_string(), started_at),
+                )?;
                 if refused {
                     blocked = Some(error);
                     break;
@@ -756,21 +756,20 @@ pub async fn ingest_edgar(
                             rejected,
                             started_at,
                         },
-                        Err(error) => failed(&url, &error, started_at),
+                        Err(error) => SourceOutcome::failed(&url, error.to_string(), started_at),
                     }
                 }
-                Ok(Fetched::NotFound) => SourceOutcome {
-                    source: url.clone(),
-                    sha256: None,
-                    status: SourceStatus::NotPublished,
-                    rows_written: 0,
-                    rejected: Vec::new(),
-                    message: Some("listed in the index but not on EDGAR".into()),
+                Ok(Fetched::NotFound) => SourceOutcome::not_published(
+                    &url,
+                    "listed in the index but not on EDGAR".into(),
                     started_at,
-                },
+                ),
                 Err(error) => {
                     let refused = is_refusal(&error);
-                    run.record(lake, failed(&url, &error, started_at))?;
+                    run.record(
+                        lake,
+                        SourceOutcome::failed(&url, error.to_string(), started_at),
+                    )?;
                     if refused {
                         blocked = Some(error);
                         break 'spans;
@@ -800,18 +799,6 @@ pub async fn ingest_edgar(
 fn is_refusal(error: &Error) -> bool {
     let text = error.to_string();
     text.contains("HTTP 403") || text.contains("HTTP 429")
-}
-
-fn failed(source: &str, error: &Error, started_at: DateTime<Utc>) -> SourceOutcome {
-    SourceOutcome {
-        source: source.to_string(),
-        sha256: None,
-        status: SourceStatus::Failed,
-        rows_written: 0,
-        rejected: Vec::new(),
-        message: Some(error.to_string()),
-        started_at,
-    }
 }
 
 /// Lands EDGAR full submissions (`.txt`, `.nc`) from local files.

@@ -77,6 +77,34 @@ pub struct SourceOutcome {
     pub started_at: DateTime<Utc>,
 }
 
+impl SourceOutcome {
+    /// A source that wrote nothing: it failed, or its publisher has none.
+    fn empty(
+        source: &str,
+        status: SourceStatus,
+        message: String,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        SourceOutcome {
+            source: source.to_string(),
+            sha256: None,
+            status,
+            rows_written: 0,
+            rejected: Vec::new(),
+            message: Some(message),
+            started_at,
+        }
+    }
+
+    pub fn failed(source: &str, message: String, started_at: DateTime<Utc>) -> Self {
+        Self::empty(source, SourceStatus::Failed, message, started_at)
+    }
+
+    pub fn not_published(source: &str, message: String, started_at: DateTime<Utc>) -> Self {
+        Self::empty(source, SourceStatus::NotPublished, message, started_at)
+    }
+}
+
 impl IngestRun {
     pub fn new(dataset: &'static DatasetSpec) -> Self {
         let started_at = Utc::now();
