@@ -124,7 +124,7 @@ pub fn effective_holdings_ctes(cutoff_micros: Option<i64>) -> String {
     format!(
         r#"filings AS (
     SELECT accession, cik, filer_name, form_type, report_period, filed_date, is_amendment, rows,
-           amendment_no, accepted_at,
+           amendment_no, accepted_at, table_value_total, value_unit,
            upper(coalesce(amendment_type, '')) AS amendment_kind, amendment_type,
            -- Without an acceptance time: 22:00 New York on the filing date (EDGAR's close) at the
            -- latest, written as 27 hours after midnight UTC (22:00 EST; 23:00 EDT).
@@ -346,14 +346,11 @@ WHERE pick = 1"#,
 /// and `avg_return` need prices and are NULL.
 pub fn whale_wallets_sql() -> String {
     format!(
-        r#"WITH latest AS (
+        r#"WITH {}, latest AS (
+    -- Each manager's latest report, as effective_holdings_ctes chose it for its period.
     SELECT cik, report_period, filer_name, table_value_total, value_unit,
-           row_number() OVER (PARTITION BY cik ORDER BY report_period DESC, filed_date DESC, is_amendment DESC, known_at DESC) AS recency
-    FROM (SELECT f.*, coalesce(f.accepted_at, arrow_cast(arrow_cast(f.filed_date, 'Timestamp(Microsecond, None)')
-                 + INTERVAL '27 hours', 'Timestamp(Microsecond, Some("UTC"))')) AS known_at
-          FROM filings_13f f
-          WHERE (form_type LIKE '13F-HR%' OR form_type LIKE '13F-NT%')
-            AND (NOT is_amendment OR upper(coalesce(amendment_type, '')) = 'RESTATEMENT'))
+           row_number() OVER (PARTITION BY cik ORDER BY report_period DESC) AS recency
+    FROM chosen
 ), activity AS (
     SELECT cik, min(filed_date) AS first_seen, max(filed_date) AS last_activity
     FROM filings_13f GROUP BY cik
@@ -388,6 +385,7 @@ JOIN activity a ON a.cik = l.cik
 LEFT JOIN changes c ON c.cik = l.cik
 LEFT JOIN holdings h ON h.cik = l.cik
 LEFT JOIN manager_types m ON m.cik = l.cik
-WHERE l.recency = 1"#
+WHERE l.recency = 1"#,
+        effective_holdings_ctes(None)
     )
 }
