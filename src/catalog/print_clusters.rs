@@ -266,22 +266,23 @@ impl DisplayAs for PrintClustersExec {
     }
 }
 
-/// The rows held back: those of the cluster still open at the end of the last batch.
-struct Carry {
-    rows: Option<RecordBatch>,
+/// One stream's clustering: what it clusters with, and the rows held back (those of the cluster
+/// still open at the end of the last batch).
+struct Clusterer {
+    input_schema: SchemaRef,
+    schema: SchemaRef,
+    window_us: i64,
+    mode: Mode,
+    held: Option<RecordBatch>,
     next_id: i64,
 }
 
-impl PrintClustersExec {
+impl Clusterer {
     /// Clusters `batch` after the held-back rows; returns the rows whose clusters are closed (all
     /// of them at the end of the input) with their cluster columns.
-    fn cluster(
-        &self,
-        carry: &mut Carry,
-        batch: Option<RecordBatch>,
-    ) -> Result<Option<RecordBatch>> {
-        let input_schema = self.input.schema();
-        let rows = match (carry.rows.take(), batch.as_ref()) {
+    fn cluster(&mut self, batch: Option<RecordBatch>) -> Result<Option<RecordBatch>> {
+        let input_schema = Arc::clone(&self.input_schema);
+        let rows = match (self.held.take(), batch.as_ref()) {
             (Some(held), Some(batch)) => concat_batches(&input_schema, [&held, batch])?,
             (Some(held), None) => held,
             (None, Some(batch)) => batch.clone(),
@@ -304,15 +305,15 @@ impl PrintClustersExec {
             Some(&column(DAY)?),
             self.window_us,
             self.mode,
-            carry.next_id,
+            self.next_id,
         )?;
         let done = match batch {
             Some(_) => clusters.open_from,
             None => rows.num_rows(),
         };
         if done < rows.num_rows() {
-            carry.rows = Some(rows.slice(done, rows.num_rows() - done));
-            carry.next_id = clusters.id[done];
+            self.held = Some(rows.slice(done, rows.num_rows() - done));
+            self.next_id = clusters.id[done];
         }
         if done == 0 {
             return Ok(None);
@@ -407,39 +408,38 @@ impl ExecutionPlan for PrintClustersExec {
         context: Arc<TaskContext>,
     ) -> Result<SendableRecordBatchStream> {
         let input = self.input.execute(partition, context)?;
-        let this = PrintClustersExec::try_new(Arc::clone(&self.input), self.window_us, self.mode)?;
-        let state = (
-            input,
-            Carry {
-                rows: None,
-                next_id: 1,
-            },
-            this,
-            false,
-        );
-        let stream =
-            futures::stream::unfold(state, |(mut input, mut carry, this, finished)| async move {
+        let clusterer = Clusterer {
+            input_schema: self.input.schema(),
+            schema: Arc::clone(&self.schema),
+            window_us: self.window_us,
+            mode: self.mode,
+            held: None,
+            next_id: 1,
+        };
+        let stream = futures::stream::unfold(
+            (input, clusterer, false),
+            |(mut input, mut clusterer, finished)| async move {
                 if finished {
                     return None;
                 }
                 loop {
-                    match input.next().await {
-                        Some(Ok(batch)) => match this.cluster(&mut carry, Some(batch)) {
-                            Ok(Some(out)) => return Some((Ok(out), (input, carry, this, false))),
+                    let (result, finished) = match input.next().await {
+                        Some(Ok(batch)) => match clusterer.cluster(Some(batch)) {
                             Ok(None) => continue,
-                            Err(e) => return Some((Err(e), (input, carry, this, true))),
+                            Ok(Some(out)) => (Ok(out), false),
+                            Err(e) => (Err(e), true),
                         },
-                        Some(Err(e)) => return Some((Err(e), (input, carry, this, true))),
-                        None => {
-                            return match this.cluster(&mut carry, None) {
-                                Ok(Some(out)) => Some((Ok(out), (input, carry, this, true))),
-                                Ok(None) => None,
-                                Err(e) => Some((Err(e), (input, carry, this, true))),
-                            }
-                        }
-                    }
+                        Some(Err(e)) => (Err(e), true),
+                        None => match clusterer.cluster(None) {
+                            Ok(None) => return None,
+                            Ok(Some(out)) => (Ok(out), true),
+                            Err(e) => (Err(e), true),
+                        },
+                    };
+                    return Some((result, (input, clusterer, finished)));
                 }
-            });
+            },
+        );
         Ok(Box::pin(RecordBatchStreamAdapter::new(
             Arc::clone(&self.schema),
             stream,
