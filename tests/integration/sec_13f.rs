@@ -64,6 +64,23 @@ async fn the_value_unit_is_decided_per_filing_not_by_date() {
     )
     .await;
     assert!(totals.iter().all(|r| r.ends_with("|true")), "{totals:?}");
+    // In dollars, each filing's total: its summary page's tableValueTotal in the unit the
+    // fixtures' notes give (ACTIAM and Bull Street in thousands, MetLife in dollars) and, for
+    // the two later filings, in dollars as filed since 2023.
+    assert_eq!(
+        query_rows(
+            dir.path(),
+            "SELECT cik, sum(value_usd) FROM holdings_13f GROUP BY cik ORDER BY cik"
+        )
+        .await,
+        vec![
+            "0001099219|11019796",
+            "0001619124|732158000",
+            "0001790837|192767000",
+            "0001894188|454926000",
+            "0001994827|194611845",
+        ]
+    );
     assert_eq!(
         query_rows(
             dir.path(),
@@ -719,6 +736,15 @@ async fn institutional_holdings_compare_each_report_with_the_previous() {
         !all.iter().any(|l| l.contains(",001055102,")),
         "AFLAC grew 24 %, under 50 %: {all:?}"
     );
+    // AFLAC's weight against the filing's own rows: 700 (thousands) of the table's total.
+    let weight = count(
+        "SELECT round(i.pct_of_portfolio, 9) = round(100.0 * 700000 / t.total, 9) \
+         FROM institutional_holdings_13f i, \
+              (SELECT sum(value_usd) AS total FROM holdings_13f WHERE accession = '0001790837-23-000010') t \
+         WHERE i.report_period = DATE '2023-03-31' AND i.cusip = '001055102'",
+    )
+    .await;
+    assert_eq!(weight, vec!["true"]);
     // Portfolio weights add up to 100 % in each report.
     assert_eq!(
         count("SELECT report_period, round(sum(pct_of_portfolio), 9) FROM institutional_holdings_13f \
