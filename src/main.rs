@@ -11,7 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
 use whalewatch::collect::{
-    bars, baskets, cboe_put_call, manager_types, option_chains, option_trades, sec_13f, securities,
+    bars, baskets, cboe_put_call, manager_types, option_chains, option_trades, sec_13f, sec_13f_bulk,
+    securities,
     IngestReport,
 };
 use whalewatch::config::Config;
@@ -173,10 +174,27 @@ enum Ingest {
         /// One day of EDGAR's daily form index (repeatable)
         #[arg(long, conflicts_with = "file")]
         date: Vec<NaiveDate>,
+        /// Every weekday's daily form index from this date through today
+        #[arg(long, conflicts_with = "file")]
+        since: Option<NaiveDate>,
         /// Only these filers (CIK, with or without leading zeros; repeatable)
         #[arg(long, value_delimiter = ',')]
         cik: Vec<String>,
         /// Local full submissions (.txt, .nc) instead of EDGAR
+        #[arg(long, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// EDGAR's host [default: https://www.sec.gov]
+        #[arg(long)]
+        base_url: Option<String>,
+    },
+    /// The SEC's Form 13F data sets: quarterly or three-month ZIPs of SUBMISSION, COVERPAGE,
+    /// SUMMARYPAGE and INFOTABLE TSVs (datasets filings_13f, holdings_13f)
+    #[command(name = "sec-13f-bulk")]
+    Sec13fBulk {
+        /// A data set as the SEC names it: 2024q3, or 01sep2024-30nov2024 (repeatable)
+        #[arg(long = "data-set", conflicts_with = "file")]
+        data_set: Vec<String>,
+        /// Local data set ZIPs (as downloaded: the file name names the data set)
         #[arg(long, num_args = 1..)]
         file: Vec<PathBuf>,
         /// EDGAR's host [default: https://www.sec.gov]
@@ -343,6 +361,7 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
         Ingest::Sec13f {
             quarter,
             date,
+            since,
             cik,
             file,
             base_url,
@@ -355,9 +374,16 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
                 .map(|q| sec_13f::IndexSpan::parse_quarter(q))
                 .collect::<Result<Vec<_>>>()?;
             spans.extend(date.into_iter().map(sec_13f::IndexSpan::Day));
+            if let Some(since) = since {
+                spans.extend(sec_13f::IndexSpan::weekdays_since(
+                    since,
+                    chrono::Utc::now().date_naive(),
+                ));
+            }
             if spans.is_empty() {
                 return Err(Error::Usage(
-                    "give --quarter 2024Q4, --date YYYY-MM-DD or --file PATH".to_string(),
+                    "give --quarter 2024Q4, --date YYYY-MM-DD, --since YYYY-MM-DD or --file PATH"
+                        .to_string(),
                 ));
             }
             let http_config = config.http();
@@ -370,6 +396,31 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             let base_url = base_url.unwrap_or_else(|| sec_13f::EDGAR_BASE_URL.to_string());
             Ok(vec![
                 sec_13f::ingest_edgar(lake, &http, &base_url, &spans, &cik, &progress).await?,
+            ])
+        }
+        Ingest::Sec13fBulk {
+            data_set,
+            file,
+            base_url,
+        } => {
+            if !file.is_empty() {
+                return Ok(vec![sec_13f_bulk::ingest_files(lake, &file)?]);
+            }
+            if data_set.is_empty() {
+                return Err(Error::Usage(
+                    "give --data-set 2024q3 (as the SEC names it) or --file PATH.zip".to_string(),
+                ));
+            }
+            let names = data_set
+                .iter()
+                .map(|name| sec_13f_bulk::data_set_name(name))
+                .collect::<Result<Vec<_>>>()?;
+            let http_config = config.http();
+            sec_13f::check_user_agent(&http_config.user_agent)?;
+            let http = HttpClient::new(http_config)?;
+            let base_url = base_url.unwrap_or_else(|| sec_13f::EDGAR_BASE_URL.to_string());
+            Ok(vec![
+                sec_13f_bulk::ingest_remote(lake, &http, &base_url, &names).await?,
             ])
         }
         Ingest::CboePutCall { file, product } => Ok(vec![cboe_put_call::ingest_files(
@@ -452,6 +503,7 @@ async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Resu
         | Ingest::OpenInterest { .. }
         | Ingest::CboePutCall { .. }
         | Ingest::Sec13f { .. }
+        | Ingest::Sec13fBulk { .. }
         | Ingest::Securities { .. }
         | Ingest::ManagerTypes { .. } => {
             unreachable!("run_ingest handles these")

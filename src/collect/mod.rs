@@ -11,6 +11,7 @@ pub mod manager_types;
 pub mod option_chains;
 pub mod option_trades;
 pub mod sec_13f;
+pub mod sec_13f_bulk;
 pub mod securities;
 mod tabular;
 

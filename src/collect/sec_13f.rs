@@ -13,6 +13,7 @@
 //!   `tableValueTotal`: a filing that does not reconcile is flagged, never dropped;
 //! - **CUSIPs.** The check digit is verified and a wrong one flagged; the row is kept.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -147,6 +148,17 @@ pub fn cusip_valid(cusip: &str) -> bool {
     (10 - sum % 10) % 10 == (bytes[8] - b'0') as u32
 }
 
+/// A CIK as EDGAR's documents write it, ten digits with leading zeros: the SEC's data sets drop
+/// the zeros, and one manager must have one key whichever way its filings came in.
+pub fn normalize_cik(cik: &str) -> String {
+    let cik = cik.trim();
+    if !cik.is_empty() && cik.len() < 10 && cik.bytes().all(|b| b.is_ascii_digit()) {
+        format!("{cik:0>10}")
+    } else {
+        cik.to_string()
+    }
+}
+
 /// The value-weighted median of `(price, weight)` pairs.
 fn weighted_median(mut points: Vec<(f64, f64)>) -> Option<f64> {
     points.retain(|(p, w)| p.is_finite() && *w > 0.0);
@@ -169,14 +181,31 @@ fn weighted_median(mut points: Vec<(f64, f64)>) -> Option<f64> {
 /// plausible it wins; otherwise (both, as for prices of $1 to $5, or neither, or no rows) the
 /// filing date decides: dollars from 2023-01-03, the SEC's rule.
 pub fn decide_unit(holdings: &[Holding], filed: Option<NaiveDate>) -> (ValueUnit, String) {
-    let of = |kind: &str| -> Vec<(f64, f64)> {
+    decide_unit_from(
         holdings
             .iter()
-            .filter(|h| h.amount_type.eq_ignore_ascii_case(kind) && h.amount > 0.0)
-            .map(|h| (h.value_raw / h.amount, h.value_raw))
-            .collect()
-    };
-    let (shares, principal) = (of("SH"), of("PRN"));
+            .map(|h| (h.value_raw, h.amount, h.amount_type.as_str())),
+        filed,
+    )
+}
+
+/// [`decide_unit`] over `(value_raw, amount, amount_type)` rows, for callers that hold their rows
+/// in columns (the SEC's bulk data sets).
+pub fn decide_unit_from<'a>(
+    rows: impl Iterator<Item = (f64, f64, &'a str)>,
+    filed: Option<NaiveDate>,
+) -> (ValueUnit, String) {
+    let (mut shares, mut principal) = (Vec::new(), Vec::new());
+    for (value_raw, amount, amount_type) in rows {
+        if amount <= 0.0 {
+            continue;
+        }
+        if amount_type.eq_ignore_ascii_case("SH") {
+            shares.push((value_raw / amount, value_raw));
+        } else if amount_type.eq_ignore_ascii_case("PRN") {
+            principal.push((value_raw / amount, value_raw));
+        }
+    }
     let (median, what, plausible): (Option<f64>, &str, fn(f64) -> bool) = if !shares.is_empty() {
         (weighted_median(shares), "a share", |price| {
             (0.5..=5_000.0).contains(&price)
@@ -343,6 +372,7 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
         .map(str::to_string)
         .or_else(|| header_value(header, "CENTRAL INDEX KEY").map(str::to_string))
         .or_else(|| tag_value(header, "CIK").map(str::to_string))
+        .map(|cik| normalize_cik(&cik))
         .ok_or_else(|| error("no CIK".into()))?;
     let filer_name = root
         .descendants()
@@ -448,41 +478,149 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
     Ok((filing, rejected))
 }
 
-fn stage(lake: &Lake, transaction: &mut Transaction, filing: &Filing, source: &str) -> Result<()> {
+/// One row of `filings_13f`: a filing's cover and summary pages, what its information table held
+/// and which `holdings_13f` file holds its rows (its accession, or a bulk data set's file).
+#[derive(Debug, Clone)]
+pub(crate) struct FilingRow {
+    pub accession: String,
+    pub cik: String,
+    pub filer_name: Option<String>,
+    pub form_type: String,
+    pub filed_date: Option<NaiveDate>,
+    pub accepted_at: Option<DateTime<Utc>>,
+    pub schema_version: Option<String>,
+    pub report_type: Option<String>,
+    pub is_amendment: bool,
+    pub amendment_no: Option<i64>,
+    pub amendment_type: Option<String>,
+    pub other_managers_count: Option<i64>,
+    pub table_entry_total: Option<i64>,
+    pub table_value_total: Option<f64>,
+    pub rows: i64,
+    pub value_sum_raw: f64,
+    pub value_unit: ValueUnit,
+    pub value_unit_reason: String,
+    pub holdings_file: String,
+    /// The file and line the filing was read from.
+    pub source: String,
+    pub line: u64,
+}
+
+impl FilingRow {
+    pub fn rows_match_total(&self) -> Option<bool> {
+        self.table_entry_total.map(|total| total == self.rows)
+    }
+
+    /// Whether the raw values add up to the summary page's total, to the unit (filers round).
+    pub fn value_matches_total(&self) -> Option<bool> {
+        self.table_value_total
+            .map(|total| (total - self.value_sum_raw).abs() <= 1.0)
+    }
+}
+
+/// The `filings_13f` file rows of `rows`.
+pub(crate) fn filings_batch(rows: &[FilingRow], now: DateTime<Utc>) -> Result<RecordBatch> {
+    let strings = |f: fn(&FilingRow) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(rows.iter().map(f)))
+    };
+    let integers = |f: fn(&FilingRow) -> Option<i64>| -> ArrayRef {
+        Arc::new(Int64Array::from_iter(rows.iter().map(f)))
+    };
+    let floats = |f: fn(&FilingRow) -> Option<f64>| -> ArrayRef {
+        Arc::new(Float64Array::from_iter(rows.iter().map(f)))
+    };
+    let booleans = |f: fn(&FilingRow) -> Option<bool>| -> ArrayRef {
+        Arc::new(BooleanArray::from_iter(rows.iter().map(f)))
+    };
+    let accepted_at = match rows.iter().any(|r| r.accepted_at.is_some()) {
+        true => datafusion::arrow::array::TimestampMicrosecondArray::from_iter(
+            rows.iter().map(|r| r.accepted_at.map(|t| t.timestamp_micros())),
+        )
+        .with_timezone("UTC"),
+        false => timestamps_opt_n(None, rows.len()),
+    };
+    let mut columns = vec![
+        strings(|r| Some(r.accession.as_str())),
+        strings(|r| Some(r.cik.as_str())),
+        strings(|r| r.filer_name.as_deref()),
+        strings(|r| Some(r.form_type.as_str())),
+        Arc::new(Date32Array::from_iter(
+            rows.iter().map(|r| r.filed_date.map(days_since_epoch)),
+        )) as ArrayRef,
+        Arc::new(accepted_at),
+        strings(|r| r.schema_version.as_deref()),
+        strings(|r| r.report_type.as_deref()),
+        booleans(|r| Some(r.is_amendment)),
+        integers(|r| r.amendment_no),
+        strings(|r| r.amendment_type.as_deref()),
+        integers(|r| r.other_managers_count),
+        integers(|r| r.table_entry_total),
+        floats(|r| r.table_value_total),
+        integers(|r| Some(r.rows)),
+        floats(|r| Some(r.value_sum_raw)),
+        strings(|r| Some(r.value_unit.as_str())),
+        strings(|r| Some(r.value_unit_reason.as_str())),
+        booleans(FilingRow::rows_match_total),
+        booleans(FilingRow::value_matches_total),
+        strings(|r| Some(r.holdings_file.as_str())),
+    ];
+    // The provenance columns, row by row: a bulk data set's filings come from one file's lines.
+    columns.push(strings(|r| Some(r.source.as_str())));
+    columns.push(integers(|r| Some(r.line as i64)));
+    columns.push(Arc::new(timestamps(std::iter::repeat_n(now, rows.len()))));
+    Ok(RecordBatch::try_new(FILINGS_13F.file_schema(), columns)?)
+}
+
+/// Stages one filing. `landed` is [`landed_filings`] from before the run.
+fn stage(
+    lake: &Lake,
+    transaction: &mut Transaction,
+    filing: &Filing,
+    source: &str,
+    landed: &HashMap<String, String>,
+) -> Result<()> {
+    // One filing, one place: a filing a bulk data set landed stays there.
+    if let Some(file) = landed
+        .get(&filing.accession)
+        .filter(|file| **file != filing.accession)
+    {
+        return Err(Error::format(
+            source,
+            None,
+            None,
+            format!(
+                "filing {} is in the lake already, from the SEC data set in holdings_13f file {file}.parquet; \
+                 its rows are not landed twice",
+                filing.accession
+            ),
+        ));
+    }
     let now = Utc::now();
     let period = filing.report_period.format("%Y-%m-%d").to_string();
-    let one = |text: &str| -> ArrayRef { Arc::new(StringArray::from(vec![text])) };
-    let filing_columns = with_provenance(
-        vec![
-            one(&filing.accession),
-            one(&filing.cik),
-            Arc::new(StringArray::from(vec![filing.filer_name.as_deref()])),
-            one(&filing.form_type),
-            Arc::new(Date32Array::from(vec![filing
-                .filed_date
-                .map(days_since_epoch)])),
-            Arc::new(timestamps_opt(filing.accepted_at)),
-            Arc::new(StringArray::from(vec![filing.schema_version.as_deref()])),
-            Arc::new(StringArray::from(vec![filing.report_type.as_deref()])),
-            Arc::new(BooleanArray::from(vec![filing.is_amendment])),
-            Arc::new(Int64Array::from(vec![filing.amendment_no])),
-            Arc::new(StringArray::from(vec![filing.amendment_type.as_deref()])),
-            Arc::new(Int64Array::from(vec![filing.other_managers_count])),
-            Arc::new(Int64Array::from(vec![filing.table_entry_total])),
-            Arc::new(Float64Array::from(vec![filing.table_value_total])),
-            Arc::new(Int64Array::from(vec![filing.holdings.len() as i64])),
-            Arc::new(Float64Array::from(vec![filing.value_sum_raw()])),
-            one(filing.value_unit.as_str()),
-            one(&filing.value_unit_reason),
-            Arc::new(BooleanArray::from(vec![filing.rows_match_total()])),
-            Arc::new(BooleanArray::from(vec![filing.value_matches_total()])),
-        ],
-        source,
-        std::iter::once(1),
-        now,
-    );
-    let batch = RecordBatch::try_new(FILINGS_13F.file_schema(), filing_columns)?;
-    transaction.upsert(&FILINGS_13F, Some(&period), "filings", batch)?;
+    let row = FilingRow {
+        accession: filing.accession.clone(),
+        cik: filing.cik.clone(),
+        filer_name: filing.filer_name.clone(),
+        form_type: filing.form_type.clone(),
+        filed_date: filing.filed_date,
+        accepted_at: filing.accepted_at,
+        schema_version: filing.schema_version.clone(),
+        report_type: filing.report_type.clone(),
+        is_amendment: filing.is_amendment,
+        amendment_no: filing.amendment_no,
+        amendment_type: filing.amendment_type.clone(),
+        other_managers_count: filing.other_managers_count,
+        table_entry_total: filing.table_entry_total,
+        table_value_total: filing.table_value_total,
+        rows: filing.holdings.len() as i64,
+        value_sum_raw: filing.value_sum_raw(),
+        value_unit: filing.value_unit,
+        value_unit_reason: filing.value_unit_reason.clone(),
+        holdings_file: filing.accession.clone(),
+        source: source.to_string(),
+        line: 1,
+    };
+    transaction.upsert(&FILINGS_13F, Some(&period), "filings", filings_batch(&[row], now)?)?;
 
     let h = &filing.holdings;
     let n = h.len();
@@ -549,13 +687,7 @@ fn stage(lake: &Lake, transaction: &mut Transaction, filing: &Filing, source: &s
     Ok(())
 }
 
-fn timestamps_opt(
-    at: Option<DateTime<Utc>>,
-) -> datafusion::arrow::array::TimestampMicrosecondArray {
-    timestamps_opt_n(at, 1)
-}
-
-fn timestamps_opt_n(
+pub(crate) fn timestamps_opt_n(
     at: Option<DateTime<Utc>>,
     n: usize,
 ) -> datafusion::arrow::array::TimestampMicrosecondArray {
@@ -598,6 +730,18 @@ impl IndexSpan {
         }
     }
 
+    /// The daily indexes of every weekday from `since` through `until` (EDGAR posts none on
+    /// weekends; a holiday's is answered as not published).
+    pub fn weekdays_since(since: NaiveDate, until: NaiveDate) -> Vec<IndexSpan> {
+        use chrono::{Datelike, Weekday};
+        since
+            .iter_days()
+            .take_while(|day| *day <= until)
+            .filter(|day| !matches!(day.weekday(), Weekday::Sat | Weekday::Sun))
+            .map(IndexSpan::Day)
+            .collect()
+    }
+
     pub fn url(self, base_url: &str) -> String {
         let base = base_url.trim_end_matches('/');
         match self {
@@ -620,14 +764,39 @@ impl IndexSpan {
 /// EDGAR's host.
 pub const EDGAR_BASE_URL: &str = "https://www.sec.gov";
 
-/// Whether a filing is in the lake already (its holdings file exists in some period).
-fn landed(lake: &Lake, accession: &str) -> bool {
-    let dir = lake.dataset_dir(&HOLDINGS_13F);
-    std::fs::read_dir(dir).is_ok_and(|entries| {
-        entries
-            .flatten()
-            .any(|e| e.path().join(format!("{accession}.parquet")).is_file())
-    })
+/// Every filing in the lake: accession → the `holdings_13f` file holding its rows (the accession
+/// itself, or `bulk-<data set>`).
+pub(crate) fn landed_filings(lake: &Lake) -> Result<HashMap<String, String>> {
+    let mut landed = HashMap::new();
+    let dir = lake.dataset_dir(&FILINGS_13F);
+    let Ok(entries) = std::fs::read_dir(&dir) else {
+        return Ok(landed);
+    };
+    for entry in entries {
+        let path = entry.map_err(|e| Error::io(&dir, e))?.path().join("filings.parquet");
+        if !path.is_file() {
+            continue;
+        }
+        let filings = read_parquet_file(&path)?;
+        let column = |name: &str| -> Result<ArrayRef> {
+            Ok(cast(
+                filings.column(filings.schema().index_of(name)?),
+                &DataType::Utf8,
+            )?)
+        };
+        let accessions = column("accession")?;
+        let files = column("holdings_file")?;
+        for (accession, file) in accessions
+            .as_string::<i32>()
+            .iter()
+            .zip(files.as_string::<i32>().iter())
+        {
+            if let (Some(accession), Some(file)) = (accession, file) {
+                landed.insert(accession.to_string(), file.to_string());
+            }
+        }
+    }
+    Ok(landed)
 }
 
 /// The SEC asks for a User-Agent that names the requester with a contact.
@@ -663,6 +832,7 @@ pub async fn ingest_edgar(
                 .iter()
                 .any(|c| c.trim_start_matches('0') == cik.trim_start_matches('0'))
     };
+    let landed = landed_filings(lake)?;
     let mut blocked = None;
     'spans: for &span in spans {
         let index_url = span.url(base_url);
@@ -725,7 +895,7 @@ pub async fn ingest_edgar(
             .filter(|e| {
                 edgar_index::FORMS_13F.contains(&e.form_type.as_str()) && wanted_cik(&e.cik)
             })
-            .filter(|e| !landed(lake, e.accession()))
+            .filter(|e| !landed.contains_key(e.accession()))
             .collect();
         progress.inc_length(filings.len() as u64);
         for entry in filings {
@@ -741,7 +911,7 @@ pub async fn ingest_edgar(
                     let text = String::from_utf8_lossy(&bytes);
                     match parse_submission(&text, &url).and_then(|(filing, rejected)| {
                         let mut transaction = Transaction::new(lake);
-                        stage(lake, &mut transaction, &filing, &url)?;
+                        stage(lake, &mut transaction, &filing, &url, &landed)?;
                         transaction.commit()?;
                         Ok((filing.holdings.len() as u64, rejected))
                     }) {
@@ -803,6 +973,7 @@ fn is_refusal(error: &Error) -> bool {
 
 /// Lands EDGAR full submissions (`.txt`, `.nc`) from local files.
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
+    let mut landed = None;
     ingest_local_files(
         lake,
         &HOLDINGS_13F,
@@ -811,8 +982,12 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
             let text = String::from_utf8_lossy(&bytes);
             let (filing, rejected) = parse_submission(&text, source)?;
             refused.extend(rejected);
+            let landed = match &mut landed {
+                Some(landed) => landed,
+                None => landed.insert(landed_filings(lake)?),
+            };
             let mut transaction = Transaction::new(lake);
-            stage(lake, &mut transaction, &filing, source)?;
+            stage(lake, &mut transaction, &filing, source, landed)?;
             transaction.commit()?;
             Ok(filing.holdings.len() as u64)
         },

@@ -229,7 +229,9 @@ pub const FILINGS_13F: DatasetSpec = DatasetSpec {
 13F-HR/A, 13F-NT, …), report period, filing date and EDGAR acceptance time (UTC), cover page (schema \
 version, report type, amendment number and type, other managers), summary page (tableEntryTotal, \
 tableValueTotal), what the information table held (rows, raw value sum), the value unit decided for \
-the filing and why, and whether rows and values reconcile with the summary page.",
+the filing and why, whether rows and values reconcile with the summary page, and the holdings_13f \
+file that holds its rows (the accession for a filing read from EDGAR, bulk-<data set> for one read \
+from the SEC's Form 13F data sets).",
     fields: || {
         let mut fields = vec![
             Field::new("accession", DataType::Utf8, false),
@@ -252,6 +254,7 @@ the filing and why, and whether rows and values reconcile with the summary page.
             Field::new("value_unit_reason", DataType::Utf8, false),
             Field::new("rows_match_total", DataType::Boolean, true),
             Field::new("value_matches_total", DataType::Boolean, true),
+            Field::new("holdings_file", DataType::Utf8, false),
         ];
         fields.extend(provenance());
         fields

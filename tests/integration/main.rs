@@ -6,5 +6,6 @@ mod finra_http;
 mod lake;
 mod options;
 mod sec_13f;
+mod sec_13f_bulk;
 mod slt;
 mod support;

@@ -1,0 +1,854 @@
+//! The SEC's Form 13F data sets: every 13F filing of a period as a ZIP of tab-separated files,
+//! `SUBMISSION.tsv` (accession, filing date, form, CIK, period), `COVERPAGE.tsv` (filer, report
+//! type, amendment), `SUMMARYPAGE.tsv` (tableEntryTotal, tableValueTotal, other managers),
+//! `INFOTABLE.tsv` (the information-table rows) and `OTHERMANAGER2.tsv`. The layout is the SEC's
+//! CSVW schema (`FORM13F_metadata.json`): a header line, tab-delimited, no quoting, dates as
+//! `DD-MON-YYYY`. Quarterly sets are named `2024q3_form13f.zip`, the rolling three-month sets
+//! since 2024 `01sep2024-30nov2024_form13f.zip`.
+//!
+//! A data set lands as one `holdings_13f` file per report period, `bulk-<data set>.parquet`, and
+//! its filings join `filings_13f` with `holdings_file` naming that file. The rules of the EDGAR
+//! collector hold here too: the value unit is decided per filing from its own prices, row counts
+//! and value sums are reconciled against the summary page, CUSIPs are checked. A filing the lake
+//! already holds from elsewhere (EDGAR, or another data set: the rolling sets overlap the
+//! quarterly ones) is skipped, so no filing lands twice; ingesting the same data set again
+//! replaces what it landed before.
+
+use std::collections::{BTreeMap, HashMap};
+use std::io::{BufRead, BufReader, Read};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{
+    ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    StringBuilder, UInt32Array,
+};
+use datafusion::arrow::compute::{cast, filter_record_batch, take_record_batch};
+use datafusion::arrow::datatypes::DataType;
+
+use super::http::{Fetched, HttpClient};
+use super::sec_13f::{
+    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik, timestamps_opt_n,
+    FilingRow, ValueUnit,
+};
+use super::{ingest_local_files, sha256_hex, with_provenance, IngestReport};
+use crate::error::{Error, Result};
+use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F};
+use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
+use crate::lake::{read_parquet_file, Lake, Rejected, Transaction};
+
+/// Where EDGAR keeps the data sets, under its host.
+const DATA_SETS_PATH: &str = "files/structureddata/data/form-13f-data-sets";
+
+/// A data set's name from what a user types: `2024q3`, `2024Q3`, `01sep2024-30nov2024`, or a file
+/// name such as `2024q3_form13f.zip`.
+pub fn data_set_name(text: &str) -> Result<String> {
+    let file_name = Path::new(text.trim())
+        .file_name()
+        .and_then(|n| n.to_str())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let name = file_name.trim_end_matches(".zip");
+    let name = name.strip_suffix("_form13f").unwrap_or(name);
+    if name.is_empty()
+        || !name
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-' || b == b'_')
+    {
+        return Err(Error::Usage(format!(
+            "{text:?} is not a Form 13F data set name: write it as the SEC names it, 2024q3 or \
+             01sep2024-30nov2024"
+        )));
+    }
+    Ok(name.to_string())
+}
+
+/// The data set's URL on EDGAR.
+pub fn data_set_url(base_url: &str, name: &str) -> String {
+    format!(
+        "{}/{DATA_SETS_PATH}/{name}_form13f.zip",
+        base_url.trim_end_matches('/')
+    )
+}
+
+/// The `holdings_13f` file (in each report period's partition) that holds a data set's rows.
+fn holdings_file(name: &str) -> String {
+    format!("bulk-{name}")
+}
+
+/// A TSV file's header: which position each wanted column is at.
+struct Header {
+    /// Per wanted column, its position in the line (None: an optional column the file lacks).
+    positions: Vec<Option<usize>>,
+    width: usize,
+}
+
+impl Header {
+    /// `wanted` names the columns; a leading `?` marks one that older data sets lack.
+    fn parse(line: &str, wanted: &[&str], source: &str) -> Result<Header> {
+        let names: Vec<&str> = line.split('\t').map(str::trim).collect();
+        let positions = wanted
+            .iter()
+            .map(|want| {
+                let (name, optional) = match want.strip_prefix('?') {
+                    Some(name) => (name, true),
+                    None => (*want, false),
+                };
+                let position = names.iter().position(|n| n.eq_ignore_ascii_case(name));
+                match (position, optional) {
+                    (None, false) => Err(Error::format(
+                        source,
+                        Some(1),
+                        Some(name),
+                        format!(
+                            "the header has no {name} column (it has {}): not the SEC's Form 13F \
+                             data set layout",
+                            names.join(", ")
+                        ),
+                    )),
+                    _ => Ok(position),
+                }
+            })
+            .collect::<Result<_>>()?;
+        Ok(Header {
+            positions,
+            width: names.len(),
+        })
+    }
+}
+
+/// One line of a TSV file, its fields addressed by the wanted columns' order.
+struct Row<'a> {
+    line: &'a str,
+    ranges: &'a [(usize, usize)],
+    header: &'a Header,
+}
+
+impl<'a> Row<'a> {
+    /// The wanted column `i`, trimmed ("" when the file lacks that optional column).
+    fn get(&self, i: usize) -> &'a str {
+        match self.header.positions[i] {
+            Some(p) => self.line[self.ranges[p].0..self.ranges[p].1].trim(),
+            None => "",
+        }
+    }
+
+    fn opt(&self, i: usize) -> Option<&'a str> {
+        Some(self.get(i)).filter(|v| !v.is_empty())
+    }
+}
+
+/// Reads a data set's TSV member line by line, calling `visit(line_number, row)`, which returns
+/// the row's refusal if it has one. A line whose field count differs from the header's is
+/// refused too. Everything refused goes to `rejected`.
+fn read_tsv(
+    reader: impl Read,
+    source: &str,
+    wanted: &[&str],
+    rejected: &mut Vec<Rejected>,
+    mut visit: impl FnMut(u64, &Row) -> Option<Rejected>,
+) -> Result<()> {
+    let mut reader = BufReader::with_capacity(1 << 20, reader);
+    let mut bytes = Vec::with_capacity(4096);
+    let mut ranges = Vec::with_capacity(32);
+    let mut header: Option<Header> = None;
+    let mut number = 0u64;
+    loop {
+        bytes.clear();
+        let read = reader
+            .read_until(b'\n', &mut bytes)
+            .map_err(|e| Error::format(source, Some(number + 1), None, e.to_string()))?;
+        if read == 0 {
+            break;
+        }
+        number += 1;
+        while matches!(bytes.last(), Some(b'\n' | b'\r')) {
+            bytes.pop();
+        }
+        // The SEC's files are UTF-8; a stray byte of another encoding is kept as U+FFFD, not fatal.
+        let owned;
+        let line = match std::str::from_utf8(&bytes) {
+            Ok(line) => line,
+            Err(_) => {
+                owned = String::from_utf8_lossy(&bytes).into_owned();
+                owned.as_str()
+            }
+        };
+        let Some(header) = &header else {
+            header = Some(Header::parse(
+                line.trim_start_matches('\u{feff}'),
+                wanted,
+                source,
+            )?);
+            continue;
+        };
+        if line.trim().is_empty() {
+            continue;
+        }
+        ranges.clear();
+        let mut start = 0;
+        for (i, b) in line.bytes().enumerate() {
+            if b == b'\t' {
+                ranges.push((start, i));
+                start = i + 1;
+            }
+        }
+        ranges.push((start, line.len()));
+        if ranges.len() != header.width {
+            rejected.push(Rejected {
+                source: source.to_string(),
+                line: Some(number),
+                field: None,
+                raw: Some(line.to_string()),
+                reason: format!(
+                    "{} fields where the header has {}",
+                    ranges.len(),
+                    header.width
+                ),
+            });
+            continue;
+        }
+        let row = Row {
+            line,
+            ranges: &ranges,
+            header,
+        };
+        rejected.extend(visit(number, &row));
+    }
+    if header.is_none() {
+        return Err(Error::format(source, None, None, "the file is empty"));
+    }
+    Ok(())
+}
+
+/// `31-DEC-2024`, the data sets' date format.
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    NaiveDate::parse_from_str(text.trim(), "%d-%b-%Y").ok()
+}
+
+fn parse_number(text: &str) -> Option<f64> {
+    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+}
+
+fn refuse(row: &Row, number: u64, source: &str, field: &str, reason: String) -> Rejected {
+    Rejected {
+        source: source.to_string(),
+        line: Some(number),
+        field: Some(field.to_string()),
+        raw: Some(row.line.to_string()),
+        reason,
+    }
+}
+
+/// One filing of the data set, from SUBMISSION, COVERPAGE and SUMMARYPAGE.
+struct BulkFiling {
+    row: FilingRow,
+    period: NaiveDate,
+    /// The filing's rows in the information-table columns.
+    holdings: Vec<u32>,
+}
+
+/// The information-table rows of the landed filings, column by column.
+#[derive(Default)]
+struct InfoTable {
+    filing: Vec<u32>,
+    surrogate_key: Vec<i64>,
+    line: Vec<u64>,
+    issuer: StringBuilder,
+    class: StringBuilder,
+    cusip: StringBuilder,
+    figi: StringBuilder,
+    value_raw: Vec<f64>,
+    amount: Vec<f64>,
+    amount_type: StringBuilder,
+    put_call: StringBuilder,
+    investment_discretion: StringBuilder,
+    other_managers: StringBuilder,
+    voting_sole: Vec<Option<f64>>,
+    voting_shared: Vec<Option<f64>>,
+    voting_none: Vec<Option<f64>>,
+}
+
+const INFOTABLE_COLUMNS: [&str; 15] = [
+    "ACCESSION_NUMBER",
+    "INFOTABLE_SK",
+    "NAMEOFISSUER",
+    "TITLEOFCLASS",
+    "CUSIP",
+    "?FIGI",
+    "VALUE",
+    "SSHPRNAMT",
+    "SSHPRNAMTTYPE",
+    "PUTCALL",
+    "INVESTMENTDISCRETION",
+    "OTHERMANAGER",
+    "VOTING_AUTH_SOLE",
+    "VOTING_AUTH_SHARED",
+    "VOTING_AUTH_NONE",
+];
+
+/// A data set read from its ZIP: the filings to land and their rows.
+struct DataSet {
+    filings: Vec<BulkFiling>,
+    table: InfoTable,
+    /// Filings the lake holds from elsewhere, left there.
+    skipped: usize,
+}
+
+/// The ZIP member whose file name is `name` (in any folder, in any case).
+fn member<'a, R: Read + std::io::Seek>(
+    archive: &'a mut zip::ZipArchive<R>,
+    name: &str,
+    source: &str,
+) -> Result<zip::read::ZipFile<'a, R>> {
+    let error = |message: String| Error::format(source, None, None, message);
+    let full_name = archive
+        .file_names()
+        .filter_map(|n| n.ok())
+        .find(|n| {
+            n.rsplit('/')
+                .next()
+                .is_some_and(|f| f.eq_ignore_ascii_case(name))
+        })
+        .map(|n| n.into_owned())
+        .ok_or_else(|| {
+            error(format!(
+                "the ZIP has no {name}: not a complete SEC Form 13F data set"
+            ))
+        })?;
+    archive
+        .by_name(&full_name)
+        .map_err(|e| error(format!("{name} cannot be read from the ZIP: {e}")))
+}
+
+/// Reads a data set's ZIP. `landed` is the lake's filings (accession → holdings file); those held
+/// in another file than `file_stem` are skipped.
+fn read_data_set(
+    bytes: &[u8],
+    source: &str,
+    file_stem: &str,
+    landed: &HashMap<String, String>,
+    rejected: &mut Vec<Rejected>,
+) -> Result<DataSet> {
+    let mut archive = zip::ZipArchive::new(std::io::Cursor::new(bytes)).map_err(|e| {
+        Error::format(
+            source,
+            None,
+            None,
+            format!(
+                "not a readable ZIP archive ({e}): an interrupted download is the usual cause; \
+                 fetch the data set again"
+            ),
+        )
+    })?;
+    let member_source = |name: &str| format!("{source}!{name}");
+
+    // SUBMISSION: one row per filing.
+    let mut filings: Vec<BulkFiling> = Vec::new();
+    let mut index: HashMap<String, u32> = HashMap::new();
+    let mut skipped = 0;
+    let submission_source = member_source("SUBMISSION.tsv");
+    read_tsv(
+        member(&mut archive, "SUBMISSION.tsv", source)?,
+        &submission_source,
+        &[
+            "ACCESSION_NUMBER",
+            "FILING_DATE",
+            "SUBMISSIONTYPE",
+            "CIK",
+            "PERIODOFREPORT",
+        ],
+        rejected,
+        |number, row| {
+            let accession = row.get(0);
+            if accession.is_empty() {
+                return Some(refuse(
+                    row,
+                    number,
+                    &submission_source,
+                    "ACCESSION_NUMBER",
+                    "no accession number".into(),
+                ));
+            }
+            if landed
+                .get(accession)
+                .is_some_and(|file| file.as_str() != file_stem)
+            {
+                skipped += 1;
+                return None;
+            }
+            let Some(period) = parse_date(row.get(4)) else {
+                return Some(refuse(
+                    row,
+                    number,
+                    &submission_source,
+                    "PERIODOFREPORT",
+                    format!("{:?} is not a DD-MON-YYYY date", row.get(4)),
+                ));
+            };
+            let form_type = row.get(2).to_ascii_uppercase();
+            index.insert(accession.to_string(), filings.len() as u32);
+            filings.push(BulkFiling {
+                period,
+                holdings: Vec::new(),
+                row: FilingRow {
+                    accession: accession.to_string(),
+                    cik: normalize_cik(row.get(3)),
+                    filer_name: None,
+                    is_amendment: form_type.ends_with("/A"),
+                    form_type,
+                    filed_date: parse_date(row.get(1)),
+                    accepted_at: None,
+                    schema_version: None,
+                    report_type: None,
+                    amendment_no: None,
+                    amendment_type: None,
+                    other_managers_count: None,
+                    table_entry_total: None,
+                    table_value_total: None,
+                    rows: 0,
+                    value_sum_raw: 0.0,
+                    value_unit: ValueUnit::Dollars,
+                    value_unit_reason: String::new(),
+                    holdings_file: file_stem.to_string(),
+                    source: submission_source.clone(),
+                    line: number,
+                },
+            });
+            None
+        },
+    )?;
+    let find = |accession: &str| index.get(accession).map(|&i| i as usize);
+    let unknown = |row: &Row, number: u64, source: &str| {
+        refuse(
+            row,
+            number,
+            source,
+            "ACCESSION_NUMBER",
+            format!("{} is not in SUBMISSION.tsv", row.get(0)),
+        )
+    };
+    let is_landed_elsewhere = |accession: &str| {
+        landed
+            .get(accession)
+            .is_some_and(|file| file.as_str() != file_stem)
+    };
+
+    let cover_source = member_source("COVERPAGE.tsv");
+    read_tsv(
+        member(&mut archive, "COVERPAGE.tsv", source)?,
+        &cover_source,
+        &[
+            "ACCESSION_NUMBER",
+            "ISAMENDMENT",
+            "AMENDMENTNO",
+            "AMENDMENTTYPE",
+            "FILINGMANAGER_NAME",
+            "REPORTTYPE",
+        ],
+        rejected,
+        |number, row| {
+            match find(row.get(0)) {
+                Some(i) => {
+                    let filing = &mut filings[i].row;
+                    if let Some(flag) = row.opt(1) {
+                        filing.is_amendment = flag.eq_ignore_ascii_case("Y");
+                    }
+                    filing.amendment_no = row.opt(2).and_then(parse_number).map(|n| n as i64);
+                    filing.amendment_type = row.opt(3).map(str::to_string);
+                    filing.filer_name = row.opt(4).map(str::to_string);
+                    filing.report_type = row.opt(5).map(str::to_string);
+                }
+                None if is_landed_elsewhere(row.get(0)) => {}
+                None => return Some(unknown(row, number, &cover_source)),
+            }
+            None
+        },
+    )?;
+
+    let summary_source = member_source("SUMMARYPAGE.tsv");
+    read_tsv(
+        member(&mut archive, "SUMMARYPAGE.tsv", source)?,
+        &summary_source,
+        &[
+            "ACCESSION_NUMBER",
+            "OTHERINCLUDEDMANAGERSCOUNT",
+            "TABLEENTRYTOTAL",
+            "TABLEVALUETOTAL",
+        ],
+        rejected,
+        |number, row| {
+            match find(row.get(0)) {
+                Some(i) => {
+                    let filing = &mut filings[i].row;
+                    filing.other_managers_count =
+                        row.opt(1).and_then(parse_number).map(|n| n as i64);
+                    filing.table_entry_total = row.opt(2).and_then(parse_number).map(|n| n as i64);
+                    filing.table_value_total = row.opt(3).and_then(parse_number);
+                }
+                None if is_landed_elsewhere(row.get(0)) => {}
+                None => return Some(unknown(row, number, &summary_source)),
+            }
+            None
+        },
+    )?;
+
+    let table_source = member_source("INFOTABLE.tsv");
+    let mut table = InfoTable::default();
+    // The file lists a filing's rows together: remember the last lookup.
+    let mut last: Option<(String, Option<usize>)> = None;
+    read_tsv(
+        member(&mut archive, "INFOTABLE.tsv", source)?,
+        &table_source,
+        &INFOTABLE_COLUMNS,
+        rejected,
+        |number, row| {
+            let accession = row.get(0);
+            let filing = match &last {
+                Some((a, found)) if a == accession => *found,
+                _ => {
+                    let found = find(accession);
+                    last = Some((accession.to_string(), found));
+                    found
+                }
+            };
+            let Some(filing) = filing else {
+                return (!is_landed_elsewhere(accession)).then(|| unknown(row, number, &table_source));
+            };
+            let cusip = row.get(4);
+            let (value, amount) = (parse_number(row.get(6)), parse_number(row.get(7)));
+            let problem = if cusip.is_empty() {
+                Some(("CUSIP", "no CUSIP".to_string()))
+            } else if value.is_none() {
+                Some(("VALUE", format!("{:?} is not a number", row.get(6))))
+            } else if amount.is_none() {
+                Some(("SSHPRNAMT", format!("{:?} is not a number", row.get(7))))
+            } else {
+                None
+            };
+            if let Some((field, reason)) = problem {
+                return Some(refuse(row, number, &table_source, field, reason));
+            }
+            filings[filing].holdings.push(table.filing.len() as u32);
+            table.filing.push(filing as u32);
+            table.surrogate_key.push(
+                row.get(1)
+                    .parse::<i64>()
+                    .unwrap_or(table.surrogate_key.len() as i64),
+            );
+            table.line.push(number);
+            table.issuer.append_value(row.get(2));
+            table.class.append_option(row.opt(3));
+            if cusip.bytes().any(|b| b.is_ascii_lowercase()) {
+                table.cusip.append_value(cusip.to_ascii_uppercase());
+            } else {
+                table.cusip.append_value(cusip);
+            }
+            table.figi.append_option(row.opt(5));
+            table.value_raw.push(value.unwrap_or_default());
+            table.amount.push(amount.unwrap_or_default());
+            match row.get(8) {
+                "" => table.amount_type.append_value("SH"),
+                kind if kind.bytes().any(|b| b.is_ascii_lowercase()) => {
+                    table.amount_type.append_value(kind.to_ascii_uppercase())
+                }
+                kind => table.amount_type.append_value(kind),
+            }
+            table
+                .put_call
+                .append_option(row.opt(9).map(|p| p.to_ascii_uppercase()));
+            table.investment_discretion.append_option(row.opt(10));
+            table.other_managers.append_option(row.opt(11));
+            table
+                .voting_sole
+                .push(row.opt(12).and_then(parse_number));
+            table
+                .voting_shared
+                .push(row.opt(13).and_then(parse_number));
+            table
+                .voting_none
+                .push(row.opt(14).and_then(parse_number));
+            None
+        },
+    )?;
+    Ok(DataSet {
+        filings,
+        table,
+        skipped,
+    })
+}
+
+/// Stages a data set: one holdings file per report period, and its filings in `filings_13f`
+/// (replacing what an earlier ingest of the same data set put there). Returns the rows staged.
+fn stage(
+    lake: &Lake,
+    transaction: &mut Transaction,
+    data_set: DataSet,
+    source: &str,
+    file_stem: &str,
+) -> Result<u64> {
+    let now = Utc::now();
+    let DataSet {
+        mut filings,
+        mut table,
+        ..
+    } = data_set;
+    let n = table.filing.len();
+
+    // Per filing: its rows in information-table order (by surrogate key), its unit, its sums.
+    let amount_types = table.amount_type.finish();
+    let mut row_number = vec![0i64; n];
+    let mut factor = vec![1.0f64; n];
+    let mut unit = vec![ValueUnit::Dollars; n];
+    for filing in &mut filings {
+        filing
+            .holdings
+            .sort_by_key(|&i| table.surrogate_key[i as usize]);
+        for (position, &i) in filing.holdings.iter().enumerate() {
+            row_number[i as usize] = position as i64 + 1;
+        }
+        let (value_unit, reason) = decide_unit_from(
+            filing.holdings.iter().map(|&i| {
+                let i = i as usize;
+                (table.value_raw[i], table.amount[i], amount_types.value(i))
+            }),
+            filing.row.filed_date,
+        );
+        for &i in &filing.holdings {
+            factor[i as usize] = match value_unit {
+                ValueUnit::Thousands => 1000.0,
+                ValueUnit::Dollars => 1.0,
+            };
+            unit[i as usize] = value_unit;
+        }
+        filing.row.value_unit = value_unit;
+        filing.row.value_unit_reason = reason;
+        filing.row.rows = filing.holdings.len() as i64;
+        filing.row.value_sum_raw = filing
+            .holdings
+            .iter()
+            .map(|&i| table.value_raw[i as usize])
+            .sum();
+    }
+
+    let cusips = table.cusip.finish();
+    let accession_of = |i: usize| filings[table.filing[i] as usize].row.accession.as_str();
+    let cik_of = |i: usize| filings[table.filing[i] as usize].row.cik.as_str();
+    let columns = with_provenance(
+        vec![
+            Arc::new(StringArray::from_iter_values((0..n).map(accession_of))),
+            Arc::new(StringArray::from_iter_values((0..n).map(cik_of))),
+            Arc::new(Int64Array::from(row_number)),
+            Arc::new(table.issuer.finish()),
+            Arc::new(table.class.finish()),
+            Arc::new(cusips.clone()),
+            Arc::new(BooleanArray::from_iter(
+                cusips.iter().map(|c| Some(c.is_some_and(cusip_valid))),
+            )),
+            Arc::new(table.figi.finish()),
+            Arc::new(Float64Array::from(table.value_raw.clone())),
+            Arc::new(Float64Array::from_iter_values(
+                table.value_raw.iter().zip(&factor).map(|(v, f)| v * f),
+            )),
+            Arc::new(StringArray::from_iter_values(
+                unit.iter().map(|u| u.as_str()),
+            )),
+            Arc::new(Float64Array::from(std::mem::take(&mut table.amount))),
+            Arc::new(amount_types),
+            Arc::new(table.put_call.finish()),
+            Arc::new(table.investment_discretion.finish()),
+            Arc::new(table.other_managers.finish()),
+            Arc::new(Float64Array::from(std::mem::take(&mut table.voting_sole))),
+            Arc::new(Float64Array::from(std::mem::take(&mut table.voting_shared))),
+            Arc::new(Float64Array::from(std::mem::take(&mut table.voting_none))),
+            Arc::new(timestamps_opt_n(None, n)) as ArrayRef,
+        ],
+        &format!("{source}!INFOTABLE.tsv"),
+        table.line.iter().copied(),
+        now,
+    );
+    let holdings = RecordBatch::try_new(HOLDINGS_13F.file_schema(), columns)?;
+
+    // One holdings file per report period.
+    let mut by_period: BTreeMap<NaiveDate, (Vec<u32>, Vec<FilingRow>)> = BTreeMap::new();
+    for filing in filings {
+        let entry = by_period.entry(filing.period).or_default();
+        entry.0.extend(&filing.holdings);
+        entry.1.push(filing.row);
+    }
+    // What an earlier ingest of this data set put in filings_13f goes first.
+    let filings_dir = lake.dataset_dir(&FILINGS_13F);
+    if let Ok(entries) = std::fs::read_dir(&filings_dir) {
+        for entry in entries {
+            let partition = entry.map_err(|e| Error::io(&filings_dir, e))?.path();
+            let path = partition.join("filings.parquet");
+            let Some(period) = partition
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.split_once('='))
+                .map(|(_, v)| v.to_string())
+            else {
+                continue;
+            };
+            if !path.is_file() {
+                continue;
+            }
+            let existing = read_parquet_file(&path)?;
+            let files = cast(
+                existing.column(existing.schema().index_of("holdings_file")?),
+                &DataType::Utf8,
+            )?;
+            let keep = BooleanArray::from_iter(
+                files
+                    .as_string::<i32>()
+                    .iter()
+                    .map(|f| Some(f != Some(file_stem))),
+            );
+            if keep.true_count() < existing.num_rows() {
+                let remaining = filter_record_batch(&existing, &keep)?;
+                transaction.replace(&FILINGS_13F, Some(&period), "filings", remaining)?;
+            }
+        }
+    }
+    let mut staged = 0u64;
+    for (period, (rows, period_filings)) in by_period {
+        let period = period.format("%Y-%m-%d").to_string();
+        if !rows.is_empty() {
+            let part = take_record_batch(&holdings, &UInt32Array::from(rows))?;
+            staged += part.num_rows() as u64;
+            transaction.replace(&HOLDINGS_13F, Some(&period), file_stem, part)?;
+        }
+        transaction.upsert(
+            &FILINGS_13F,
+            Some(&period),
+            "filings",
+            filings_batch(&period_filings, now)?,
+        )?;
+    }
+    // A period the data set no longer has keeps none of its rows.
+    transaction.remove_from_other_partitions(&HOLDINGS_13F, file_stem)?;
+    Ok(staged)
+}
+
+/// Lands one data set's ZIP, all of it or nothing. Returns the rows landed and a note for the log.
+fn land(
+    lake: &Lake,
+    bytes: &[u8],
+    source: &str,
+    name: &str,
+    rejected: &mut Vec<Rejected>,
+) -> Result<(u64, Option<String>)> {
+    let file_stem = holdings_file(name);
+    let landed = landed_filings(lake)?;
+    let data_set = read_data_set(bytes, source, &file_stem, &landed, rejected)?;
+    let skipped = data_set.skipped;
+    let filings = data_set.filings.len();
+    let mut transaction = Transaction::new(lake);
+    let rows = stage(lake, &mut transaction, data_set, source, &file_stem)?;
+    transaction.commit()?;
+    let mut notes = vec![format!("{filings} filings")];
+    if skipped > 0 {
+        notes.push(format!(
+            "{skipped} filings skipped: the lake holds them already from EDGAR or another data set"
+        ));
+    }
+    if !rejected.is_empty() {
+        notes.push(format!(
+            "{} records refused (see rejected_records)",
+            rejected.len()
+        ));
+    }
+    Ok((rows, Some(notes.join("; "))))
+}
+
+/// Lands data set ZIPs from local files; each file's name names its data set.
+pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
+    ingest_local_files(
+        lake,
+        &HOLDINGS_13F,
+        paths,
+        |path: &Path, source, bytes, refused| {
+            let name = data_set_name(&path.to_string_lossy())?;
+            land(lake, &bytes, source, &name, refused).map(|(rows, _)| rows)
+        },
+    )
+}
+
+/// Fetches each named data set from EDGAR and lands it.
+pub async fn ingest_remote(
+    lake: &Lake,
+    http: &HttpClient,
+    base_url: &str,
+    names: &[String],
+) -> Result<IngestReport> {
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(&HOLDINGS_13F);
+    for name in names {
+        let url = data_set_url(base_url, name);
+        let started_at = Utc::now();
+        let outcome = match http.get(&url).await {
+            Ok(Fetched::Body(bytes)) => {
+                let mut rejected = Vec::new();
+                match land(lake, &bytes, &url, name, &mut rejected) {
+                    Ok((rows, message)) => SourceOutcome {
+                        source: url.clone(),
+                        sha256: Some(sha256_hex(&bytes)),
+                        status: SourceStatus::Landed,
+                        rows_written: rows,
+                        rejected,
+                        message,
+                        started_at,
+                    },
+                    Err(error) => SourceOutcome {
+                        rejected,
+                        ..SourceOutcome::failed(&url, error.to_string(), started_at)
+                    },
+                }
+            }
+            Ok(Fetched::NotFound) => SourceOutcome::not_published(
+                &url,
+                format!("the SEC has not published a Form 13F data set named {name}"),
+                started_at,
+            ),
+            Err(error) => SourceOutcome::failed(&url, error.to_string(), started_at),
+        };
+        run.record(lake, outcome)?;
+    }
+    Ok(IngestReport::of(&run))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn data_set_names_and_urls() {
+        for (typed, name) in [
+            ("2024q3", "2024q3"),
+            ("2024Q3", "2024q3"),
+            ("/tmp/2024q3_form13f.zip", "2024q3"),
+            ("01sep2024-30nov2024_form13f.zip", "01sep2024-30nov2024"),
+        ] {
+            assert_eq!(data_set_name(typed).ok().as_deref(), Some(name), "{typed}");
+        }
+        assert!(data_set_name("2024 q3").is_err());
+        assert_eq!(
+            data_set_url("https://www.sec.gov/", "2024q3"),
+            "https://www.sec.gov/files/structureddata/data/form-13f-data-sets/2024q3_form13f.zip"
+        );
+    }
+
+    #[test]
+    fn dates_as_the_data_sets_write_them() {
+        assert_eq!(
+            parse_date("31-DEC-2024"),
+            NaiveDate::from_ymd_opt(2024, 12, 31)
+        );
+        assert_eq!(
+            parse_date("05-sep-2023"),
+            NaiveDate::from_ymd_opt(2023, 9, 5)
+        );
+        assert_eq!(parse_date("2024-12-31"), None);
+    }
+}

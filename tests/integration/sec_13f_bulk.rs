@@ -1,0 +1,312 @@
+//! The SEC's Form 13F data sets: the five real filings of the fixtures, laid out as a data set by
+//! an independent Python reading (tests/fixtures/sec13f/data_set/make_data_set.py), must land the
+//! same holdings as the EDGAR collector; a filing never lands twice whichever way it came in;
+//! truncated and incomplete ZIPs fail whole; bad rows are refused with their line.
+
+use std::io::{Read, Write};
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use whalewatch::collect::http::{HttpClient, HttpConfig};
+use whalewatch::collect::{sec_13f, sec_13f_bulk};
+use whalewatch::lake::Lake;
+
+use crate::support::{fixture, query_rows, snapshot, Reply, TestServer};
+
+fn data_set() -> PathBuf {
+    fixture("sec13f/data_set/realfilings_form13f.zip")
+}
+
+fn filings() -> Vec<PathBuf> {
+    [
+        "0001790837-23-000002.txt",
+        "0001140361-23-013281.txt",
+        "0001619124-21-000002.txt",
+        "13F.0001894188-23-000007.txt",
+        "0001951757-25-000093.nc",
+    ]
+    .iter()
+    .map(|name| fixture(&format!("sec13f/{name}")))
+    .collect()
+}
+
+/// The data set's members as text, by name.
+fn members(zip: &Path) -> Vec<(String, String)> {
+    let mut archive = zip::ZipArchive::new(std::fs::File::open(zip).unwrap()).unwrap();
+    (0..archive.len())
+        .map(|i| {
+            let mut file = archive.by_index(i).unwrap();
+            let mut text = String::new();
+            file.read_to_string(&mut text).unwrap();
+            (file.name().unwrap().to_string(), text)
+        })
+        .collect()
+}
+
+/// Writes a ZIP of `members` at `path`.
+fn write_zip(path: &Path, members: &[(String, String)]) {
+    let mut writer = zip::ZipWriter::new(std::fs::File::create(path).unwrap());
+    let options = zip::write::SimpleFileOptions::default()
+        .compression_method(zip::CompressionMethod::Deflated);
+    for (name, text) in members {
+        writer.start_file(name.as_str(), options).unwrap();
+        writer.write_all(text.as_bytes()).unwrap();
+    }
+    writer.finish().unwrap();
+}
+
+const HOLDINGS: &str = "SELECT accession, \"row\", cik, issuer, class, cusip, cusip_valid, figi, value_raw, \
+     value_usd, value_unit, amount, amount_type, put_call, investment_discretion, other_managers, \
+     voting_sole, voting_shared, voting_none FROM holdings_13f ORDER BY accession, \"row\"";
+const FILINGS: &str = "SELECT accession, cik, filer_name, form_type, report_period, filed_date, \
+     report_type, is_amendment, amendment_no, amendment_type, other_managers_count, table_entry_total, \
+     table_value_total, rows, value_sum_raw, value_unit, rows_match_total, value_matches_total \
+     FROM filings_13f ORDER BY accession";
+
+#[tokio::test]
+async fn a_data_set_lands_the_same_holdings_as_the_edgar_filings() {
+    let edgar = tempfile::tempdir().unwrap();
+    sec_13f::ingest_files(&Lake::new(edgar.path()), &filings()).unwrap();
+    let bulk = tempfile::tempdir().unwrap();
+    let report = sec_13f_bulk::ingest_files(&Lake::new(bulk.path()), &[data_set()]).unwrap();
+    assert_eq!(
+        (report.landed, report.rows_written, report.rows_rejected),
+        (1, 192, 0)
+    );
+    let holdings = query_rows(bulk.path(), HOLDINGS).await;
+    assert_eq!(holdings.len(), 192);
+    assert_eq!(holdings, query_rows(edgar.path(), HOLDINGS).await);
+    assert_eq!(
+        query_rows(bulk.path(), FILINGS).await,
+        query_rows(edgar.path(), FILINGS).await
+    );
+    // The ground truths hold here too, and the data set's unpadded CIKs are EDGAR's ten digits.
+    assert_eq!(
+        query_rows(
+            bulk.path(),
+            "SELECT cik, filer_name, value_unit, holdings_file, accepted_at IS NULL, \
+             rows_match_total AND value_matches_total FROM filings_13f ORDER BY report_period"
+        )
+        .await,
+        vec![
+            "0001619124|ACTIAM N.V.|thousands|bulk-realfilings|true|true",
+            "0001099219|METLIFE INC|dollars|bulk-realfilings|true|true",
+            "0001790837|Bull Street Advisors, LLC|thousands|bulk-realfilings|true|true",
+            "0001894188|LTS One Management LP|dollars|bulk-realfilings|true|true",
+            "0001994827|ACORN CREEK CAPITAL LLC|dollars|bulk-realfilings|true|true",
+        ]
+    );
+    // Each row names the data set's INFOTABLE line it came from (the header is line 1).
+    assert_eq!(
+        query_rows(
+            bulk.path(),
+            "SELECT source_line, cusip, value_usd FROM holdings_13f \
+             WHERE cik = '0001790837' AND \"row\" = 1"
+        )
+        .await,
+        vec!["2|88579Y101|287000"]
+    );
+    assert!(query_rows(
+        bulk.path(),
+        "SELECT DISTINCT source FROM holdings_13f"
+    )
+    .await[0]
+        .ends_with("realfilings_form13f.zip!INFOTABLE.tsv"));
+    // The spec's view answers the same on either lake: one report a manager, so no previous
+    // quarter says whether a position is new (NULL), and no two rows of these filings share a position (the fixture's TSV has 192
+    // distinct accession, CUSIP, put/call and SH/PRN keys).
+    let view = "SELECT cik, report_period, cusip, put_call, shares, market_value, pct_of_portfolio, \
+                is_new_position IS NULL FROM institutional_holdings_13f ORDER BY cik, cusip, put_call";
+    let from_bulk = query_rows(bulk.path(), view).await;
+    assert_eq!(from_bulk.len(), 192);
+    assert!(from_bulk.iter().all(|r| r.ends_with("|true")));
+    assert_eq!(from_bulk, query_rows(edgar.path(), view).await);
+}
+
+#[tokio::test]
+async fn a_filing_lands_once_whichever_way_it_came_and_re_ingest_replaces() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    // Two filings from EDGAR first: the data set leaves them where they are.
+    sec_13f::ingest_files(&lake, &filings()[..2]).unwrap();
+    let report = sec_13f_bulk::ingest_files(&lake, &[data_set()]).unwrap();
+    assert_eq!((report.landed, report.rows_written), (1, 77 + 5 + 14));
+    let census = "SELECT holdings_file, count(*) FROM filings_13f GROUP BY 1 ORDER BY 1";
+    let expected = vec![
+        "0001140361-23-013281|1",
+        "0001790837-23-000002|1",
+        "bulk-realfilings|3",
+    ];
+    assert_eq!(query_rows(dir.path(), census).await, expected);
+    let totals = "SELECT count(*), count(DISTINCT accession || '/' || \"row\"), sum(value_usd) \
+                  FROM holdings_13f";
+    let before = query_rows(dir.path(), totals).await;
+    assert_eq!(before[0].split('|').take(2).collect::<Vec<_>>(), ["192", "192"]);
+    // The same data set again: the same rows, not twice.
+    sec_13f_bulk::ingest_files(&lake, &[data_set()]).unwrap();
+    assert_eq!(query_rows(dir.path(), census).await, expected);
+    assert_eq!(query_rows(dir.path(), totals).await, before);
+    // An EDGAR file of a filing the data set landed is refused, not landed a second time.
+    let again = sec_13f::ingest_files(&lake, &filings()[2..3]).unwrap();
+    assert_eq!(again.landed, 0);
+    assert!(
+        again.failures[0].1.contains("is in the lake already"),
+        "{:?}",
+        again.failures
+    );
+    assert_eq!(query_rows(dir.path(), totals).await, before);
+    // One holdings file per report period for the data set.
+    let files: Vec<_> = walk(&dir.path().join("holdings_13f"))
+        .into_iter()
+        .filter(|p| p.ends_with("bulk-realfilings.parquet"))
+        .collect();
+    assert_eq!(files.len(), 3, "{files:?}");
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    snapshot(dir).into_keys().collect()
+}
+
+/// Everything but the run's own record: the ingest log and the refused records.
+fn datasets(dir: &Path) -> Vec<(PathBuf, Vec<u8>)> {
+    snapshot(dir)
+        .into_iter()
+        .filter(|(p, _)| {
+            !p.to_string_lossy().contains("ingest_log")
+                && !p.to_string_lossy().contains("rejected_records")
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_truncated_or_incomplete_zip_fails_whole_and_the_lake_stays_as_it_was() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    sec_13f_bulk::ingest_files(&lake, &[data_set()]).unwrap();
+    let before = datasets(lake.root());
+    // An interrupted download: the ZIP's central directory never arrived.
+    let bytes = std::fs::read(data_set()).unwrap();
+    let truncated = dir.path().join("realfilings_form13f.zip");
+    std::fs::write(&truncated, &bytes[..bytes.len() * 2 / 3]).unwrap();
+    let report = sec_13f_bulk::ingest_files(&lake, &[truncated]).unwrap();
+    assert_eq!((report.landed, report.failures.len()), (0, 1));
+    assert!(
+        report.failures[0].1.contains("not a readable ZIP archive")
+            && report.failures[0].1.contains("realfilings_form13f.zip"),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(datasets(lake.root()), before);
+    // A ZIP without its information table.
+    let incomplete = dir.path().join("2024q3_form13f.zip");
+    let without: Vec<_> = members(&data_set())
+        .into_iter()
+        .filter(|(name, _)| name != "INFOTABLE.tsv")
+        .collect();
+    write_zip(&incomplete, &without);
+    let report = sec_13f_bulk::ingest_files(&lake, &[incomplete]).unwrap();
+    assert!(
+        report.failures[0].1.contains("the ZIP has no INFOTABLE.tsv"),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(datasets(lake.root()), before);
+}
+
+#[tokio::test]
+async fn bad_rows_are_refused_with_their_line_and_their_filing_is_flagged() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    let edited: Vec<_> = members(&data_set())
+        .into_iter()
+        .map(|(name, text)| {
+            if name != "INFOTABLE.tsv" {
+                return (name, text);
+            }
+            let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+            // Line 3 (Bull Street's AFLAC row): a value that is no number.
+            lines[2] = lines[2].replacen("\t580\t", "\t58O\t", 1);
+            // Line 4: cut short by a tab.
+            let cut: Vec<&str> = lines[3].split('\t').take(9).collect();
+            lines[3] = cut.join("\t");
+            // A row of a filing the data set does not have.
+            lines.push(lines[1].replacen("0001790837-23-000002", "0009999999-24-000001", 1));
+            (name, lines.join("\n") + "\n")
+        })
+        .collect();
+    let zip = dir.path().join("2024q3_form13f.zip");
+    write_zip(&zip, &edited);
+    let report = sec_13f_bulk::ingest_files(&lake, &[zip]).unwrap();
+    assert_eq!(
+        (report.landed, report.rows_written, report.rows_rejected),
+        (1, 190, 3)
+    );
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT line, field, reason FROM rejected_records ORDER BY line"
+        )
+        .await,
+        vec![
+            "3|VALUE|\"58O\" is not a number",
+            "4|NULL|9 fields where the header has 15",
+            "194|ACCESSION_NUMBER|0009999999-24-000001 is not in SUBMISSION.tsv",
+        ]
+    );
+    assert!(query_rows(lake.root(), "SELECT DISTINCT source FROM rejected_records")
+        .await[0]
+        .ends_with("2024q3_form13f.zip!INFOTABLE.tsv"));
+    // Bull Street's filing lands with the rows it has, and says that it does not reconcile.
+    assert_eq!(
+        query_rows(
+            lake.root(),
+            "SELECT rows, table_entry_total, rows_match_total, value_matches_total, holdings_file \
+             FROM filings_13f WHERE cik = '0001790837'"
+        )
+        .await,
+        vec!["88|90|false|false|bulk-2024q3"]
+    );
+}
+
+#[tokio::test]
+async fn data_sets_are_fetched_from_edgar_politely() {
+    let server = TestServer::start();
+    let path = "/files/structureddata/data/form-13f-data-sets/realfilings_form13f.zip";
+    // Refused once (the SEC's 429), then served.
+    server.route(
+        path,
+        vec![
+            Reply::status(429),
+            Reply::ok(std::fs::read(data_set()).unwrap()),
+        ],
+    );
+    let http = HttpClient::new(HttpConfig {
+        user_agent: "whalewatch-tests research tests@example.com".to_string(),
+        timeout: Duration::from_secs(10),
+        max_retries: 2,
+        initial_backoff: Duration::from_millis(5),
+        max_requests_per_second: 1000.0,
+    })
+    .unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path());
+    let names = vec!["realfilings".to_string(), "2031q1".to_string()];
+    let report = sec_13f_bulk::ingest_remote(&lake, &http, &server.base_url, &names)
+        .await
+        .unwrap();
+    assert_eq!(
+        (report.landed, report.not_published, report.rows_written),
+        (1, 1, 192)
+    );
+    assert_eq!(server.hits(path), 2);
+    assert!(server
+        .requests
+        .lock()
+        .unwrap()
+        .iter()
+        .all(|(_, agent)| agent.as_deref() == Some("whalewatch-tests research tests@example.com")));
+    assert_eq!(
+        query_rows(dir.path(), "SELECT DISTINCT source FROM filings_13f").await,
+        vec![format!("{}{path}!SUBMISSION.tsv", server.base_url)]
+    );
+}
