@@ -11,9 +11,8 @@ use clap::{Args, Parser, Subcommand};
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
 use whalewatch::collect::{
-    bars, baskets, cboe_put_call, manager_types, option_chains, option_trades, sec_13f, sec_13f_bulk,
-    securities,
-    IngestReport,
+    bars, baskets, cboe_put_call, manager_types, option_chains, option_trades, sec_13f,
+    sec_13f_bulk, securities, IngestReport,
 };
 use whalewatch::config::Config;
 use whalewatch::lake::Lake;

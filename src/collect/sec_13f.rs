@@ -30,7 +30,7 @@ use super::edgar_index;
 use super::http::{Fetched, HttpClient};
 use super::{days_since_epoch, ingest_local_files, sha256_hex, with_provenance, IngestReport};
 use crate::error::{Error, Result};
-use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F};
+use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::timestamps;
 use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
 use crate::lake::{read_parquet_file, Lake, Rejected, Transaction};
@@ -50,7 +50,7 @@ impl ValueUnit {
         }
     }
 
-    fn factor(self) -> f64 {
+    pub(crate) fn factor(self) -> f64 {
         match self {
             ValueUnit::Thousands => 1000.0,
             ValueUnit::Dollars => 1.0,
@@ -80,6 +80,49 @@ pub struct Holding {
     pub voting_none: Option<f64>,
 }
 
+/// Another manager a report includes (a combination report's summary page), by sequence number.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OtherManager {
+    pub sequence_number: i64,
+    pub cik: Option<String>,
+    pub form13f_file_number: Option<String>,
+    pub crd_number: Option<String>,
+    pub sec_file_number: Option<String>,
+    pub name: Option<String>,
+}
+
+/// The `other_managers_13f` file rows of `(accession, filer CIK, manager, line)`.
+pub(crate) fn other_managers_batch(
+    rows: &[(&str, &str, &OtherManager, u64)],
+    source: &str,
+    now: DateTime<Utc>,
+) -> Result<RecordBatch> {
+    let strings = |f: fn(&OtherManager) -> Option<&str>| -> ArrayRef {
+        Arc::new(StringArray::from_iter(rows.iter().map(|r| f(r.2))))
+    };
+    let columns = with_provenance(
+        vec![
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
+            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
+            Arc::new(Int64Array::from_iter_values(
+                rows.iter().map(|r| r.2.sequence_number),
+            )),
+            strings(|m| m.cik.as_deref()),
+            strings(|m| m.form13f_file_number.as_deref()),
+            strings(|m| m.crd_number.as_deref()),
+            strings(|m| m.sec_file_number.as_deref()),
+            strings(|m| m.name.as_deref()),
+        ],
+        source,
+        rows.iter().map(|r| r.3),
+        now,
+    );
+    Ok(RecordBatch::try_new(
+        OTHER_MANAGERS_13F.file_schema(),
+        columns,
+    )?)
+}
+
 /// One filing: its cover page, summary page and information table.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Filing {
@@ -99,6 +142,7 @@ pub struct Filing {
     pub other_managers_count: Option<i64>,
     pub table_entry_total: Option<i64>,
     pub table_value_total: Option<f64>,
+    pub other_managers: Vec<OtherManager>,
     pub holdings: Vec<Holding>,
     pub value_unit: ValueUnit,
     pub value_unit_reason: String,
@@ -471,6 +515,21 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
         other_managers_count: number(text_of(root, "otherIncludedManagersCount")).map(|n| n as i64),
         table_entry_total: number(text_of(root, "tableEntryTotal")).map(|n| n as i64),
         table_value_total: number(text_of(root, "tableValueTotal")),
+        other_managers: root
+            .descendants()
+            .filter(|n| n.is_element() && n.tag_name().name() == "otherManager2")
+            .filter_map(|node| {
+                let text = |name: &str| text_of(node, name).map(str::to_string);
+                Some(OtherManager {
+                    sequence_number: number(text_of(node, "sequenceNumber"))? as i64,
+                    cik: text("cik").map(|cik| normalize_cik(&cik)),
+                    form13f_file_number: text("form13FFileNumber"),
+                    crd_number: text("crdNumber"),
+                    sec_file_number: text("secFileNumber"),
+                    name: text("name"),
+                })
+            })
+            .collect(),
         holdings,
         value_unit,
         value_unit_reason,
@@ -534,7 +593,8 @@ pub(crate) fn filings_batch(rows: &[FilingRow], now: DateTime<Utc>) -> Result<Re
     };
     let accepted_at = match rows.iter().any(|r| r.accepted_at.is_some()) {
         true => datafusion::arrow::array::TimestampMicrosecondArray::from_iter(
-            rows.iter().map(|r| r.accepted_at.map(|t| t.timestamp_micros())),
+            rows.iter()
+                .map(|r| r.accepted_at.map(|t| t.timestamp_micros())),
         )
         .with_timezone("UTC"),
         false => timestamps_opt_n(None, rows.len()),
@@ -620,7 +680,12 @@ fn stage(
         source: source.to_string(),
         line: 1,
     };
-    transaction.upsert(&FILINGS_13F, Some(&period), "filings", filings_batch(&[row], now)?)?;
+    transaction.upsert(
+        &FILINGS_13F,
+        Some(&period),
+        "filings",
+        filings_batch(&[row], now)?,
+    )?;
 
     let h = &filing.holdings;
     let n = h.len();
@@ -664,6 +729,16 @@ fn stage(
     );
     let batch = RecordBatch::try_new(HOLDINGS_13F.file_schema(), holding_columns)?;
     transaction.replace(&HOLDINGS_13F, Some(&period), &filing.accession, batch)?;
+    if !filing.other_managers.is_empty() {
+        let rows: Vec<_> = filing
+            .other_managers
+            .iter()
+            .map(|m| (filing.accession.as_str(), filing.cik.as_str(), m, 1))
+            .collect();
+        let batch = other_managers_batch(&rows, source, now)?;
+        transaction.replace(&OTHER_MANAGERS_13F, Some(&period), &filing.accession, batch)?;
+    }
+    transaction.remove_from_other_partitions(&OTHER_MANAGERS_13F, &filing.accession)?;
     // A filing ingested again with another report period (a corrected file) leaves nothing
     // under the old one: its holdings file goes, and its row leaves that period's filings.
     for old_period in transaction.remove_from_other_partitions(&HOLDINGS_13F, &filing.accession)? {
@@ -773,7 +848,10 @@ pub(crate) fn landed_filings(lake: &Lake) -> Result<HashMap<String, String>> {
         return Ok(landed);
     };
     for entry in entries {
-        let path = entry.map_err(|e| Error::io(&dir, e))?.path().join("filings.parquet");
+        let path = entry
+            .map_err(|e| Error::io(&dir, e))?
+            .path()
+            .join("filings.parquet");
         if !path.is_file() {
             continue;
         }

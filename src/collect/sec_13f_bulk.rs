@@ -21,20 +21,20 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{
-    ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     StringBuilder, UInt32Array,
 };
-use datafusion::arrow::compute::{cast, filter_record_batch, take_record_batch};
+use datafusion::arrow::compute::{cast, filter_record_batch, take};
 use datafusion::arrow::datatypes::DataType;
 
 use super::http::{Fetched, HttpClient};
 use super::sec_13f::{
-    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik, timestamps_opt_n,
-    FilingRow, ValueUnit,
+    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik,
+    other_managers_batch, timestamps_opt_n, FilingRow, OtherManager, ValueUnit,
 };
 use super::{ingest_local_files, sha256_hex, with_provenance, IngestReport};
 use crate::error::{Error, Result};
-use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F};
+use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
 use crate::lake::{read_parquet_file, Lake, Rejected, Transaction};
 
@@ -247,10 +247,11 @@ struct BulkFiling {
     period: NaiveDate,
     /// The filing's rows in the information-table columns.
     holdings: Vec<u32>,
+    /// Its OTHERMANAGER2 rows, with their lines.
+    other_managers: Vec<(OtherManager, u64)>,
 }
 
 /// The information-table rows of the landed filings, column by column.
-#[derive(Default)]
 struct InfoTable {
     filing: Vec<u32>,
     surrogate_key: Vec<i64>,
@@ -268,6 +269,31 @@ struct InfoTable {
     voting_sole: Vec<Option<f64>>,
     voting_shared: Vec<Option<f64>>,
     voting_none: Vec<Option<f64>>,
+}
+
+impl InfoTable {
+    /// Room for about `rows` rows, so that 5 M rows are not copied at every doubling.
+    fn with_capacity(rows: usize) -> Self {
+        let strings = |bytes_a_row: usize| StringBuilder::with_capacity(rows, rows * bytes_a_row);
+        InfoTable {
+            filing: Vec::with_capacity(rows),
+            surrogate_key: Vec::with_capacity(rows),
+            line: Vec::with_capacity(rows),
+            issuer: strings(24),
+            class: strings(6),
+            cusip: strings(9),
+            figi: strings(1),
+            value_raw: Vec::with_capacity(rows),
+            amount: Vec::with_capacity(rows),
+            amount_type: strings(2),
+            put_call: strings(1),
+            investment_discretion: strings(4),
+            other_managers: strings(1),
+            voting_sole: Vec::with_capacity(rows),
+            voting_shared: Vec::with_capacity(rows),
+            voting_none: Vec::with_capacity(rows),
+        }
+    }
 }
 
 const INFOTABLE_COLUMNS: [&str; 15] = [
@@ -296,14 +322,12 @@ struct DataSet {
     skipped: usize,
 }
 
-/// The ZIP member whose file name is `name` (in any folder, in any case).
-fn member<'a, R: Read + std::io::Seek>(
-    archive: &'a mut zip::ZipArchive<R>,
+/// The full name of the ZIP member whose file name is `name` (in any folder, in any case).
+fn member_name<R: Read + std::io::Seek>(
+    archive: &zip::ZipArchive<R>,
     name: &str,
-    source: &str,
-) -> Result<zip::read::ZipFile<'a, R>> {
-    let error = |message: String| Error::format(source, None, None, message);
-    let full_name = archive
+) -> Option<String> {
+    archive
         .file_names()
         .filter_map(|n| n.ok())
         .find(|n| {
@@ -312,11 +336,20 @@ fn member<'a, R: Read + std::io::Seek>(
                 .is_some_and(|f| f.eq_ignore_ascii_case(name))
         })
         .map(|n| n.into_owned())
-        .ok_or_else(|| {
-            error(format!(
-                "the ZIP has no {name}: not a complete SEC Form 13F data set"
-            ))
-        })?;
+}
+
+/// The ZIP member whose file name is `name`.
+fn member<'a, R: Read + std::io::Seek>(
+    archive: &'a mut zip::ZipArchive<R>,
+    name: &str,
+    source: &str,
+) -> Result<zip::read::ZipFile<'a, R>> {
+    let error = |message: String| Error::format(source, None, None, message);
+    let full_name = member_name(archive, name).ok_or_else(|| {
+        error(format!(
+            "the ZIP has no {name}: not a complete SEC Form 13F data set"
+        ))
+    })?;
     archive
         .by_name(&full_name)
         .map_err(|e| error(format!("{name} cannot be read from the ZIP: {e}")))
@@ -392,6 +425,7 @@ fn read_data_set(
             filings.push(BulkFiling {
                 period,
                 holdings: Vec::new(),
+                other_managers: Vec::new(),
                 row: FilingRow {
                     accession: accession.to_string(),
                     cik: normalize_cik(row.get(3)),
@@ -494,12 +528,58 @@ fn read_data_set(
         },
     )?;
 
+    // The other managers a combination report includes (older data sets may lack the table).
+    let others_source = member_source("OTHERMANAGER2.tsv");
+    if member_name(&archive, "OTHERMANAGER2.tsv").is_some() {
+        read_tsv(
+            member(&mut archive, "OTHERMANAGER2.tsv", source)?,
+            &others_source,
+            &[
+                "ACCESSION_NUMBER",
+                "SEQUENCENUMBER",
+                "CIK",
+                "FORM13FFILENUMBER",
+                "CRDNUMBER",
+                "SECFILENUMBER",
+                "NAME",
+            ],
+            rejected,
+            |number, row| {
+                let Some(i) = find(row.get(0)) else {
+                    return (!is_landed_elsewhere(row.get(0)))
+                        .then(|| unknown(row, number, &others_source));
+                };
+                let Some(sequence_number) = parse_number(row.get(1)) else {
+                    return Some(refuse(
+                        row,
+                        number,
+                        &others_source,
+                        "SEQUENCENUMBER",
+                        format!("{:?} is not a number", row.get(1)),
+                    ));
+                };
+                let manager = OtherManager {
+                    sequence_number: sequence_number as i64,
+                    cik: row.opt(2).map(normalize_cik),
+                    form13f_file_number: row.opt(3).map(str::to_string),
+                    crd_number: row.opt(4).map(str::to_string),
+                    sec_file_number: row.opt(5).map(str::to_string),
+                    name: row.opt(6).map(str::to_string),
+                };
+                filings[i].other_managers.push((manager, number));
+                None
+            },
+        )?;
+    }
+
     let table_source = member_source("INFOTABLE.tsv");
-    let mut table = InfoTable::default();
+    let infotable = member(&mut archive, "INFOTABLE.tsv", source)?;
+    // A row is about a hundred bytes of TSV; the size is the ZIP's word, so it is capped.
+    let mut table = InfoTable::with_capacity(((infotable.size() / 100) as usize).min(20_000_000));
     // The file lists a filing's rows together: remember the last lookup.
     let mut last: Option<(String, Option<usize>)> = None;
     read_tsv(
-        member(&mut archive, "INFOTABLE.tsv", source)?,
+        infotable,
         &table_source,
         &INFOTABLE_COLUMNS,
         rejected,
@@ -514,7 +594,8 @@ fn read_data_set(
                 }
             };
             let Some(filing) = filing else {
-                return (!is_landed_elsewhere(accession)).then(|| unknown(row, number, &table_source));
+                return (!is_landed_elsewhere(accession))
+                    .then(|| unknown(row, number, &table_source));
             };
             let cusip = row.get(4);
             let (value, amount) = (parse_number(row.get(6)), parse_number(row.get(7)));
@@ -560,15 +641,9 @@ fn read_data_set(
                 .append_option(row.opt(9).map(|p| p.to_ascii_uppercase()));
             table.investment_discretion.append_option(row.opt(10));
             table.other_managers.append_option(row.opt(11));
-            table
-                .voting_sole
-                .push(row.opt(12).and_then(parse_number));
-            table
-                .voting_shared
-                .push(row.opt(13).and_then(parse_number));
-            table
-                .voting_none
-                .push(row.opt(14).and_then(parse_number));
+            table.voting_sole.push(row.opt(12).and_then(parse_number));
+            table.voting_shared.push(row.opt(13).and_then(parse_number));
+            table.voting_none.push(row.opt(14).and_then(parse_number));
             None
         },
     )?;
@@ -599,7 +674,6 @@ fn stage(
     // Per filing: its rows in information-table order (by surrogate key), its unit, its sums.
     let amount_types = table.amount_type.finish();
     let mut row_number = vec![0i64; n];
-    let mut factor = vec![1.0f64; n];
     let mut unit = vec![ValueUnit::Dollars; n];
     for filing in &mut filings {
         filing
@@ -616,10 +690,6 @@ fn stage(
             filing.row.filed_date,
         );
         for &i in &filing.holdings {
-            factor[i as usize] = match value_unit {
-                ValueUnit::Thousands => 1000.0,
-                ValueUnit::Dollars => 1.0,
-            };
             unit[i as usize] = value_unit;
         }
         filing.row.value_unit = value_unit;
@@ -633,49 +703,70 @@ fn stage(
     }
 
     let cusips = table.cusip.finish();
-    let accession_of = |i: usize| filings[table.filing[i] as usize].row.accession.as_str();
-    let cik_of = |i: usize| filings[table.filing[i] as usize].row.cik.as_str();
-    let columns = with_provenance(
-        vec![
-            Arc::new(StringArray::from_iter_values((0..n).map(accession_of))),
-            Arc::new(StringArray::from_iter_values((0..n).map(cik_of))),
-            Arc::new(Int64Array::from(row_number)),
-            Arc::new(table.issuer.finish()),
-            Arc::new(table.class.finish()),
-            Arc::new(cusips.clone()),
-            Arc::new(BooleanArray::from_iter(
-                cusips.iter().map(|c| Some(c.is_some_and(cusip_valid))),
-            )),
-            Arc::new(table.figi.finish()),
-            Arc::new(Float64Array::from(table.value_raw.clone())),
-            Arc::new(Float64Array::from_iter_values(
-                table.value_raw.iter().zip(&factor).map(|(v, f)| v * f),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                unit.iter().map(|u| u.as_str()),
-            )),
-            Arc::new(Float64Array::from(std::mem::take(&mut table.amount))),
-            Arc::new(amount_types),
-            Arc::new(table.put_call.finish()),
-            Arc::new(table.investment_discretion.finish()),
-            Arc::new(table.other_managers.finish()),
-            Arc::new(Float64Array::from(std::mem::take(&mut table.voting_sole))),
-            Arc::new(Float64Array::from(std::mem::take(&mut table.voting_shared))),
-            Arc::new(Float64Array::from(std::mem::take(&mut table.voting_none))),
-            Arc::new(timestamps_opt_n(None, n)) as ArrayRef,
-        ],
-        &format!("{source}!INFOTABLE.tsv"),
-        table.line.iter().copied(),
-        now,
-    );
-    let holdings = RecordBatch::try_new(HOLDINGS_13F.file_schema(), columns)?;
 
-    // One holdings file per report period.
+    let mut others: BTreeMap<NaiveDate, Vec<(&str, &str, &OtherManager, u64)>> = BTreeMap::new();
+    for filing in &filings {
+        for (manager, line) in &filing.other_managers {
+            others.entry(filing.period).or_default().push((
+                filing.row.accession.as_str(),
+                filing.row.cik.as_str(),
+                manager,
+                *line,
+            ));
+        }
+    }
+    let others_source = format!("{source}!OTHERMANAGER2.tsv");
+    for (period, rows) in others {
+        let period = period.format("%Y-%m-%d").to_string();
+        let batch = other_managers_batch(&rows, &others_source, now)?;
+        transaction.replace(&OTHER_MANAGERS_13F, Some(&period), file_stem, batch)?;
+    }
+    transaction.remove_from_other_partitions(&OTHER_MANAGERS_13F, file_stem)?;
+    // The rows in the lake's order, (cik, cusip, accession, row), sorted here on integer ranks
+    // of the filings (the writer's own sort then finds them in order, in one pass).
+    let mut ranked: Vec<usize> = (0..filings.len()).collect();
+    ranked.sort_unstable_by(|&a, &b| {
+        (&filings[a].row.cik, &filings[a].row.accession)
+            .cmp(&(&filings[b].row.cik, &filings[b].row.accession))
+    });
+    let (mut cik_rank, mut accession_rank) = (vec![0u32; filings.len()], vec![0u32; filings.len()]);
+    for (position, &i) in ranked.iter().enumerate() {
+        accession_rank[i] = position as u32;
+        cik_rank[i] = match position {
+            0 => 0,
+            _ if filings[ranked[position - 1]].row.cik == filings[i].row.cik => {
+                cik_rank[ranked[position - 1]]
+            }
+            _ => cik_rank[ranked[position - 1]] + 1,
+        };
+    }
+    let mut order: Vec<u32> = (0..n as u32).collect();
+    order.sort_unstable_by(|&a, &b| {
+        let (fa, fb) = (
+            table.filing[a as usize] as usize,
+            table.filing[b as usize] as usize,
+        );
+        cik_rank[fa]
+            .cmp(&cik_rank[fb])
+            .then_with(|| cusips.value(a as usize).cmp(cusips.value(b as usize)))
+            .then(accession_rank[fa].cmp(&accession_rank[fb]))
+            .then(row_number[a as usize].cmp(&row_number[b as usize]))
+    });
+    let filings_by_row: Vec<(String, String)> = filings
+        .iter()
+        .map(|f| (f.row.accession.clone(), f.row.cik.clone()))
+        .collect();
     let mut by_period: BTreeMap<NaiveDate, (Vec<u32>, Vec<FilingRow>)> = BTreeMap::new();
+    for &i in &order {
+        let period = filings[table.filing[i as usize] as usize].period;
+        by_period.entry(period).or_default().0.push(i);
+    }
     for filing in filings {
-        let entry = by_period.entry(filing.period).or_default();
-        entry.0.extend(&filing.holdings);
-        entry.1.push(filing.row);
+        by_period
+            .entry(filing.period)
+            .or_default()
+            .1
+            .push(filing.row);
     }
     // What an earlier ingest of this data set put in filings_13f goes first.
     let filings_dir = lake.dataset_dir(&FILINGS_13F);
@@ -711,11 +802,71 @@ fn stage(
             }
         }
     }
+    // The columns read as text, taken per period; the others are built per period from the rows.
+    let issuer = table.issuer.finish();
+    let class = table.class.finish();
+    let figi = table.figi.finish();
+    let put_call = table.put_call.finish();
+    let discretion = table.investment_discretion.finish();
+    let other_managers = table.other_managers.finish();
+    let holdings_source = format!("{source}!INFOTABLE.tsv");
     let mut staged = 0u64;
     for (period, (rows, period_filings)) in by_period {
         let period = period.format("%Y-%m-%d").to_string();
         if !rows.is_empty() {
-            let part = take_record_batch(&holdings, &UInt32Array::from(rows))?;
+            let indices = UInt32Array::from(rows);
+            let at: Vec<usize> = indices.values().iter().map(|&i| i as usize).collect();
+            let taken =
+                |array: &dyn Array| -> Result<ArrayRef> { Ok(take(array, &indices, None)?) };
+            let filing_of = |i: usize| &filings_by_row[table.filing[i] as usize];
+            let floats = |values: &[f64]| -> ArrayRef {
+                Arc::new(Float64Array::from_iter_values(
+                    at.iter().map(|&i| values[i]),
+                ))
+            };
+            let optional_floats = |values: &[Option<f64>]| -> ArrayRef {
+                Arc::new(Float64Array::from_iter(at.iter().map(|&i| values[i])))
+            };
+            let columns = with_provenance(
+                vec![
+                    Arc::new(StringArray::from_iter_values(
+                        at.iter().map(|&i| filing_of(i).0.as_str()),
+                    )),
+                    Arc::new(StringArray::from_iter_values(
+                        at.iter().map(|&i| filing_of(i).1.as_str()),
+                    )),
+                    Arc::new(Int64Array::from_iter_values(
+                        at.iter().map(|&i| row_number[i]),
+                    )),
+                    taken(&issuer)?,
+                    taken(&class)?,
+                    taken(&cusips)?,
+                    Arc::new(BooleanArray::from_iter(
+                        at.iter().map(|&i| Some(cusip_valid(cusips.value(i)))),
+                    )),
+                    taken(&figi)?,
+                    floats(&table.value_raw),
+                    Arc::new(Float64Array::from_iter_values(
+                        at.iter().map(|&i| table.value_raw[i] * unit[i].factor()),
+                    )),
+                    Arc::new(StringArray::from_iter_values(
+                        at.iter().map(|&i| unit[i].as_str()),
+                    )),
+                    floats(&table.amount),
+                    taken(&amount_types)?,
+                    taken(&put_call)?,
+                    taken(&discretion)?,
+                    taken(&other_managers)?,
+                    optional_floats(&table.voting_sole),
+                    optional_floats(&table.voting_shared),
+                    optional_floats(&table.voting_none),
+                    Arc::new(timestamps_opt_n(None, at.len())),
+                ],
+                &holdings_source,
+                at.iter().map(|&i| table.line[i]),
+                now,
+            );
+            let part = RecordBatch::try_new(HOLDINGS_13F.file_schema(), columns)?;
             staged += part.num_rows() as u64;
             transaction.replace(&HOLDINGS_13F, Some(&period), file_stem, part)?;
         }
@@ -741,12 +892,16 @@ fn land(
 ) -> Result<(u64, Option<String>)> {
     let file_stem = holdings_file(name);
     let landed = landed_filings(lake)?;
+    let clock = std::time::Instant::now();
     let data_set = read_data_set(bytes, source, &file_stem, &landed, rejected)?;
+    tracing::debug!("{source}: read in {:?}", clock.elapsed());
     let skipped = data_set.skipped;
     let filings = data_set.filings.len();
     let mut transaction = Transaction::new(lake);
     let rows = stage(lake, &mut transaction, data_set, source, &file_stem)?;
+    tracing::debug!("{source}: staged in {:?}", clock.elapsed());
     transaction.commit()?;
+    tracing::debug!("{source}: written in {:?}", clock.elapsed());
     let mut notes = vec![format!("{filings} filings")];
     if skipped > 0 {
         notes.push(format!(

@@ -301,6 +301,30 @@ investment discretion, other managers and voting authority, with the filing's ac
     natural_key: &["accession", "row"],
 };
 
+pub const OTHER_MANAGERS_13F: DatasetSpec = DatasetSpec {
+    name: "other_managers_13f",
+    description: "The other managers a 13F report includes (a combination report's summary page; \
+OTHERMANAGER2 in the SEC's data sets), one row per filing and sequence number: the sequence numbers \
+holdings_13f.other_managers lists. The manager's CIK, 13F file number, CRD and SEC file numbers, and name.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("accession", DataType::Utf8, false),
+            Field::new("cik", DataType::Utf8, false),
+            Field::new("sequence_number", DataType::Int64, false),
+            Field::new("manager_cik", DataType::Utf8, true),
+            Field::new("form13f_file_number", DataType::Utf8, true),
+            Field::new("crd_number", DataType::Utf8, true),
+            Field::new("sec_file_number", DataType::Utf8, true),
+            Field::new("name", DataType::Utf8, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("report_period", DataType::Date32)),
+    sort_order: &["cik", "accession", "sequence_number"],
+    natural_key: &["accession", "sequence_number"],
+};
+
 pub const SECURITIES: DatasetSpec = DatasetSpec {
     name: "securities",
     description: "The security master, loaded from CSV: CUSIP, symbol, name and shares outstanding, each \
@@ -396,6 +420,7 @@ pub const ALL: &[&DatasetSpec] = &[
     &PUT_CALL_CBOE,
     &FILINGS_13F,
     &HOLDINGS_13F,
+    &OTHER_MANAGERS_13F,
     &SECURITIES,
     &MANAGER_TYPES,
     &INGEST_LOG,

@@ -55,7 +55,8 @@ fn write_zip(path: &Path, members: &[(String, String)]) {
     writer.finish().unwrap();
 }
 
-const HOLDINGS: &str = "SELECT accession, \"row\", cik, issuer, class, cusip, cusip_valid, figi, value_raw, \
+const HOLDINGS: &str =
+    "SELECT accession, \"row\", cik, issuer, class, cusip, cusip_valid, figi, value_raw, \
      value_usd, value_unit, amount, amount_type, put_call, investment_discretion, other_managers, \
      voting_sole, voting_shared, voting_none FROM holdings_13f ORDER BY accession, \"row\"";
 const FILINGS: &str = "SELECT accession, cik, filer_name, form_type, report_period, filed_date, \
@@ -106,12 +107,10 @@ async fn a_data_set_lands_the_same_holdings_as_the_edgar_filings() {
         .await,
         vec!["2|88579Y101|287000"]
     );
-    assert!(query_rows(
-        bulk.path(),
-        "SELECT DISTINCT source FROM holdings_13f"
-    )
-    .await[0]
-        .ends_with("realfilings_form13f.zip!INFOTABLE.tsv"));
+    assert!(
+        query_rows(bulk.path(), "SELECT DISTINCT source FROM holdings_13f").await[0]
+            .ends_with("realfilings_form13f.zip!INFOTABLE.tsv")
+    );
     // The spec's view answers the same on either lake: one report a manager, so no previous
     // quarter says whether a position is new (NULL), and no two rows of these filings share a position (the fixture's TSV has 192
     // distinct accession, CUSIP, put/call and SH/PRN keys).
@@ -141,7 +140,10 @@ async fn a_filing_lands_once_whichever_way_it_came_and_re_ingest_replaces() {
     let totals = "SELECT count(*), count(DISTINCT accession || '/' || \"row\"), sum(value_usd) \
                   FROM holdings_13f";
     let before = query_rows(dir.path(), totals).await;
-    assert_eq!(before[0].split('|').take(2).collect::<Vec<_>>(), ["192", "192"]);
+    assert_eq!(
+        before[0].split('|').take(2).collect::<Vec<_>>(),
+        ["192", "192"]
+    );
     // The same data set again: the same rows, not twice.
     sec_13f_bulk::ingest_files(&lake, &[data_set()]).unwrap();
     assert_eq!(query_rows(dir.path(), census).await, expected);
@@ -206,7 +208,9 @@ async fn a_truncated_or_incomplete_zip_fails_whole_and_the_lake_stays_as_it_was(
     write_zip(&incomplete, &without);
     let report = sec_13f_bulk::ingest_files(&lake, &[incomplete]).unwrap();
     assert!(
-        report.failures[0].1.contains("the ZIP has no INFOTABLE.tsv"),
+        report.failures[0]
+            .1
+            .contains("the ZIP has no INFOTABLE.tsv"),
         "{:?}",
         report.failures
     );
@@ -253,9 +257,10 @@ async fn bad_rows_are_refused_with_their_line_and_their_filing_is_flagged() {
             "194|ACCESSION_NUMBER|0009999999-24-000001 is not in SUBMISSION.tsv",
         ]
     );
-    assert!(query_rows(lake.root(), "SELECT DISTINCT source FROM rejected_records")
-        .await[0]
-        .ends_with("2024q3_form13f.zip!INFOTABLE.tsv"));
+    assert!(
+        query_rows(lake.root(), "SELECT DISTINCT source FROM rejected_records").await[0]
+            .ends_with("2024q3_form13f.zip!INFOTABLE.tsv")
+    );
     // Bull Street's filing lands with the rows it has, and says that it does not reconcile.
     assert_eq!(
         query_rows(
@@ -309,4 +314,264 @@ async fn data_sets_are_fetched_from_edgar_politely() {
         query_rows(dir.path(), "SELECT DISTINCT source FROM filings_13f").await,
         vec![format!("{}{path}!SUBMISSION.tsv", server.base_url)]
     );
+}
+
+/// A filing of a made-up data set: (accession, CIK, report period, filing date, rows of
+/// (CUSIP, issuer, shares, value in dollars)).
+type MadeFiling<'a> = (
+    &'a str,
+    &'a str,
+    &'a str,
+    &'a str,
+    Vec<(String, String, u64, u64)>,
+);
+
+/// Lays `filings` out as a Form 13F data set ZIP (dates as the SEC writes them).
+fn made_data_set(path: &Path, filings: &[MadeFiling]) {
+    let sec_date = |iso: &str| {
+        chrono::NaiveDate::parse_from_str(iso, "%Y-%m-%d")
+            .unwrap()
+            .format("%d-%b-%Y")
+            .to_string()
+            .to_uppercase()
+    };
+    let mut submission =
+        vec!["ACCESSION_NUMBER\tFILING_DATE\tSUBMISSIONTYPE\tCIK\tPERIODOFREPORT".to_string()];
+    let mut cover = vec![
+        "ACCESSION_NUMBER\tISAMENDMENT\tAMENDMENTNO\tAMENDMENTTYPE\tFILINGMANAGER_NAME\tREPORTTYPE"
+            .to_string(),
+    ];
+    let mut summary = vec![
+        "ACCESSION_NUMBER\tOTHERINCLUDEDMANAGERSCOUNT\tTABLEENTRYTOTAL\tTABLEVALUETOTAL"
+            .to_string(),
+    ];
+    let mut table = vec![INFOTABLE_HEADER.to_string()];
+    let mut key = 0;
+    for (accession, cik, period, filed, rows) in filings {
+        submission.push(format!(
+            "{accession}\t{}\t13F-HR\t{cik}\t{}",
+            sec_date(filed),
+            sec_date(period)
+        ));
+        cover.push(format!(
+            "{accession}\tN\t\t\tMANAGER {cik}\t13F HOLDINGS REPORT"
+        ));
+        let total: u64 = rows.iter().map(|r| r.3).sum();
+        summary.push(format!("{accession}\t0\t{}\t{total}", rows.len()));
+        for (cusip, issuer, shares, value) in rows {
+            key += 1;
+            table.push(format!(
+                "{accession}\t{key}\t{issuer}\tCOM\t{cusip}\t\t{value}\t{shares}\tSH\t\tSOLE\t\t{shares}\t0\t0"
+            ));
+        }
+    }
+    let text = |lines: Vec<String>| lines.join("\n") + "\n";
+    write_zip(
+        path,
+        &[
+            ("SUBMISSION.tsv".to_string(), text(submission)),
+            ("COVERPAGE.tsv".to_string(), text(cover)),
+            ("SUMMARYPAGE.tsv".to_string(), text(summary)),
+            ("INFOTABLE.tsv".to_string(), text(table)),
+        ],
+    );
+}
+
+const INFOTABLE_HEADER: &str = "ACCESSION_NUMBER\tINFOTABLE_SK\tNAMEOFISSUER\tTITLEOFCLASS\tCUSIP\tFIGI\tVALUE\tSSHPRNAMT\tSSHPRNAMTTYPE\tPUTCALL\tINVESTMENTDISCRETION\tOTHERMANAGER\tVOTING_AUTH_SOLE\tVOTING_AUTH_SHARED\tVOTING_AUTH_NONE";
+
+/// A CUSIP with a valid check digit for an eight-character base.
+fn with_check_digit(base: &str) -> String {
+    (0..10)
+        .map(|d| format!("{base}{d}"))
+        .find(|c| sec_13f::cusip_valid(c))
+        .unwrap()
+}
+
+#[tokio::test]
+async fn the_consensus_scores_each_stock_as_whalewisdom_defines_it() {
+    // Four managers over three quarters; X at $100, Y at $50, Z at $10. D also holds ten $2,000
+    // fillers, so that X is 11th in its portfolio: held, but in no top 10.
+    let (x, y, z) = ("037833100", "594918104", "88579Y101");
+    let row = |cusip: &str, shares: u64, price: u64| {
+        (
+            cusip.to_string(),
+            format!("ISSUER {cusip}"),
+            shares,
+            shares * price,
+        )
+    };
+    let fillers: Vec<_> = (0..10)
+        .map(|i| row(&with_check_digit(&format!("99999{i}AB")), 2_000, 1))
+        .collect();
+    let d = |q: u32| {
+        let mut rows = fillers.clone();
+        rows.push(row(x, 10, 100));
+        rows.extend((q == 0).then(|| row(z, 1, 10)));
+        rows
+    };
+    let (p0, p1, p2) = ("2024-03-31", "2024-06-30", "2024-09-30");
+    let (f0, f1, f2) = ("2024-05-10", "2024-08-10", "2024-11-10");
+    let filings: Vec<MadeFiling> = vec![
+        (
+            "0000000001-24-000001",
+            "1",
+            p0,
+            f0,
+            vec![row(x, 100, 100), row(y, 100, 50)],
+        ),
+        ("0000000002-24-000001", "2", p0, f0, vec![row(x, 100, 100)]),
+        ("0000000003-24-000001", "3", p0, f0, vec![row(y, 100, 50)]),
+        ("0000000004-24-000001", "4", p0, f0, d(0)),
+        (
+            "0000000001-24-000002",
+            "1",
+            p1,
+            f1,
+            vec![row(x, 200, 100), row(y, 100, 50)],
+        ),
+        ("0000000002-24-000002", "2", p1, f1, vec![row(x, 50, 100)]),
+        (
+            "0000000003-24-000002",
+            "3",
+            p1,
+            f1,
+            vec![row(y, 100, 50), row(z, 1_000, 10)],
+        ),
+        ("0000000004-24-000002", "4", p1, f1, d(1)),
+        ("0000000001-24-000003", "1", p2, f2, vec![row(x, 200, 100)]),
+        (
+            "0000000002-24-000003",
+            "2",
+            p2,
+            f2,
+            vec![row(x, 100, 100), row(y, 10, 50)],
+        ),
+        (
+            "0000000003-24-000003",
+            "3",
+            p2,
+            f2,
+            vec![row(y, 50, 50), row(z, 1_000, 10), row(x, 10, 100)],
+        ),
+        ("0000000004-24-000003", "4", p2, f2, d(2)),
+    ];
+    let dir = tempfile::tempdir().unwrap();
+    let zip = dir.path().join("2024q3_form13f.zip");
+    made_data_set(&zip, &filings);
+    let lake = Lake::new(dir.path().join("lake"));
+    let report = sec_13f_bulk::ingest_files(&lake, &[zip]).unwrap();
+    assert_eq!((report.landed, report.rows_rejected), (1, 0));
+    let lines = crate::support::run_query_file(
+        lake.root(),
+        "queries/13f_consensus.sql",
+        &["report_period=2024-09-30"],
+    );
+    let columns: Vec<&str> = lines[0].split(',').collect();
+    let pick = |cusip: &str, names: &[&str]| -> String {
+        let line = lines
+            .iter()
+            .find(|l| l.starts_with(cusip))
+            .unwrap_or_else(|| panic!("{cusip} in {lines:?}"));
+        let values: Vec<&str> = line.split(',').collect();
+        names
+            .iter()
+            .map(|n| values[columns.iter().position(|c| c == n).unwrap()])
+            .collect::<Vec<_>>()
+            .join(",")
+    };
+    let attributes = [
+        "holders",
+        "holders_previous",
+        "increasing_or_new",
+        "decreasing_or_exiting",
+        "in_top10",
+        "average_rank",
+    ];
+    let score = [
+        "tfi_pct",
+        "tfd_pct",
+        "r_pct",
+        "top10_pct",
+        "tf_pct",
+        "heat_map_score",
+        "no_prior_base",
+    ];
+    // By hand. 2024-06-30 against 2024-03-31: X held by A, B, D (ranks 1, 1, 11), A increased,
+    // B decreased; Y by A, C (ranks 2, 2), no change; Z by C (rank 1, new) after D sold its one
+    // share (exit).
+    // 2024-09-30 against 2024-06-30: X held by A, B, C, D (ranks 1, 1, 3, 11: average 4), B
+    // increased and C is new (TFI 2), nobody cut (TFD 0), three top 10s; Y by B (new, rank 2)
+    // and C (cut to 50, rank 2), A exited (TFD 2); Z by C alone, unchanged.
+    assert_eq!(pick(x, &attributes), "4,3,2,0,3,4.0");
+    assert_eq!(pick(y, &attributes), "2,2,1,2,2,2.0");
+    assert_eq!(pick(z, &attributes), "1,1,0,0,1,1.0");
+    // X: TFI 1 -> 2 is +100 %, TFD 1 -> 0 is -100 %, the average rank 13/3 -> 4 is an inverse
+    // change of +100/13 = 7.6923 %, TOP10 2 -> 3 +50 %, TF 3 -> 4 +33.3333 %:
+    // 100 + 100 + 7.6923 + 50 + 33.3333 = 291.0256.
+    assert_eq!(
+        pick(x, &score),
+        "100.0,-100.0,7.6923,50.0,33.3333,291.0256,"
+    );
+    // Y: TFI and TFD rise from 0, which has no percent; the rest are unchanged.
+    assert_eq!(pick(y, &score), ",,0.0,0.0,0.0,0.0,TFI TFD");
+    // Z: TFI 1 -> 0 is -100 %, TFD 1 (D's exit) -> 0 is -100 %: -100 + 100 = 0.
+    assert_eq!(pick(z, &score), "-100.0,-100.0,0.0,0.0,0.0,0.0,");
+    // Z and D's fillers are held by one manager of four (25 %): out at 30 %.
+    let listed = |params: &[&str]| {
+        crate::support::run_query_file(lake.root(), "queries/13f_consensus.sql", params)
+            .iter()
+            .skip(1)
+            .map(|l| l[..9].to_string())
+            .collect::<Vec<_>>()
+    };
+    assert_eq!(
+        listed(&["report_period=2024-09-30", "min_holders_pct=30"]),
+        [x, y]
+    );
+    // A manager type no manager has samples nobody.
+    assert!(listed(&["report_period=2024-09-30", "manager_type=pension"]).is_empty());
+}
+
+#[tokio::test]
+async fn the_other_managers_of_a_combination_report_land_from_either_source() {
+    // MetLife's 2021 report, made a combination report of one included manager: in the data
+    // set's OTHERMANAGER2 table, and in the EDGAR cover page's summaryPage.
+    let dir = tempfile::tempdir().unwrap();
+    let with_other: Vec<_> = members(&data_set())
+        .into_iter()
+        .map(|(name, text)| match name.as_str() {
+            "OTHERMANAGER2.tsv" => (
+                name,
+                format!("{text}0001140361-23-013281\t1\t1234567\t028-00001\t\t\tEXAMPLE SUBSIDIARY LLC\n"),
+            ),
+            _ => (name, text),
+        })
+        .collect();
+    let zip = dir.path().join("2022q1_form13f.zip");
+    write_zip(&zip, &with_other);
+    let bulk = Lake::new(dir.path().join("bulk"));
+    sec_13f_bulk::ingest_files(&bulk, &[zip.clone()]).unwrap();
+    sec_13f_bulk::ingest_files(&bulk, &[zip]).unwrap();
+    let text = std::fs::read_to_string(&filings()[1]).unwrap().replacen(
+        "</summaryPage>",
+        "<otherManagers2Info><otherManager2><sequenceNumber>1</sequenceNumber><otherManager>\
+         <cik>0001234567</cik><form13FFileNumber>028-00001</form13FFileNumber>\
+         <name>EXAMPLE SUBSIDIARY LLC</name></otherManager></otherManager2></otherManagers2Info></summaryPage>",
+        1,
+    );
+    let file = dir.path().join("0001140361-23-013281.txt");
+    std::fs::write(&file, text).unwrap();
+    let edgar = Lake::new(dir.path().join("edgar"));
+    sec_13f::ingest_files(&edgar, &[file]).unwrap();
+    let query = "SELECT accession, cik, report_period, sequence_number, manager_cik, \
+                 form13f_file_number, crd_number, name FROM other_managers_13f";
+    let expected = vec![
+        "0001140361-23-013281|0001099219|2021-12-31|1|0001234567|028-00001|NULL|EXAMPLE SUBSIDIARY LLC",
+    ];
+    assert_eq!(
+        query_rows(bulk.root(), query).await,
+        expected,
+        "ingested twice, landed once"
+    );
+    assert_eq!(query_rows(edgar.root(), query).await, expected);
 }
