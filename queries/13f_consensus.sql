@@ -15,69 +15,73 @@
 -- param: manager_type text =                   -- only managers of this type (empty: all)
 -- schedule: (reserved)
 -- output: (reserved)
-WITH quarters AS (
-    SELECT CAST($report_period AS DATE) AS current_period,
-           CAST(date_trunc('quarter', CAST($report_period AS DATE)) - INTERVAL '1 day' AS DATE)
-               AS previous_period
-), positions AS (
-    SELECT h.*
+WITH positions AS (
+    -- The view is read once: everything below is one pipeline of windows and one aggregate.
+    SELECT h.cik, h.report_period, h.cusip, h.symbol, h.company_name, h.market_value,
+           h.shares_change, h.is_new_position, h.is_closed_position,
+           h.report_period = CAST($report_period AS DATE) AS is_current,
+           -- Each held stock's rank in its manager's portfolio by value (1 = the largest).
+           CASE WHEN NOT h.is_closed_position
+                THEN rank() OVER (PARTITION BY h.cik, h.report_period, h.is_closed_position
+                                  ORDER BY h.market_value DESC) END AS portfolio_rank,
+           row_number() OVER (PARTITION BY h.cik, h.report_period ORDER BY h.cusip) = 1
+               AS first_of_manager
     FROM institutional_holdings_13f h
-    CROSS JOIN quarters q
     LEFT JOIN manager_types t ON t.cik = h.cik
-    WHERE h.report_period IN (q.current_period, q.previous_period)
+    -- This quarter and the one before (a filter, not a join: it stays a cheap scan filter).
+    WHERE h.report_period IN (CAST($report_period AS DATE),
+                              CAST(date_trunc('quarter', CAST($report_period AS DATE))
+                                   - INTERVAL '1 day' AS DATE))
       AND h.amount_type = 'SH' AND h.put_call IS NULL
       AND ($manager_type = '' OR lower(t.manager_type) = lower($manager_type))
-), sample AS (
-    SELECT report_period, count(DISTINCT cik) AS managers FROM positions GROUP BY report_period
-), ranked AS (
-    -- Each held stock's rank in its manager's portfolio by value (1 = the largest).
+), sampled AS (
+    -- The managers sampled in each quarter: every one with a share position in it.
     SELECT p.*,
-           CASE WHEN NOT is_closed_position
-                THEN rank() OVER (PARTITION BY cik, report_period, is_closed_position
-                                  ORDER BY market_value DESC) END AS portfolio_rank
+           sum(CASE WHEN first_of_manager THEN 1 ELSE 0 END) OVER (PARTITION BY report_period)
+               AS managers
     FROM positions p
 ), attributes AS (
-    SELECT report_period, cusip, max(symbol) AS symbol, max(company_name) AS company_name,
-           count(*) FILTER (WHERE NOT is_closed_position) AS holders,
-           count(*) FILTER (WHERE is_new_position) AS new_positions,
-           count(*) FILTER (WHERE NOT is_new_position AND NOT is_closed_position AND shares_change > 0)
-               AS increased,
-           count(*) FILTER (WHERE NOT is_closed_position AND shares_change < 0) AS decreased,
-           count(*) FILTER (WHERE is_closed_position) AS exited,
-           count(*) FILTER (WHERE portfolio_rank <= 10) AS in_top10,
-           avg(portfolio_rank) AS average_rank
-    FROM ranked
-    GROUP BY report_period, cusip
+    -- Each stock's attributes in the two quarters side by side (c: current, p: previous).
+    SELECT cusip, max(symbol) AS symbol, max(company_name) AS company_name,
+           max(CASE WHEN is_current THEN managers END) AS managers,
+           count(*) FILTER (WHERE is_current AND NOT is_closed_position) AS c_holders,
+           count(*) FILTER (WHERE NOT is_current AND NOT is_closed_position) AS p_holders,
+           count(*) FILTER (WHERE is_current AND is_new_position) AS c_new,
+           count(*) FILTER (WHERE is_current AND NOT is_new_position AND NOT is_closed_position
+                                 AND shares_change > 0) AS c_increased,
+           count(*) FILTER (WHERE NOT is_current AND (is_new_position OR (NOT is_closed_position
+                                 AND shares_change > 0))) AS p_tfi,
+           count(*) FILTER (WHERE is_current AND NOT is_closed_position AND shares_change < 0)
+               AS c_decreased,
+           count(*) FILTER (WHERE is_current AND is_closed_position) AS c_exited,
+           count(*) FILTER (WHERE NOT is_current AND (is_closed_position OR shares_change < 0))
+               AS p_tfd,
+           count(*) FILTER (WHERE is_current AND portfolio_rank <= 10) AS c_top10,
+           count(*) FILTER (WHERE NOT is_current AND portfolio_rank <= 10) AS p_top10,
+           avg(CASE WHEN is_current THEN portfolio_rank END) AS c_rank,
+           avg(CASE WHEN NOT is_current THEN portfolio_rank END) AS p_rank
+    FROM sampled
+    GROUP BY cusip
 ), compared AS (
-    SELECT c.cusip, c.symbol, c.company_name, c.holders, coalesce(p.holders, 0) AS holders_previous,
-           100.0 * c.holders / s.managers AS pct_of_managers, s.managers AS managers_sampled,
-           c.new_positions, c.increased, c.decreased, c.exited,
-           c.new_positions + c.increased AS increasing_or_new,
-           c.decreased + c.exited AS decreasing_or_exiting,
-           c.in_top10, c.average_rank,
+    SELECT cusip, symbol, company_name, c_holders AS holders, p_holders AS holders_previous,
+           100.0 * c_holders / managers AS pct_of_managers, managers AS managers_sampled,
+           c_new AS new_positions, c_increased AS increased, c_decreased AS decreased,
+           c_exited AS exited, c_new + c_increased AS increasing_or_new,
+           c_decreased + c_exited AS decreasing_or_exiting, c_top10 AS in_top10,
+           c_rank AS average_rank,
            -- Percent change from the previous quarter; from 0 to 0 is no change, from 0 to more
            -- has no percent.
-           CASE WHEN coalesce(p.new_positions + p.increased, 0) = 0
-                THEN CASE WHEN c.new_positions + c.increased = 0 THEN 0.0 END
-                ELSE 100.0 * ((c.new_positions + c.increased) - (p.new_positions + p.increased))
-                     / (p.new_positions + p.increased) END AS tfi_pct,
-           CASE WHEN coalesce(p.decreased + p.exited, 0) = 0
-                THEN CASE WHEN c.decreased + c.exited = 0 THEN 0.0 END
-                ELSE 100.0 * ((c.decreased + c.exited) - (p.decreased + p.exited))
-                     / (p.decreased + p.exited) END AS tfd_pct,
-           CASE WHEN p.average_rank > 0
-                THEN 100.0 * (p.average_rank - c.average_rank) / p.average_rank END AS r_pct,
-           CASE WHEN coalesce(p.in_top10, 0) = 0
-                THEN CASE WHEN c.in_top10 = 0 THEN 0.0 END
-                ELSE 100.0 * (c.in_top10 - p.in_top10) / p.in_top10 END AS top10_pct,
-           CASE WHEN coalesce(p.holders, 0) = 0
-                THEN CASE WHEN c.holders = 0 THEN 0.0 END
-                ELSE 100.0 * (c.holders - p.holders) / p.holders END AS tf_pct
-    FROM attributes c
-    CROSS JOIN quarters q
-    JOIN sample s ON s.report_period = c.report_period
-    LEFT JOIN attributes p ON p.cusip = c.cusip AND p.report_period = q.previous_period
-    WHERE c.report_period = q.current_period
+           CASE WHEN p_tfi = 0 THEN CASE WHEN c_new + c_increased = 0 THEN 0.0 END
+                ELSE 100.0 * (c_new + c_increased - p_tfi) / p_tfi END AS tfi_pct,
+           CASE WHEN p_tfd = 0 THEN CASE WHEN c_decreased + c_exited = 0 THEN 0.0 END
+                ELSE 100.0 * (c_decreased + c_exited - p_tfd) / p_tfd END AS tfd_pct,
+           CASE WHEN p_rank > 0 THEN 100.0 * (p_rank - c_rank) / p_rank END AS r_pct,
+           CASE WHEN p_top10 = 0 THEN CASE WHEN c_top10 = 0 THEN 0.0 END
+                ELSE 100.0 * (c_top10 - p_top10) / p_top10 END AS top10_pct,
+           CASE WHEN p_holders = 0 THEN CASE WHEN c_holders = 0 THEN 0.0 END
+                ELSE 100.0 * (c_holders - p_holders) / p_holders END AS tf_pct
+    FROM attributes
+    WHERE managers IS NOT NULL
 )
 SELECT cusip, symbol, company_name, holders, holders_previous, round(pct_of_managers, 2) AS pct_of_managers,
        managers_sampled, new_positions, increased, decreased, exited, increasing_or_new,
