@@ -123,47 +123,14 @@ pub(crate) fn other_managers_batch(
     )?)
 }
 
-/// One filing: its cover page, summary page and information table.
-#[derive(Debug, Clone, PartialEq)]
+/// One filing: its `filings_13f` row (cover and summary pages, unit, reconciliation), its
+/// report period, the other managers it includes and its information table.
+#[derive(Debug, Clone)]
 pub struct Filing {
-    pub accession: String,
-    pub cik: String,
-    pub filer_name: Option<String>,
-    pub form_type: String,
+    pub row: FilingRow,
     pub report_period: NaiveDate,
-    pub filed_date: Option<NaiveDate>,
-    /// EDGAR's acceptance time (New York time in the header), in UTC.
-    pub accepted_at: Option<DateTime<Utc>>,
-    pub schema_version: Option<String>,
-    pub report_type: Option<String>,
-    pub is_amendment: bool,
-    pub amendment_no: Option<i64>,
-    pub amendment_type: Option<String>,
-    pub other_managers_count: Option<i64>,
-    pub table_entry_total: Option<i64>,
-    pub table_value_total: Option<f64>,
     pub other_managers: Vec<OtherManager>,
     pub holdings: Vec<Holding>,
-    pub value_unit: ValueUnit,
-    pub value_unit_reason: String,
-}
-
-impl Filing {
-    pub fn value_sum_raw(&self) -> f64 {
-        self.holdings.iter().map(|h| h.value_raw).sum()
-    }
-
-    /// Whether the information table has as many rows as the summary page says (NULL without one).
-    pub fn rows_match_total(&self) -> Option<bool> {
-        self.table_entry_total
-            .map(|total| total == self.holdings.len() as i64)
-    }
-
-    /// Whether the raw values add up to the summary page's total, to the unit (filers round).
-    pub fn value_matches_total(&self) -> Option<bool> {
-        self.table_value_total
-            .map(|total| (total - self.value_sum_raw()).abs() <= 1.0)
-    }
 }
 
 /// The CUSIP check digit rule: letters count 10–35, `*` 36, `@` 37, `#` 38; every second
@@ -496,25 +463,35 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
     }
     let (value_unit, value_unit_reason) = decide_unit(&holdings, filed_date);
     let filing = Filing {
-        accession,
-        cik,
-        filer_name,
-        form_type: text_of(root, "submissionType")
-            .or(header_form)
-            .unwrap_or_default()
-            .to_string(),
+        row: FilingRow {
+            holdings_file: accession.clone(),
+            accession,
+            cik,
+            filer_name,
+            form_type: text_of(root, "submissionType")
+                .or(header_form)
+                .unwrap_or_default()
+                .to_string(),
+            filed_date,
+            accepted_at,
+            schema_version: text_of(root, "schemaVersion").map(str::to_string),
+            report_type: text_of(root, "reportType").map(str::to_string),
+            is_amendment: text_of(root, "isAmendment")
+                .is_some_and(|t| t.eq_ignore_ascii_case("true") || t == "Y"),
+            amendment_no: number(text_of(root, "amendmentNo")).map(|n| n as i64),
+            amendment_type: text_of(root, "amendmentType").map(str::to_string),
+            other_managers_count: number(text_of(root, "otherIncludedManagersCount"))
+                .map(|n| n as i64),
+            table_entry_total: number(text_of(root, "tableEntryTotal")).map(|n| n as i64),
+            table_value_total: number(text_of(root, "tableValueTotal")),
+            rows: holdings.len() as i64,
+            value_sum_raw: holdings.iter().map(|h| h.value_raw).sum(),
+            value_unit,
+            value_unit_reason,
+            source: source.to_string(),
+            line: 1,
+        },
         report_period,
-        filed_date,
-        accepted_at,
-        schema_version: text_of(root, "schemaVersion").map(str::to_string),
-        report_type: text_of(root, "reportType").map(str::to_string),
-        is_amendment: text_of(root, "isAmendment")
-            .is_some_and(|t| t.eq_ignore_ascii_case("true") || t == "Y"),
-        amendment_no: number(text_of(root, "amendmentNo")).map(|n| n as i64),
-        amendment_type: text_of(root, "amendmentType").map(str::to_string),
-        other_managers_count: number(text_of(root, "otherIncludedManagersCount")).map(|n| n as i64),
-        table_entry_total: number(text_of(root, "tableEntryTotal")).map(|n| n as i64),
-        table_value_total: number(text_of(root, "tableValueTotal")),
         other_managers: root
             .descendants()
             .filter(|n| n.is_element() && n.tag_name().name() == "otherManager2")
@@ -531,8 +508,6 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
             })
             .collect(),
         holdings,
-        value_unit,
-        value_unit_reason,
     };
     Ok((filing, rejected))
 }
@@ -540,7 +515,7 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
 /// One row of `filings_13f`: a filing's cover and summary pages, what its information table held
 /// and which `holdings_13f` file holds its rows (its accession, or a bulk data set's file).
 #[derive(Debug, Clone)]
-pub(crate) struct FilingRow {
+pub struct FilingRow {
     pub accession: String,
     pub cik: String,
     pub filer_name: Option<String>,
@@ -641,8 +616,8 @@ fn stage(
 ) -> Result<()> {
     // One filing, one place: a filing a bulk data set landed stays there.
     if let Some(file) = landed
-        .get(&filing.accession)
-        .filter(|file| **file != filing.accession)
+        .get(&filing.row.accession)
+        .filter(|file| **file != filing.row.accession)
     {
         return Err(Error::format(
             source,
@@ -651,34 +626,15 @@ fn stage(
             format!(
                 "filing {} is in the lake already, from the SEC data set in holdings_13f file {file}.parquet; \
                  its rows are not landed twice",
-                filing.accession
+                filing.row.accession
             ),
         ));
     }
     let now = Utc::now();
     let period = filing.report_period.format("%Y-%m-%d").to_string();
     let row = FilingRow {
-        accession: filing.accession.clone(),
-        cik: filing.cik.clone(),
-        filer_name: filing.filer_name.clone(),
-        form_type: filing.form_type.clone(),
-        filed_date: filing.filed_date,
-        accepted_at: filing.accepted_at,
-        schema_version: filing.schema_version.clone(),
-        report_type: filing.report_type.clone(),
-        is_amendment: filing.is_amendment,
-        amendment_no: filing.amendment_no,
-        amendment_type: filing.amendment_type.clone(),
-        other_managers_count: filing.other_managers_count,
-        table_entry_total: filing.table_entry_total,
-        table_value_total: filing.table_value_total,
-        rows: filing.holdings.len() as i64,
-        value_sum_raw: filing.value_sum_raw(),
-        value_unit: filing.value_unit,
-        value_unit_reason: filing.value_unit_reason.clone(),
-        holdings_file: filing.accession.clone(),
         source: source.to_string(),
-        line: 1,
+        ..filing.row.clone()
     };
     transaction.upsert(
         &FILINGS_13F,
@@ -695,11 +651,11 @@ fn stage(
     let floats = |f: fn(&Holding) -> Option<f64>| -> ArrayRef {
         Arc::new(Float64Array::from_iter(h.iter().map(f)))
     };
-    let factor = filing.value_unit.factor();
+    let factor = filing.row.value_unit.factor();
     let holding_columns = with_provenance(
         vec![
-            Arc::new(StringArray::from(vec![filing.accession.as_str(); n])),
-            Arc::new(StringArray::from(vec![filing.cik.as_str(); n])),
+            Arc::new(StringArray::from(vec![filing.row.accession.as_str(); n])),
+            Arc::new(StringArray::from(vec![filing.row.cik.as_str(); n])),
             Arc::new(Int64Array::from_iter_values(h.iter().map(|h| h.row))),
             strings(|h| Some(h.issuer.as_str())),
             strings(|h| h.class.as_deref()),
@@ -712,7 +668,7 @@ fn stage(
             Arc::new(Float64Array::from_iter_values(
                 h.iter().map(|h| h.value_raw * factor),
             )),
-            Arc::new(StringArray::from(vec![filing.value_unit.as_str(); n])),
+            Arc::new(StringArray::from(vec![filing.row.value_unit.as_str(); n])),
             floats(|h| Some(h.amount)),
             strings(|h| Some(h.amount_type.as_str())),
             strings(|h| h.put_call.as_deref()),
@@ -721,27 +677,34 @@ fn stage(
             floats(|h| h.voting_sole),
             floats(|h| h.voting_shared),
             floats(|h| h.voting_none),
-            Arc::new(timestamps_opt_n(filing.accepted_at, n)),
+            Arc::new(timestamps_opt_n(filing.row.accepted_at, n)),
         ],
         source,
         h.iter().map(|h| h.row as u64),
         now,
     );
     let batch = RecordBatch::try_new(HOLDINGS_13F.file_schema(), holding_columns)?;
-    transaction.replace(&HOLDINGS_13F, Some(&period), &filing.accession, batch)?;
+    transaction.replace(&HOLDINGS_13F, Some(&period), &filing.row.accession, batch)?;
     if !filing.other_managers.is_empty() {
         let rows: Vec<_> = filing
             .other_managers
             .iter()
-            .map(|m| (filing.accession.as_str(), filing.cik.as_str(), m, 1))
+            .map(|m| (filing.row.accession.as_str(), filing.row.cik.as_str(), m, 1))
             .collect();
         let batch = other_managers_batch(&rows, source, now)?;
-        transaction.replace(&OTHER_MANAGERS_13F, Some(&period), &filing.accession, batch)?;
+        transaction.replace(
+            &OTHER_MANAGERS_13F,
+            Some(&period),
+            &filing.row.accession,
+            batch,
+        )?;
     }
-    transaction.remove_from_other_partitions(&OTHER_MANAGERS_13F, &filing.accession)?;
+    transaction.remove_from_other_partitions(&OTHER_MANAGERS_13F, &filing.row.accession)?;
     // A filing ingested again with another report period (a corrected file) leaves nothing
     // under the old one: its holdings file goes, and its row leaves that period's filings.
-    for old_period in transaction.remove_from_other_partitions(&HOLDINGS_13F, &filing.accession)? {
+    for old_period in
+        transaction.remove_from_other_partitions(&HOLDINGS_13F, &filing.row.accession)?
+    {
         let path = lake
             .partition_dir(&FILINGS_13F, Some(&old_period))
             .join("filings.parquet");
@@ -753,7 +716,7 @@ fn stage(
                 column
                     .as_string::<i32>()
                     .iter()
-                    .map(|a| Some(a != Some(filing.accession.as_str()))),
+                    .map(|a| Some(a != Some(filing.row.accession.as_str()))),
             );
             let remaining = filter_record_batch(&filings, &keep)?;
             transaction.replace(&FILINGS_13F, Some(&old_period), "filings", remaining)?;

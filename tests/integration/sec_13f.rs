@@ -6,7 +6,8 @@ use whalewatch::lake::Lake;
 
 use crate::support::{fixture, query_rows, run_query_file, snapshot};
 
-fn filings() -> Vec<std::path::PathBuf> {
+/// The five real filings of the fixtures (the data set fixture is made from them too).
+pub fn filings() -> Vec<std::path::PathBuf> {
     [
         "0001790837-23-000002.txt",
         "0001140361-23-013281.txt",

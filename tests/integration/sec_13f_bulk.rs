@@ -11,23 +11,11 @@ use whalewatch::collect::http::{HttpClient, HttpConfig};
 use whalewatch::collect::{sec_13f, sec_13f_bulk};
 use whalewatch::lake::Lake;
 
+use crate::sec_13f::filings;
 use crate::support::{fixture, query_rows, snapshot, Reply, TestServer};
 
 fn data_set() -> PathBuf {
     fixture("sec13f/data_set/realfilings_form13f.zip")
-}
-
-fn filings() -> Vec<PathBuf> {
-    [
-        "0001790837-23-000002.txt",
-        "0001140361-23-013281.txt",
-        "0001619124-21-000002.txt",
-        "13F.0001894188-23-000007.txt",
-        "0001951757-25-000093.nc",
-    ]
-    .iter()
-    .map(|name| fixture(&format!("sec13f/{name}")))
-    .collect()
 }
 
 /// The data set's members as text, by name.
