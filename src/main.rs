@@ -8,6 +8,7 @@ use std::time::Instant;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
+use whalewatch::collect::finra_ats;
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
 use whalewatch::collect::{
@@ -162,6 +163,19 @@ enum Ingest {
         /// The product (TOTAL, EQUITY, INDEX, VIX, ETP) when the file does not say it
         #[arg(long)]
         product: Option<String>,
+    },
+    /// FINRA's OTC transparency data: weekly shares and trades per security and ATS (or non-ATS
+    /// firm), from the pipe-delimited or CSV files of FINRA's site (dataset ats_weekly)
+    #[command(name = "finra-ats")]
+    FinraAts {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// The Monday the week starts on, for files without weekStartDate
+        #[arg(long)]
+        week: Option<NaiveDate>,
+        /// ats or non-ats, for files without summaryTypeCode [default: ats]
+        #[arg(long)]
+        venue_type: Option<String>,
     },
     /// SEC Form 13F filings from EDGAR full submissions (.txt, .nc) (datasets filings_13f,
     /// holdings_13f)
@@ -397,6 +411,20 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
                 sec_13f::ingest_edgar(lake, &http, &base_url, &spans, &cik, &progress).await?,
             ])
         }
+        Ingest::FinraAts {
+            file,
+            week,
+            venue_type,
+        } => {
+            let options = finra_ats::AtsOptions {
+                week,
+                venue_type: venue_type
+                    .as_deref()
+                    .map(finra_ats::VenueType::parse)
+                    .transpose()?,
+            };
+            Ok(vec![finra_ats::ingest_files(lake, &file, &options)?])
+        }
         Ingest::Sec13fBulk {
             data_set,
             file,
@@ -503,6 +531,7 @@ async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Resu
         | Ingest::CboePutCall { .. }
         | Ingest::Sec13f { .. }
         | Ingest::Sec13fBulk { .. }
+        | Ingest::FinraAts { .. }
         | Ingest::Securities { .. }
         | Ingest::ManagerTypes { .. } => {
             unreachable!("run_ingest handles these")

@@ -301,6 +301,32 @@ investment discretion, other managers and voting authority, with the filing's ac
     natural_key: &["accession", "row"],
 };
 
+pub const ATS_WEEKLY: DatasetSpec = DatasetSpec {
+    name: "ats_weekly",
+    description: "FINRA's OTC transparency data: one row per week, tier (T1, T2, OTCE), venue type (ATS, \
+NON_ATS), symbol and venue MPID, with the week's shares and trades there. MPID is the key (venue names \
+change); a later publication of a row replaces it, and last_update_date says which one it is.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("tier", DataType::Utf8, false),
+            Field::new("tier_description", DataType::Utf8, true),
+            Field::new("venue_type", DataType::Utf8, false),
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("issue_name", DataType::Utf8, true),
+            Field::new("mpid", DataType::Utf8, false),
+            Field::new("venue_name", DataType::Utf8, true),
+            Field::new("weekly_shares", DataType::Float64, false),
+            Field::new("weekly_trades", DataType::Int64, true),
+            Field::new("last_update_date", DataType::Date32, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("week_start", DataType::Date32)),
+    sort_order: &["symbol", "mpid"],
+    natural_key: &["tier", "venue_type", "symbol", "mpid"],
+};
+
 pub const OTHER_MANAGERS_13F: DatasetSpec = DatasetSpec {
     name: "other_managers_13f",
     description: "The other managers a 13F report includes (a combination report's summary page; \
@@ -412,6 +438,7 @@ pub const REJECTED_RECORDS: DatasetSpec = DatasetSpec {
 /// Every dataset, in the order `whalewatch tables` lists them.
 pub const ALL: &[&DatasetSpec] = &[
     &SHORT_VOLUME,
+    &ATS_WEEKLY,
     &BARS,
     &BASKETS,
     &OPTION_TRADES,

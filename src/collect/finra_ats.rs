@@ -1,0 +1,299 @@
+//! FINRA's OTC transparency data (Rules 6110 and 6610): every week, for each security and each
+//! ATS (by MPID), the shares and trades it executed off exchange; and the same for non-ATS OTC
+//! volume by firm. Tier 1 NMS stocks are published two weeks after the week, the others four.
+//!
+//! The files users download from FINRA's OTC transparency site are pipe-delimited (or CSV) with
+//! a header: `tierDescription|issueSymbolIdentifier|issueName|marketParticipantName|MPID|
+//! totalWeeklyShareQuantity|totalWeeklyTradeCount|lastUpdateDate`; FINRA's query API
+//! (`otcMarket/weeklySummary`) names the same fields and adds `weekStartDate`, `tierIdentifier`
+//! and `summaryTypeCode` (`ATS_W_SMBL_FIRM`, `OTC_W_SMBL_FIRM`, …). A downloaded file does not say
+//! its week or whether it is ATS or non-ATS data: `--week` and `--venue-type` do.
+//!
+//! Rows land in `ats_weekly`, one file per week, tier and venue type; a row published again
+//! (FINRA revises weeks) replaces the old one by (tier, venue type, symbol, MPID).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::{
+    ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
+};
+
+use super::tabular;
+use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
+use crate::error::{Error, Result};
+use crate::lake::datasets::ATS_WEEKLY;
+use crate::lake::{Lake, Rejected, Transaction};
+
+/// ATS volume or non-ATS OTC volume.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub enum VenueType {
+    Ats,
+    NonAts,
+}
+
+impl VenueType {
+    pub fn parse(text: &str) -> Result<VenueType> {
+        match text
+            .trim()
+            .to_ascii_lowercase()
+            .replace(['-', '_'], "")
+            .as_str()
+        {
+            "ats" => Ok(VenueType::Ats),
+            "nonats" | "otc" => Ok(VenueType::NonAts),
+            _ => Err(Error::Usage(format!(
+                "--venue-type {text:?}: write ats or non-ats"
+            ))),
+        }
+    }
+
+    fn as_str(self) -> &'static str {
+        match self {
+            VenueType::Ats => "ATS",
+            VenueType::NonAts => "NON_ATS",
+        }
+    }
+
+    /// From the API's `summaryTypeCode`: `ATS_W_…` or `OTC_W_…`.
+    fn of_summary_type(code: &str) -> Option<VenueType> {
+        let code = code.trim().to_ascii_uppercase();
+        if code.starts_with("ATS") {
+            Some(VenueType::Ats)
+        } else if code.starts_with("OTC") {
+            Some(VenueType::NonAts)
+        } else {
+            None
+        }
+    }
+}
+
+/// What a file does not say itself.
+#[derive(Debug, Clone, Default)]
+pub struct AtsOptions {
+    /// The week's first day (a Monday), for files without `weekStartDate`.
+    pub week: Option<NaiveDate>,
+    /// For files without `summaryTypeCode` (default: ATS).
+    pub venue_type: Option<VenueType>,
+}
+
+const COLUMNS: [(&str, &[&str]); 11] = [
+    ("tier", &["tierIdentifier"]),
+    ("tier_description", &["tierDescription"]),
+    ("symbol", &["issueSymbolIdentifier", "symbol"]),
+    ("issue_name", &["issueName"]),
+    ("venue_name", &["marketParticipantName"]),
+    ("mpid", &["MPID", "marketParticipantIdentifier"]),
+    ("shares", &["totalWeeklyShareQuantity"]),
+    ("trades", &["totalWeeklyTradeCount"]),
+    ("last_update", &["lastUpdateDate"]),
+    ("week", &["weekStartDate"]),
+    ("summary_type", &["summaryTypeCode"]),
+];
+
+/// `T1`, `T2` or `OTCE`, from the identifier or FINRA's description.
+fn tier(identifier: Option<&str>, description: Option<&str>) -> Option<&'static str> {
+    let normal = |t: &str| t.trim().to_ascii_uppercase().replace(' ', "");
+    match identifier.map(normal).as_deref() {
+        Some("T1") => return Some("T1"),
+        Some("T2") => return Some("T2"),
+        Some("OTCE") | Some("OTC") => return Some("OTCE"),
+        _ => {}
+    }
+    match description.map(normal).as_deref() {
+        Some("NMSTIER1") | Some("TIER1") => Some("T1"),
+        Some("NMSTIER2") | Some("TIER2") => Some("T2"),
+        Some("OTC") | Some("OTCE") | Some("OTCEQUITY") | Some("OTCEQUITIES") => Some("OTCE"),
+        _ => None,
+    }
+}
+
+fn parse_date(text: &str) -> Option<NaiveDate> {
+    ["%Y-%m-%d", "%m/%d/%Y", "%Y%m%d"]
+        .iter()
+        .find_map(|f| NaiveDate::parse_from_str(text.trim(), f).ok())
+}
+
+fn parse_count(text: &str) -> Option<f64> {
+    text.trim()
+        .replace(',', "")
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && *v >= 0.0)
+}
+
+/// One row read: (week, tier, venue type) → rows of (tier description, symbol, issue name, MPID,
+/// venue name, shares, trades, last update, line).
+type Row = (
+    Option<String>,
+    String,
+    Option<String>,
+    String,
+    Option<String>,
+    f64,
+    Option<i64>,
+    Option<NaiveDate>,
+    u64,
+);
+
+pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Result<IngestReport> {
+    ingest_local_files(
+        lake,
+        &ATS_WEEKLY,
+        paths,
+        |path: &Path, source, bytes, refused| {
+            let table = tabular::parse(path, bytes)?;
+            let at = table.resolve(&COLUMNS, &[]);
+            for target in ["symbol", "mpid", "shares"] {
+                if at[target].is_none() {
+                    return Err(table.missing(source, target));
+                }
+            }
+            if at["tier"].is_none() && at["tier_description"].is_none() {
+                return Err(table.missing(source, "tierDescription"));
+            }
+            if at["week"].is_none() && options.week.is_none() {
+                return Err(Error::format(
+                    source,
+                    Some(1),
+                    None,
+                    "the file does not say its week (no weekStartDate column): give --week \
+                     YYYY-MM-DD, the Monday the week starts on",
+                ));
+            }
+            let mut files: BTreeMap<(NaiveDate, &'static str, VenueType), Vec<Row>> =
+                BTreeMap::new();
+            // A key twice in one file would leave one row standing: the second is refused.
+            let mut first_line: HashMap<(NaiveDate, &'static str, VenueType, String, String), u64> =
+                HashMap::new();
+            for fields in table.fields(&at, source, refused) {
+                let row = (|| -> std::result::Result<_, Rejected> {
+                    let week = match fields.text("week") {
+                        Some(text) => parse_date(text).ok_or_else(|| {
+                            fields.reject("week", format!("{text:?} is not a date"))
+                        })?,
+                        None => options.week.ok_or_else(|| {
+                            fields.reject("week", "no week start, and no --week".into())
+                        })?,
+                    };
+                    let tier = tier(fields.text("tier"), fields.text("tier_description"))
+                        .ok_or_else(|| {
+                            fields.reject(
+                                "tier_description",
+                                "not a FINRA tier (NMS Tier 1, NMS Tier 2, OTC)".into(),
+                            )
+                        })?;
+                    let venue_type = match fields.text("summary_type") {
+                        Some(code) => VenueType::of_summary_type(code).ok_or_else(|| {
+                            fields.reject("summary_type", format!("{code:?} is not ATS_… or OTC_…"))
+                        })?,
+                        None => options.venue_type.unwrap_or(VenueType::Ats),
+                    };
+                    let symbol = fields.required("symbol")?.trim().to_ascii_uppercase();
+                    let mpid = fields.required("mpid")?.trim().to_ascii_uppercase();
+                    if symbol.is_empty() || mpid.is_empty() {
+                        return Err(fields.reject("mpid", "no symbol or no MPID".into()));
+                    }
+                    let shares_text = fields.required("shares")?;
+                    let shares = parse_count(shares_text).ok_or_else(|| {
+                        fields.reject("shares", format!("{shares_text:?} is not a share count"))
+                    })?;
+                    let trades = match fields.text("trades") {
+                        Some(text) => {
+                            Some(parse_count(text).map(|t| t as i64).ok_or_else(|| {
+                                fields.reject("trades", format!("{text:?} is not a trade count"))
+                            })?)
+                        }
+                        None => None,
+                    };
+                    let last_update = match fields.text("last_update") {
+                        Some(text) => Some(parse_date(text).ok_or_else(|| {
+                            fields.reject("last_update", format!("{text:?} is not a date"))
+                        })?),
+                        None => None,
+                    };
+                    Ok((
+                        (week, tier, venue_type),
+                        (
+                            fields.text("tier_description").map(str::to_string),
+                            symbol,
+                            fields.text("issue_name").map(str::to_string),
+                            mpid,
+                            fields.text("venue_name").map(str::to_string),
+                            shares,
+                            trades,
+                            last_update,
+                            fields.record.line,
+                        ),
+                    ))
+                })();
+                match row {
+                    Ok((key, row)) => {
+                        let unique = (key.0, key.1, key.2, row.1.clone(), row.3.clone());
+                        match first_line.get(&unique) {
+                            Some(first) => refused.push(fields.reject(
+                                "mpid",
+                                format!(
+                                    "a second row for {} at {} in the week of {} (the first is line {first})",
+                                    row.1, row.3, key.0
+                                ),
+                            )),
+                            None => {
+                                first_line.insert(unique, row.8);
+                                files.entry(key).or_default().push(row);
+                            }
+                        }
+                    }
+                    Err(rejected) => refused.push(rejected),
+                }
+            }
+            let now = Utc::now();
+            let mut transaction = Transaction::new(lake);
+            let mut landed = 0;
+            for ((week, tier, venue_type), rows) in files {
+                landed += rows.len() as u64;
+                let n = rows.len();
+                let columns = with_provenance(
+                    vec![
+                        Arc::new(StringArray::from(vec![tier; n])) as ArrayRef,
+                        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.0.as_deref()))),
+                        Arc::new(StringArray::from(vec![venue_type.as_str(); n])),
+                        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.1))),
+                        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2.as_deref()))),
+                        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.3))),
+                        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.4.as_deref()))),
+                        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.5))),
+                        Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.6))),
+                        Arc::new(Date32Array::from_iter(
+                            rows.iter().map(|r| r.7.map(days_since_epoch)),
+                        )),
+                    ],
+                    source,
+                    rows.iter().map(|r| r.8),
+                    now,
+                );
+                let batch = RecordBatch::try_new(ATS_WEEKLY.file_schema(), columns)?;
+                let week = week.format("%Y-%m-%d").to_string();
+                let stem = format!("{tier}-{}", venue_type.as_str().to_ascii_lowercase());
+                transaction.upsert(&ATS_WEEKLY, Some(&week), &stem, batch)?;
+            }
+            transaction.commit()?;
+            Ok(landed)
+        },
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tiers_from_identifiers_and_descriptions() {
+        assert_eq!(tier(Some("T1"), None), Some("T1"));
+        assert_eq!(tier(None, Some("NMS Tier 2")), Some("T2"));
+        assert_eq!(tier(None, Some("OTC")), Some("OTCE"));
+        assert_eq!(tier(Some(""), Some("Tier 3")), None);
+    }
+}
