@@ -420,6 +420,18 @@ fn read_data_set(
                     format!("{:?} is not a DD-MON-YYYY date", row.get(4)),
                 ));
             };
+            if let Some(&first) = index.get(accession) {
+                return Some(refuse(
+                    row,
+                    number,
+                    &submission_source,
+                    "ACCESSION_NUMBER",
+                    format!(
+                        "a second SUBMISSION row for {accession} (the first is line {})",
+                        filings[first as usize].row.line
+                    ),
+                ));
+            }
             let form_type = row.get(2).to_ascii_uppercase();
             index.insert(accession.to_string(), filings.len() as u32);
             filings.push(BulkFiling {

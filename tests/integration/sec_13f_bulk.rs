@@ -225,13 +225,21 @@ async fn bad_rows_are_refused_with_their_line_and_their_filing_is_flagged() {
             lines.push(lines[1].replacen("0001790837-23-000002", "0009999999-24-000001", 1));
             (name, lines.join("\n") + "\n")
         })
+        .map(|(name, text)| match name.as_str() {
+            // MetLife's filing listed twice.
+            "SUBMISSION.tsv" => {
+                let second = text.lines().nth(2).unwrap_or_default().to_string();
+                (name, format!("{text}{second}\n"))
+            }
+            _ => (name, text),
+        })
         .collect();
     let zip = dir.path().join("2024q3_form13f.zip");
     write_zip(&zip, &edited);
     let report = sec_13f_bulk::ingest_files(&lake, &[zip]).unwrap();
     assert_eq!(
         (report.landed, report.rows_written, report.rows_rejected),
-        (1, 190, 3)
+        (1, 190, 4)
     );
     assert_eq!(
         query_rows(
@@ -242,12 +250,24 @@ async fn bad_rows_are_refused_with_their_line_and_their_filing_is_flagged() {
         vec![
             "3|VALUE|\"58O\" is not a number",
             "4|NULL|9 fields where the header has 15",
+            "7|ACCESSION_NUMBER|a second SUBMISSION row for 0001140361-23-013281 (the first is line 3)",
             "194|ACCESSION_NUMBER|0009999999-24-000001 is not in SUBMISSION.tsv",
         ]
     );
-    assert!(
-        query_rows(lake.root(), "SELECT DISTINCT source FROM rejected_records").await[0]
-            .ends_with("2024q3_form13f.zip!INFOTABLE.tsv")
+    // Each refusal names the member it came from.
+    let members: Vec<String> = query_rows(
+        lake.root(),
+        "SELECT split_part(source, '!', 2) FROM rejected_records ORDER BY line",
+    )
+    .await;
+    assert_eq!(
+        members,
+        [
+            "INFOTABLE.tsv",
+            "INFOTABLE.tsv",
+            "SUBMISSION.tsv",
+            "INFOTABLE.tsv"
+        ]
     );
     // Bull Street's filing lands with the rows it has, and says that it does not reconcile.
     assert_eq!(
