@@ -124,19 +124,18 @@ fn parse_count(text: &str) -> Option<f64> {
         .filter(|v| v.is_finite() && *v >= 0.0)
 }
 
-/// One row read: (week, tier, venue type) → rows of (tier description, symbol, issue name, MPID,
-/// venue name, shares, trades, last update, line).
-type Row = (
-    Option<String>,
-    String,
-    Option<String>,
-    String,
-    Option<String>,
-    f64,
-    Option<i64>,
-    Option<NaiveDate>,
-    u64,
-);
+/// One row read, to land under its (week, tier, venue type).
+struct AtsRow {
+    tier_description: Option<String>,
+    symbol: String,
+    issue_name: Option<String>,
+    mpid: String,
+    venue_name: Option<String>,
+    weekly_shares: f64,
+    weekly_trades: Option<i64>,
+    last_update: Option<NaiveDate>,
+    line: u64,
+}
 
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Result<IngestReport> {
     ingest_local_files(
@@ -163,7 +162,7 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Res
                      YYYY-MM-DD, the Monday the week starts on",
                 ));
             }
-            let mut files: BTreeMap<(NaiveDate, &'static str, VenueType), Vec<Row>> =
+            let mut files: BTreeMap<(NaiveDate, &'static str, VenueType), Vec<AtsRow>> =
                 BTreeMap::new();
             // A key twice in one file would leave one row standing: the second is refused.
             let mut first_line: HashMap<(NaiveDate, &'static str, VenueType, String, String), u64> =
@@ -216,32 +215,32 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Res
                     };
                     Ok((
                         (week, tier, venue_type),
-                        (
-                            fields.text("tier_description").map(str::to_string),
+                        AtsRow {
+                            tier_description: fields.text("tier_description").map(str::to_string),
                             symbol,
-                            fields.text("issue_name").map(str::to_string),
+                            issue_name: fields.text("issue_name").map(str::to_string),
                             mpid,
-                            fields.text("venue_name").map(str::to_string),
-                            shares,
-                            trades,
+                            venue_name: fields.text("venue_name").map(str::to_string),
+                            weekly_shares: shares,
+                            weekly_trades: trades,
                             last_update,
-                            fields.record.line,
-                        ),
+                            line: fields.record.line,
+                        },
                     ))
                 })();
                 match row {
                     Ok((key, row)) => {
-                        let unique = (key.0, key.1, key.2, row.1.clone(), row.3.clone());
+                        let unique = (key.0, key.1, key.2, row.symbol.clone(), row.mpid.clone());
                         match first_line.get(&unique) {
                             Some(first) => refused.push(fields.reject(
                                 "mpid",
                                 format!(
                                     "a second row for {} at {} in the week of {} (the first is line {first})",
-                                    row.1, row.3, key.0
+                                    row.symbol, row.mpid, key.0
                                 ),
                             )),
                             None => {
-                                first_line.insert(unique, row.8);
+                                first_line.insert(unique, row.line);
                                 files.entry(key).or_default().push(row);
                             }
                         }
@@ -258,20 +257,30 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Res
                 let columns = with_provenance(
                     vec![
                         Arc::new(StringArray::from(vec![tier; n])) as ArrayRef,
-                        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.0.as_deref()))),
+                        Arc::new(StringArray::from_iter(
+                            rows.iter().map(|r| r.tier_description.as_deref()),
+                        )),
                         Arc::new(StringArray::from(vec![venue_type.as_str(); n])),
-                        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.1))),
-                        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2.as_deref()))),
-                        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.3))),
-                        Arc::new(StringArray::from_iter(rows.iter().map(|r| r.4.as_deref()))),
-                        Arc::new(Float64Array::from_iter_values(rows.iter().map(|r| r.5))),
-                        Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.6))),
+                        Arc::new(StringArray::from_iter_values(
+                            rows.iter().map(|r| &r.symbol),
+                        )),
+                        Arc::new(StringArray::from_iter(
+                            rows.iter().map(|r| r.issue_name.as_deref()),
+                        )),
+                        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.mpid))),
+                        Arc::new(StringArray::from_iter(
+                            rows.iter().map(|r| r.venue_name.as_deref()),
+                        )),
+                        Arc::new(Float64Array::from_iter_values(
+                            rows.iter().map(|r| r.weekly_shares),
+                        )),
+                        Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.weekly_trades))),
                         Arc::new(Date32Array::from_iter(
-                            rows.iter().map(|r| r.7.map(days_since_epoch)),
+                            rows.iter().map(|r| r.last_update.map(days_since_epoch)),
                         )),
                     ],
                     source,
-                    rows.iter().map(|r| r.8),
+                    rows.iter().map(|r| r.line),
                     now,
                 );
                 let batch = RecordBatch::try_new(ATS_WEEKLY.file_schema(), columns)?;
