@@ -168,14 +168,22 @@ enum Ingest {
     /// firm), from the pipe-delimited or CSV files of FINRA's site (dataset ats_weekly)
     #[command(name = "finra-ats")]
     FinraAts {
-        #[arg(long, required = true, num_args = 1..)]
+        /// Files downloaded from FINRA's site (without --file: FINRA's query API)
+        #[arg(long, num_args = 1..)]
         file: Vec<PathBuf>,
-        /// The Monday the week starts on, for files without weekStartDate
+        /// The Monday a week starts on: for a downloaded file, its week; for the API, the week to
+        /// fetch (repeatable)
         #[arg(long)]
-        week: Option<NaiveDate>,
+        week: Vec<NaiveDate>,
         /// ats or non-ats, for files without summaryTypeCode [default: ats]
         #[arg(long)]
         venue_type: Option<String>,
+        /// The tiers to fetch from the API (repeatable) [default: T1, T2, OTCE]
+        #[arg(long, value_delimiter = ',')]
+        tier: Vec<String>,
+        /// FINRA's API host [default: https://api.finra.org]
+        #[arg(long)]
+        base_url: Option<String>,
     },
     /// SEC Form 13F filings from EDGAR full submissions (.txt, .nc) (datasets filings_13f,
     /// holdings_13f)
@@ -415,15 +423,40 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             file,
             week,
             venue_type,
+            tier,
+            base_url,
         } => {
-            let options = finra_ats::AtsOptions {
-                week,
-                venue_type: venue_type
-                    .as_deref()
-                    .map(finra_ats::VenueType::parse)
-                    .transpose()?,
+            if !file.is_empty() {
+                if week.len() > 1 {
+                    return Err(Error::Usage(
+                        "a downloaded file is one week: give one --week".to_string(),
+                    ));
+                }
+                let options = finra_ats::AtsOptions {
+                    week: week.first().copied(),
+                    venue_type: venue_type
+                        .as_deref()
+                        .map(finra_ats::VenueType::parse)
+                        .transpose()?,
+                };
+                return Ok(vec![finra_ats::ingest_files(lake, &file, &options)?]);
+            }
+            if week.is_empty() {
+                return Err(Error::Usage(
+                    "give --file PATH (a download) or --week YYYY-MM-DD (from FINRA's API)"
+                        .to_string(),
+                ));
+            }
+            let tiers = if tier.is_empty() {
+                vec!["T1".to_string(), "T2".to_string(), "OTCE".to_string()]
+            } else {
+                tier.iter().map(|t| t.trim().to_ascii_uppercase()).collect()
             };
-            Ok(vec![finra_ats::ingest_files(lake, &file, &options)?])
+            let http = HttpClient::new(config.http())?;
+            let base_url = base_url.unwrap_or_else(|| finra_ats::FINRA_API_BASE_URL.to_string());
+            Ok(vec![
+                finra_ats::ingest_api(lake, &http, &base_url, &week, &tiers, 5000).await?,
+            ])
         }
         Ingest::Sec13fBulk {
             data_set,

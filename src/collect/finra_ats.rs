@@ -21,10 +21,12 @@ use datafusion::arrow::array::{
     ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 
+use super::http::{Fetched, HttpClient};
 use super::tabular;
 use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::ATS_WEEKLY;
+use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
 use crate::lake::{Lake, Rejected, Transaction};
 
 /// ATS volume or non-ATS OTC volume.
@@ -144,94 +146,103 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Res
         paths,
         |path: &Path, source, bytes, refused| {
             let table = tabular::parse(path, bytes)?;
-            let at = table.resolve(&COLUMNS, &[]);
-            for target in ["symbol", "mpid", "shares"] {
-                if at[target].is_none() {
-                    return Err(table.missing(source, target));
-                }
-            }
-            if at["tier"].is_none() && at["tier_description"].is_none() {
-                return Err(table.missing(source, "tierDescription"));
-            }
-            if at["week"].is_none() && options.week.is_none() {
-                return Err(Error::format(
-                    source,
-                    Some(1),
-                    None,
-                    "the file does not say its week (no weekStartDate column): give --week \
+            land_table(lake, &table, source, options, refused)
+        },
+    )
+}
+
+/// Lands the rows of one file or API answer, refusing into `refused` those it cannot read.
+fn land_table(
+    lake: &Lake,
+    table: &tabular::Table,
+    source: &str,
+    options: &AtsOptions,
+    refused: &mut Vec<Rejected>,
+) -> Result<u64> {
+    let at = table.resolve(&COLUMNS, &[]);
+    for target in ["symbol", "mpid", "shares"] {
+        if at[target].is_none() {
+            return Err(table.missing(source, target));
+        }
+    }
+    if at["tier"].is_none() && at["tier_description"].is_none() {
+        return Err(table.missing(source, "tierDescription"));
+    }
+    if at["week"].is_none() && options.week.is_none() {
+        return Err(Error::format(
+            source,
+            Some(1),
+            None,
+            "the file does not say its week (no weekStartDate column): give --week \
                      YYYY-MM-DD, the Monday the week starts on",
-                ));
+        ));
+    }
+    let mut files: BTreeMap<(NaiveDate, &'static str, VenueType), Vec<AtsRow>> = BTreeMap::new();
+    // A key twice in one file would leave one row standing: the second is refused.
+    let mut first_line: HashMap<(NaiveDate, &'static str, VenueType, String, String), u64> =
+        HashMap::new();
+    for fields in table.fields(&at, source, refused) {
+        let row = (|| -> std::result::Result<_, Rejected> {
+            let week = match fields.text("week") {
+                Some(text) => parse_date(text)
+                    .ok_or_else(|| fields.reject("week", format!("{text:?} is not a date")))?,
+                None => options
+                    .week
+                    .ok_or_else(|| fields.reject("week", "no week start, and no --week".into()))?,
+            };
+            let tier =
+                tier(fields.text("tier"), fields.text("tier_description")).ok_or_else(|| {
+                    fields.reject(
+                        "tier_description",
+                        "not a FINRA tier (NMS Tier 1, NMS Tier 2, OTC)".into(),
+                    )
+                })?;
+            let venue_type = match fields.text("summary_type") {
+                Some(code) => VenueType::of_summary_type(code).ok_or_else(|| {
+                    fields.reject("summary_type", format!("{code:?} is not ATS_… or OTC_…"))
+                })?,
+                None => options.venue_type.unwrap_or(VenueType::Ats),
+            };
+            let symbol = fields.required("symbol")?.trim().to_ascii_uppercase();
+            let mpid = fields.required("mpid")?.trim().to_ascii_uppercase();
+            if symbol.is_empty() || mpid.is_empty() {
+                return Err(fields.reject("mpid", "no symbol or no MPID".into()));
             }
-            let mut files: BTreeMap<(NaiveDate, &'static str, VenueType), Vec<AtsRow>> =
-                BTreeMap::new();
-            // A key twice in one file would leave one row standing: the second is refused.
-            let mut first_line: HashMap<(NaiveDate, &'static str, VenueType, String, String), u64> =
-                HashMap::new();
-            for fields in table.fields(&at, source, refused) {
-                let row = (|| -> std::result::Result<_, Rejected> {
-                    let week = match fields.text("week") {
-                        Some(text) => parse_date(text).ok_or_else(|| {
-                            fields.reject("week", format!("{text:?} is not a date"))
-                        })?,
-                        None => options.week.ok_or_else(|| {
-                            fields.reject("week", "no week start, and no --week".into())
-                        })?,
-                    };
-                    let tier = tier(fields.text("tier"), fields.text("tier_description"))
-                        .ok_or_else(|| {
-                            fields.reject(
-                                "tier_description",
-                                "not a FINRA tier (NMS Tier 1, NMS Tier 2, OTC)".into(),
-                            )
-                        })?;
-                    let venue_type = match fields.text("summary_type") {
-                        Some(code) => VenueType::of_summary_type(code).ok_or_else(|| {
-                            fields.reject("summary_type", format!("{code:?} is not ATS_… or OTC_…"))
-                        })?,
-                        None => options.venue_type.unwrap_or(VenueType::Ats),
-                    };
-                    let symbol = fields.required("symbol")?.trim().to_ascii_uppercase();
-                    let mpid = fields.required("mpid")?.trim().to_ascii_uppercase();
-                    if symbol.is_empty() || mpid.is_empty() {
-                        return Err(fields.reject("mpid", "no symbol or no MPID".into()));
-                    }
-                    let shares_text = fields.required("shares")?;
-                    let shares = parse_count(shares_text).ok_or_else(|| {
-                        fields.reject("shares", format!("{shares_text:?} is not a share count"))
-                    })?;
-                    let trades = match fields.text("trades") {
-                        Some(text) => {
-                            Some(parse_count(text).map(|t| t as i64).ok_or_else(|| {
-                                fields.reject("trades", format!("{text:?} is not a trade count"))
-                            })?)
-                        }
-                        None => None,
-                    };
-                    let last_update = match fields.text("last_update") {
-                        Some(text) => Some(parse_date(text).ok_or_else(|| {
-                            fields.reject("last_update", format!("{text:?} is not a date"))
-                        })?),
-                        None => None,
-                    };
-                    Ok((
-                        (week, tier, venue_type),
-                        AtsRow {
-                            tier_description: fields.text("tier_description").map(str::to_string),
-                            symbol,
-                            issue_name: fields.text("issue_name").map(str::to_string),
-                            mpid,
-                            venue_name: fields.text("venue_name").map(str::to_string),
-                            weekly_shares: shares,
-                            weekly_trades: trades,
-                            last_update,
-                            line: fields.record.line,
-                        },
-                    ))
-                })();
-                match row {
-                    Ok((key, row)) => {
-                        let unique = (key.0, key.1, key.2, row.symbol.clone(), row.mpid.clone());
-                        match first_line.get(&unique) {
+            let shares_text = fields.required("shares")?;
+            let shares = parse_count(shares_text).ok_or_else(|| {
+                fields.reject("shares", format!("{shares_text:?} is not a share count"))
+            })?;
+            let trades = match fields.text("trades") {
+                Some(text) => Some(parse_count(text).map(|t| t as i64).ok_or_else(|| {
+                    fields.reject("trades", format!("{text:?} is not a trade count"))
+                })?),
+                None => None,
+            };
+            let last_update = match fields.text("last_update") {
+                Some(text) => Some(parse_date(text).ok_or_else(|| {
+                    fields.reject("last_update", format!("{text:?} is not a date"))
+                })?),
+                None => None,
+            };
+            Ok((
+                (week, tier, venue_type),
+                AtsRow {
+                    tier_description: fields.text("tier_description").map(str::to_string),
+                    symbol,
+                    issue_name: fields.text("issue_name").map(str::to_string),
+                    mpid,
+                    venue_name: fields.text("venue_name").map(str::to_string),
+                    weekly_shares: shares,
+                    weekly_trades: trades,
+                    last_update,
+                    line: fields.record.line,
+                },
+            ))
+        })();
+        match row {
+            Ok((key, row)) => {
+                let unique = (key.0, key.1, key.2, row.symbol.clone(), row.mpid.clone());
+                match first_line.get(&unique) {
                             Some(first) => refused.push(fields.reject(
                                 "mpid",
                                 format!(
@@ -244,54 +255,199 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Res
                                 files.entry(key).or_default().push(row);
                             }
                         }
+            }
+            Err(rejected) => refused.push(rejected),
+        }
+    }
+    let now = Utc::now();
+    let mut transaction = Transaction::new(lake);
+    let mut landed = 0;
+    for ((week, tier, venue_type), rows) in files {
+        landed += rows.len() as u64;
+        let n = rows.len();
+        let columns = with_provenance(
+            vec![
+                Arc::new(StringArray::from(vec![tier; n])) as ArrayRef,
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|r| r.tier_description.as_deref()),
+                )),
+                Arc::new(StringArray::from(vec![venue_type.as_str(); n])),
+                Arc::new(StringArray::from_iter_values(
+                    rows.iter().map(|r| &r.symbol),
+                )),
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|r| r.issue_name.as_deref()),
+                )),
+                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.mpid))),
+                Arc::new(StringArray::from_iter(
+                    rows.iter().map(|r| r.venue_name.as_deref()),
+                )),
+                Arc::new(Float64Array::from_iter_values(
+                    rows.iter().map(|r| r.weekly_shares),
+                )),
+                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.weekly_trades))),
+                Arc::new(Date32Array::from_iter(
+                    rows.iter().map(|r| r.last_update.map(days_since_epoch)),
+                )),
+            ],
+            source,
+            rows.iter().map(|r| r.line),
+            now,
+        );
+        let batch = RecordBatch::try_new(ATS_WEEKLY.file_schema(), columns)?;
+        let week = week.format("%Y-%m-%d").to_string();
+        let stem = format!("{tier}-{}", venue_type.as_str().to_ascii_lowercase());
+        transaction.upsert(&ATS_WEEKLY, Some(&week), &stem, batch)?;
+    }
+    transaction.commit()?;
+    Ok(landed)
+}
+
+/// FINRA's query API host.
+pub const FINRA_API_BASE_URL: &str = "https://api.finra.org";
+
+/// The weekly summary's path under the API host.
+const WEEKLY_SUMMARY_PATH: &str = "data/group/otcMarket/name/weeklySummary";
+
+/// The API's records as a table: the union of their fields as the header (in first-seen order),
+/// each record's values as text, its position across the pages as its line.
+fn records_table(records: &[serde_json::Map<String, serde_json::Value>]) -> tabular::Table {
+    let mut header: Vec<String> = Vec::new();
+    for record in records {
+        for key in record.keys() {
+            if !header.contains(key) {
+                header.push(key.clone());
+            }
+        }
+    }
+    let rows = records
+        .iter()
+        .enumerate()
+        .map(|(i, record)| tabular::Record {
+            line: i as u64 + 1,
+            fields: header
+                .iter()
+                .map(|key| match record.get(key) {
+                    None | Some(serde_json::Value::Null) => None,
+                    Some(serde_json::Value::String(text)) => Some(text.clone()),
+                    Some(other) => Some(other.to_string()),
+                })
+                .collect(),
+            raw: serde_json::Value::Object(record.clone()).to_string(),
+        })
+        .collect();
+    tabular::Table { header, rows }
+}
+
+/// Fetches FINRA's weekly summary for each week and tier from its query API, a page of
+/// `page_size` records at a time, and lands each week and tier whole (or, on any failure, not
+/// at all). A week FINRA has not published yet answers no records.
+pub async fn ingest_api(
+    lake: &Lake,
+    http: &HttpClient,
+    base_url: &str,
+    weeks: &[NaiveDate],
+    tiers: &[String],
+    page_size: usize,
+) -> Result<IngestReport> {
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(&ATS_WEEKLY);
+    let url = format!("{}/{WEEKLY_SUMMARY_PATH}", base_url.trim_end_matches('/'));
+    for week in weeks {
+        for tier in tiers {
+            let source = format!("{url}?weekStartDate={week}&tierIdentifier={tier}");
+            let started_at = Utc::now();
+            let mut records = Vec::new();
+            let fetched: Result<bool> = async {
+                loop {
+                    let body = serde_json::json!({
+                        "limit": page_size,
+                        "offset": records.len(),
+                        "compareFilters": [
+                            {"compareType": "EQUAL", "fieldName": "weekStartDate",
+                             "fieldValue": week.format("%Y-%m-%d").to_string()},
+                            {"compareType": "EQUAL", "fieldName": "tierIdentifier",
+                             "fieldValue": tier},
+                        ],
+                    })
+                    .to_string();
+                    let page = match http.post_json(&url, &body).await? {
+                        Fetched::Body(bytes) => bytes,
+                        Fetched::NotFound => return Ok(false),
+                    };
+                    // An empty answer is an empty page (FINRA sends nothing for no records).
+                    let page: Vec<serde_json::Map<String, serde_json::Value>> =
+                        if page.iter().all(u8::is_ascii_whitespace) {
+                            Vec::new()
+                        } else {
+                            serde_json::from_slice(&page).map_err(|e| {
+                                Error::format(
+                                    &source,
+                                    None,
+                                    None,
+                                    format!(
+                                        "page at offset {} is not a JSON array of records: {e}",
+                                        records.len()
+                                    ),
+                                )
+                            })?
+                        };
+                    let full = page.len() >= page_size;
+                    records.extend(page);
+                    if !full {
+                        return Ok(true);
                     }
-                    Err(rejected) => refused.push(rejected),
                 }
             }
-            let now = Utc::now();
-            let mut transaction = Transaction::new(lake);
-            let mut landed = 0;
-            for ((week, tier, venue_type), rows) in files {
-                landed += rows.len() as u64;
-                let n = rows.len();
-                let columns = with_provenance(
-                    vec![
-                        Arc::new(StringArray::from(vec![tier; n])) as ArrayRef,
-                        Arc::new(StringArray::from_iter(
-                            rows.iter().map(|r| r.tier_description.as_deref()),
-                        )),
-                        Arc::new(StringArray::from(vec![venue_type.as_str(); n])),
-                        Arc::new(StringArray::from_iter_values(
-                            rows.iter().map(|r| &r.symbol),
-                        )),
-                        Arc::new(StringArray::from_iter(
-                            rows.iter().map(|r| r.issue_name.as_deref()),
-                        )),
-                        Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.mpid))),
-                        Arc::new(StringArray::from_iter(
-                            rows.iter().map(|r| r.venue_name.as_deref()),
-                        )),
-                        Arc::new(Float64Array::from_iter_values(
-                            rows.iter().map(|r| r.weekly_shares),
-                        )),
-                        Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.weekly_trades))),
-                        Arc::new(Date32Array::from_iter(
-                            rows.iter().map(|r| r.last_update.map(days_since_epoch)),
-                        )),
-                    ],
-                    source,
-                    rows.iter().map(|r| r.line),
-                    now,
-                );
-                let batch = RecordBatch::try_new(ATS_WEEKLY.file_schema(), columns)?;
-                let week = week.format("%Y-%m-%d").to_string();
-                let stem = format!("{tier}-{}", venue_type.as_str().to_ascii_lowercase());
-                transaction.upsert(&ATS_WEEKLY, Some(&week), &stem, batch)?;
-            }
-            transaction.commit()?;
-            Ok(landed)
-        },
-    )
+            .await;
+            let outcome = match fetched {
+                Ok(false) => SourceOutcome::not_published(
+                    &source,
+                    "FINRA's API has no weekly summary there".into(),
+                    started_at,
+                ),
+                Ok(true) if records.is_empty() => SourceOutcome::not_published(
+                    &source,
+                    "no records yet (Tier 1 is published two weeks after the week, the rest four)"
+                        .into(),
+                    started_at,
+                ),
+                Ok(true) => {
+                    let mut rejected = Vec::new();
+                    let options = AtsOptions {
+                        week: Some(*week),
+                        venue_type: None,
+                    };
+                    match land_table(
+                        lake,
+                        &records_table(&records),
+                        &source,
+                        &options,
+                        &mut rejected,
+                    ) {
+                        Ok(rows) => SourceOutcome {
+                            source: source.clone(),
+                            sha256: None,
+                            status: SourceStatus::Landed,
+                            rows_written: rows,
+                            message: (!rejected.is_empty()).then(|| {
+                                format!("{} records refused (see rejected_records)", rejected.len())
+                            }),
+                            rejected,
+                            started_at,
+                        },
+                        Err(error) => SourceOutcome {
+                            rejected,
+                            ..SourceOutcome::failed(&source, error.to_string(), started_at)
+                        },
+                    }
+                }
+                Err(error) => SourceOutcome::failed(&source, error.to_string(), started_at),
+            };
+            run.record(lake, outcome)?;
+        }
+    }
+    Ok(IngestReport::of(&run))
 }
 
 #[cfg(test)]

@@ -82,11 +82,32 @@ impl HttpClient {
     /// GETs `url`. 404 (and 410) is [`Fetched::NotFound`]; other failures are retried with
     /// backoff, then reported as an error that names the URL and the last status.
     pub async fn get(&self, url: &str) -> Result<Fetched> {
+        self.fetch(url, || self.client.get(url)).await
+    }
+
+    /// POSTs a JSON `body` to `url` (a query API), under the same limits, retries and answers
+    /// as [`HttpClient::get`].
+    pub async fn post_json(&self, url: &str, body: &str) -> Result<Fetched> {
+        self.fetch(url, || {
+            self.client
+                .post(url)
+                .header(reqwest::header::CONTENT_TYPE, "application/json")
+                .header(reqwest::header::ACCEPT, "application/json")
+                .body(body.to_string())
+        })
+        .await
+    }
+
+    async fn fetch(
+        &self,
+        url: &str,
+        request: impl Fn() -> reqwest::RequestBuilder,
+    ) -> Result<Fetched> {
         let mut backoff = self.config.initial_backoff;
         let mut attempt = 0;
         loop {
             self.wait_for_slot().await;
-            let outcome = self.client.get(url).send().await;
+            let outcome = request().send().await;
             let (retry_after, problem) = match outcome {
                 Ok(response) => {
                     let status = response.status();

@@ -153,3 +153,126 @@ async fn coverage_and_venue_share_queries() {
     // SGMT's 987,654 shares in 6,021 trades: 164.03 a trade.
     assert!(aapl[4].contains(",164.03,"), "{}", aapl[4]);
 }
+
+mod api {
+    use std::time::Duration;
+
+    use chrono::NaiveDate;
+    use whalewatch::collect::finra_ats;
+    use whalewatch::collect::http::{HttpClient, HttpConfig};
+    use whalewatch::lake::Lake;
+
+    use crate::support::{query_rows, Reply, TestServer};
+
+    const PATH: &str = "/data/group/otcMarket/name/weeklySummary";
+
+    fn record(symbol: &str, mpid: &str, shares: u64) -> String {
+        format!(
+            r#"{{"weekStartDate":"2024-11-04","tierIdentifier":"T1","tierDescription":"NMS Tier 1",
+                "issueSymbolIdentifier":"{symbol}","issueName":"{symbol} Common Stock","MPID":"{mpid}",
+                "marketParticipantName":"{mpid} ATS","totalWeeklyShareQuantity":{shares},
+                "totalWeeklyTradeCount":100,"lastUpdateDate":"2024-11-18",
+                "summaryTypeCode":"ATS_W_SMBL_FIRM","initialPublishedDate":"2024-11-18"}}"#
+        )
+    }
+
+    fn client() -> HttpClient {
+        HttpClient::new(HttpConfig {
+            user_agent: "whalewatch-tests research tests@example.com".to_string(),
+            timeout: Duration::from_secs(10),
+            max_retries: 2,
+            initial_backoff: Duration::from_millis(5),
+            max_requests_per_second: 1000.0,
+        })
+        .unwrap()
+    }
+
+    fn week() -> Vec<NaiveDate> {
+        vec![NaiveDate::from_ymd_opt(2024, 11, 4).unwrap()]
+    }
+
+    #[tokio::test]
+    async fn pages_are_fetched_until_a_short_one_after_backing_off_on_429() {
+        let server = TestServer::start();
+        let page = |records: &[String]| Reply::ok(format!("[{}]", records.join(",")));
+        server.route(
+            PATH,
+            vec![
+                Reply::status(429),
+                page(&[record("AAPL", "UBSA", 1000), record("AAPL", "INCR", 2000)]),
+                page(&[record("MSFT", "UBSA", 3000), record("MSFT", "SGMT", 4000)]),
+                page(&[record("NVDA", "JPMX", 5000)]),
+            ],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        let tiers = vec!["T1".to_string()];
+        let report = finra_ats::ingest_api(&lake, &client(), &server.base_url, &week(), &tiers, 2)
+            .await
+            .unwrap();
+        assert_eq!((report.landed, report.rows_written), (1, 5));
+        // The refused request is asked again at the same offset; then offsets 2 and 4.
+        let offsets: Vec<u64> = server
+            .bodies
+            .lock()
+            .unwrap()
+            .iter()
+            .map(|(_, body)| {
+                serde_json::from_str::<serde_json::Value>(body).unwrap()["offset"]
+                    .as_u64()
+                    .unwrap()
+            })
+            .collect();
+        assert_eq!(offsets, [0, 0, 2, 4]);
+        let body = &server.bodies.lock().unwrap()[0].1;
+        assert!(
+            body.contains(r#""fieldName":"weekStartDate","fieldValue":"2024-11-04""#)
+                && body.contains(r#""fieldValue":"T1""#),
+            "{body}"
+        );
+        assert_eq!(
+            query_rows(
+                dir.path(),
+                "SELECT venue_type, count(DISTINCT mpid), sum(weekly_shares) FROM ats_weekly GROUP BY 1"
+            )
+            .await,
+            vec!["ATS|4|15000"]
+        );
+    }
+
+    #[tokio::test]
+    async fn a_malformed_page_lands_nothing_of_its_week_and_404_is_not_published() {
+        let server = TestServer::start();
+        server.route(
+            PATH,
+            vec![
+                Reply::ok(format!("[{}]", record("AAPL", "UBSA", 1000))),
+                Reply::ok("[{\"issueSymbolIdentifier\": \"MSFT\", "),
+            ],
+        );
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        let tiers = vec!["T1".to_string()];
+        let report = finra_ats::ingest_api(&lake, &client(), &server.base_url, &week(), &tiers, 1)
+            .await
+            .unwrap();
+        assert_eq!(report.landed, 0);
+        assert!(
+            report.failures[0]
+                .1
+                .contains("page at offset 1 is not a JSON array of records"),
+            "{:?}",
+            report.failures
+        );
+        assert_eq!(
+            query_rows(dir.path(), "SELECT count(*) FROM ats_weekly").await,
+            vec!["0"]
+        );
+        let missing = TestServer::start();
+        let report =
+            finra_ats::ingest_api(&lake, &client(), &missing.base_url, &week(), &tiers, 10)
+                .await
+                .unwrap();
+        assert_eq!((report.landed, report.not_published), (0, 1));
+    }
+}

@@ -50,6 +50,8 @@ pub struct TestServer {
     pub base_url: String,
     routes: Arc<Mutex<HashMap<String, VecDeque<Reply>>>>,
     pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    /// (path, body) of every request, in order.
+    pub bodies: Arc<Mutex<Vec<(String, String)>>>,
 }
 
 impl TestServer {
@@ -58,17 +60,23 @@ impl TestServer {
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
         let routes: Arc<Mutex<HashMap<String, VecDeque<Reply>>>> = Arc::default();
         let requests: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
-        let (r, q) = (Arc::clone(&routes), Arc::clone(&requests));
+        let bodies: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
+        let (r, q, b) = (
+            Arc::clone(&routes),
+            Arc::clone(&requests),
+            Arc::clone(&bodies),
+        );
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, q) = (Arc::clone(&r), Arc::clone(&q));
-                thread::spawn(move || serve(stream, &r, &q));
+                let (r, q, b) = (Arc::clone(&r), Arc::clone(&q), Arc::clone(&b));
+                thread::spawn(move || serve(stream, &r, &q, &b));
             }
         });
         TestServer {
             base_url,
             routes,
             requests,
+            bodies,
         }
     }
 
@@ -93,6 +101,7 @@ fn serve(
     stream: TcpStream,
     routes: &Mutex<HashMap<String, VecDeque<Reply>>>,
     requests: &Mutex<Vec<(String, Option<String>)>>,
+    bodies: &Mutex<Vec<(String, String)>>,
 ) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut request_line = String::new();
@@ -105,6 +114,7 @@ fn serve(
         .unwrap_or("/")
         .to_string();
     let mut user_agent = None;
+    let mut content_length = 0;
     loop {
         let mut line = String::new();
         if reader.read_line(&mut line).is_err() || line.trim().is_empty() {
@@ -114,8 +124,20 @@ fn serve(
             if name.eq_ignore_ascii_case("user-agent") {
                 user_agent = Some(value.trim().to_string());
             }
+            if name.eq_ignore_ascii_case("content-length") {
+                content_length = value.trim().parse().unwrap_or(0);
+            }
         }
     }
+    // A POST's body is read whole (and kept), so that closing the socket does not reset it.
+    let mut body = vec![0; content_length];
+    if std::io::Read::read_exact(&mut reader, &mut body).is_err() {
+        return;
+    }
+    bodies
+        .lock()
+        .unwrap()
+        .push((path.clone(), String::from_utf8_lossy(&body).into_owned()));
     requests.lock().unwrap().push((path.clone(), user_agent));
     let reply = {
         let mut routes = routes.lock().unwrap();
