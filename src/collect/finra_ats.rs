@@ -26,7 +26,7 @@ use super::tabular;
 use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::ATS_WEEKLY;
-use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
+use crate::lake::ingest_log::{IngestRun, SourceOutcome};
 use crate::lake::{Lake, Rejected, Transaction};
 
 /// ATS volume or non-ATS OTC volume.
@@ -425,17 +425,9 @@ pub async fn ingest_api(
                         &options,
                         &mut rejected,
                     ) {
-                        Ok(rows) => SourceOutcome {
-                            source: source.clone(),
-                            sha256: None,
-                            status: SourceStatus::Landed,
-                            rows_written: rows,
-                            message: (!rejected.is_empty()).then(|| {
-                                format!("{} records refused (see rejected_records)", rejected.len())
-                            }),
-                            rejected,
-                            started_at,
-                        },
+                        Ok(rows) => {
+                            SourceOutcome::landed(&source, None, rows, rejected, started_at)
+                        }
                         Err(error) => SourceOutcome {
                             rejected,
                             ..SourceOutcome::failed(&source, error.to_string(), started_at)

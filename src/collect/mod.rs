@@ -117,26 +117,15 @@ pub(crate) fn ingest_local_files(
         let sha256 = read.as_ref().ok().map(|bytes| sha256_hex(bytes));
         let mut rejected = Vec::new();
         let landed = read.and_then(|bytes| land(path, &source, bytes, &mut rejected));
-        let (status, rows_written, message) = match landed {
-            Ok(rows) if rejected.is_empty() => (SourceStatus::Landed, rows, None),
-            Ok(rows) => {
-                let message = format!("{} records refused (see rejected_records)", rejected.len());
-                (SourceStatus::Landed, rows, Some(message))
-            }
-            Err(error) => (SourceStatus::Failed, 0, Some(error.to_string())),
-        };
-        run.record(
-            lake,
-            SourceOutcome {
-                source,
+        let outcome = match landed {
+            Ok(rows) => SourceOutcome::landed(&source, sha256, rows, rejected, started_at),
+            Err(error) => SourceOutcome {
                 sha256,
-                status,
-                rows_written,
                 rejected,
-                message,
-                started_at,
+                ..SourceOutcome::failed(&source, error.to_string(), started_at)
             },
-        )?;
+        };
+        run.record(lake, outcome)?;
     }
     Ok(IngestReport::of(&run))
 }

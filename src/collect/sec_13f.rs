@@ -956,17 +956,13 @@ pub async fn ingest_edgar(
                         transaction.commit()?;
                         Ok((filing.holdings.len() as u64, rejected))
                     }) {
-                        Ok((rows, rejected)) => SourceOutcome {
-                            source: url.clone(),
-                            sha256: Some(sha256_hex(&bytes)),
-                            status: SourceStatus::Landed,
-                            rows_written: rows,
-                            message: (!rejected.is_empty()).then(|| {
-                                format!("{} records refused (see rejected_records)", rejected.len())
-                            }),
+                        Ok((rows, rejected)) => SourceOutcome::landed(
+                            &url,
+                            Some(sha256_hex(&bytes)),
+                            rows,
                             rejected,
                             started_at,
-                        },
+                        ),
                         Err(error) => SourceOutcome::failed(&url, error.to_string(), started_at),
                     }
                 }

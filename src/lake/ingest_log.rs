@@ -96,6 +96,26 @@ impl SourceOutcome {
         }
     }
 
+    /// A source whose rows landed, with the records it refused (the message counts them).
+    pub fn landed(
+        source: &str,
+        sha256: Option<String>,
+        rows_written: u64,
+        rejected: Vec<Rejected>,
+        started_at: DateTime<Utc>,
+    ) -> Self {
+        SourceOutcome {
+            source: source.to_string(),
+            sha256,
+            status: SourceStatus::Landed,
+            rows_written,
+            message: (!rejected.is_empty())
+                .then(|| format!("{} records refused (see rejected_records)", rejected.len())),
+            rejected,
+            started_at,
+        }
+    }
+
     pub fn failed(source: &str, message: String, started_at: DateTime<Utc>) -> Self {
         Self::empty(source, SourceStatus::Failed, message, started_at)
     }
