@@ -632,10 +632,8 @@ fn stage(
     }
     let now = Utc::now();
     let period = filing.report_period.format("%Y-%m-%d").to_string();
-    let row = FilingRow {
-        source: source.to_string(),
-        ..filing.row.clone()
-    };
+    // The row names the file it was parsed from (`source`, line 1) already.
+    let row = filing.row.clone();
     transaction.upsert(
         &FILINGS_13F,
         Some(&period),
@@ -1003,7 +1001,9 @@ pub async fn ingest_edgar(
     Ok(IngestReport::of(&run))
 }
 
-fn is_refusal(error: &Error) -> bool {
+/// Whether the SEC refused the request (403 or 429 past the client's retries): it then blocks
+/// for about ten minutes, and asking again only prolongs it.
+pub(crate) fn is_refusal(error: &Error) -> bool {
     let text = error.to_string();
     text.contains("HTTP 403") || text.contains("HTTP 429")
 }

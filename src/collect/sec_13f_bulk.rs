@@ -29,7 +29,7 @@ use datafusion::arrow::datatypes::DataType;
 
 use super::http::{Fetched, HttpClient};
 use super::sec_13f::{
-    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik,
+    cusip_valid, decide_unit_from, filings_batch, is_refusal, landed_filings, normalize_cik,
     other_managers_batch, timestamps_opt_n, FilingRow, OtherManager, ValueUnit,
 };
 use super::{ingest_local_files, sha256_hex, with_provenance, IngestReport};
@@ -978,7 +978,26 @@ pub async fn ingest_remote(
                 format!("the SEC has not published a Form 13F data set named {name}"),
                 started_at,
             ),
-            Err(error) => SourceOutcome::failed(&url, error.to_string(), started_at),
+            Err(error) => {
+                let refused = is_refusal(&error);
+                run.record(
+                    lake,
+                    SourceOutcome::failed(&url, error.to_string(), started_at),
+                )?;
+                if refused {
+                    // Like the EDGAR collector: stop, rather than ask a blocking SEC again.
+                    return Err(Error::Http {
+                        url,
+                        message: format!(
+                            "the SEC is refusing requests ({error}); it blocks for about ten \
+                             minutes: wait, then run the same command again ({} data sets landed \
+                             in this run)",
+                            run.count(SourceStatus::Landed)
+                        ),
+                    });
+                }
+                continue;
+            }
         };
         run.record(lake, outcome)?;
     }

@@ -322,6 +322,23 @@ async fn data_sets_are_fetched_from_edgar_politely() {
         query_rows(dir.path(), "SELECT DISTINCT source FROM filings_13f").await,
         vec![format!("{}{path}!SUBMISSION.tsv", server.base_url)]
     );
+    // Refused past the retries (the SEC's 10-minute block): the run stops and says so, and the
+    // next data set is not asked for.
+    let blocked = TestServer::start();
+    blocked.route(
+        "/files/structureddata/data/form-13f-data-sets/2024q1_form13f.zip",
+        vec![Reply::status(403)],
+    );
+    let names = vec!["2024q1".to_string(), "2024q2".to_string()];
+    let error = sec_13f_bulk::ingest_remote(&lake, &http, &blocked.base_url, &names)
+        .await
+        .unwrap_err()
+        .to_string();
+    assert!(error.contains("blocks for about ten minutes"), "{error}");
+    assert_eq!(
+        blocked.hits("/files/structureddata/data/form-13f-data-sets/2024q2_form13f.zip"),
+        0
+    );
 }
 
 /// A filing of a made-up data set: (accession, CIK, report period, filing date, rows of
