@@ -22,6 +22,17 @@ pub struct Config {
     pub finra: FinraSection,
     #[serde(default)]
     pub options: OptionsSection,
+    #[serde(default)]
+    pub dark_pool: DarkPoolSection,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct DarkPoolSection {
+    /// Shares from which a regular off-exchange print is a block (FINRA: 10,000).
+    pub block_min_shares: Option<f64>,
+    /// Dollars from which a regular off-exchange print is a block (FINRA: 200,000).
+    pub block_min_value: Option<f64>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -124,9 +135,25 @@ impl Config {
                 "risk-free rate {risk_free_rate}: write it as a decimal, 0.05 for 5 %"
             )));
         }
+        let block_min_shares = self
+            .dark_pool
+            .block_min_shares
+            .unwrap_or(crate::sql::DEFAULT_BLOCK_MIN_SHARES);
+        let block_min_value = self
+            .dark_pool
+            .block_min_value
+            .unwrap_or(crate::sql::DEFAULT_BLOCK_MIN_VALUE);
+        if !(block_min_shares > 0.0 && block_min_value > 0.0) {
+            return Err(Error::Config(format!(
+                "[dark_pool] block_min_shares ({block_min_shares}) and block_min_value \
+                 ({block_min_value}) must be positive"
+            )));
+        }
         Ok(crate::sql::SessionSettings {
             threads,
             risk_free_rate,
+            block_min_shares,
+            block_min_value,
         })
     }
 

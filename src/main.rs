@@ -12,8 +12,8 @@ use whalewatch::collect::finra_ats;
 use whalewatch::collect::finra_short_volume::{self, Facility};
 use whalewatch::collect::http::HttpClient;
 use whalewatch::collect::{
-    bars, baskets, cboe_put_call, manager_types, option_chains, option_trades, sec_13f,
-    sec_13f_bulk, securities, IngestReport,
+    bars, baskets, cboe_put_call, equity_trades, manager_types, option_chains, option_trades,
+    sec_13f, sec_13f_bulk, securities, IngestReport,
 };
 use whalewatch::config::Config;
 use whalewatch::lake::Lake;
@@ -136,6 +136,27 @@ enum Ingest {
         time_zone: Option<String>,
         /// TARGET=HEADER: which header holds contract, underlying, root, expiry, strike, right,
         /// ts, seq, exchange, size, price, condition, bid, ask, underlying_bid or underlying_ask
+        #[arg(long = "column", value_parser = parse_param_assignment)]
+        columns: Vec<(String, String)>,
+    },
+    /// Equity trade tapes from CSV, gzip'd CSV or Parquet: NYSE TAQ (WRDS/NYSE CSV extracts and
+    /// Daily TAQ pipe files), Polygon flat files, or any layout named with --column (dataset
+    /// equity_trades)
+    EquityTrades {
+        #[arg(long, required = true, num_args = 1..)]
+        file: Vec<PathBuf>,
+        /// The trading date of files whose rows have only a time of day and whose name has no date
+        #[arg(long)]
+        date: Option<NaiveDate>,
+        /// Zone of dates and times written without a UTC offset (TAQ's are New York time already)
+        #[arg(long)]
+        time_zone: Option<String>,
+        /// An exchange code that marks off-exchange prints in a mapped layout (repeatable;
+        /// D, FINRA, ADF, TRF, XADF, FINN, FINY and FINC always do)
+        #[arg(long)]
+        off_exchange_code: Vec<String>,
+        /// TARGET=HEADER: which header holds symbol, suffix, date, time, ts, exchange, size,
+        /// price, conditions, correction, seq or trf
         #[arg(long = "column", value_parser = parse_param_assignment)]
         columns: Vec<(String, String)>,
     },
@@ -347,15 +368,7 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             time_zone,
             columns,
         } => {
-            let time_zone = time_zone
-                .map(|zone| {
-                    zone.parse::<chrono_tz::Tz>().map_err(|_| {
-                        Error::Usage(format!(
-                            "--time-zone {zone:?} is not a zone name such as America/New_York or UTC"
-                        ))
-                    })
-                })
-                .transpose()?;
+            let time_zone = time_zone.as_deref().map(parse_time_zone).transpose()?;
             let options = option_trades::OptionTradesOptions {
                 quotes,
                 column_map: columns,
@@ -363,6 +376,29 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
             };
             let report = option_trades::ingest_files(lake, &file, &options)?;
             Ok(report.quotes.into_iter().chain([report.trades]).collect())
+        }
+        Ingest::EquityTrades {
+            file,
+            date,
+            time_zone,
+            off_exchange_code,
+            columns,
+        } => {
+            let options = equity_trades::EquityTradesOptions {
+                column_map: columns,
+                time_zone: time_zone.as_deref().map(parse_time_zone).transpose()?,
+                date,
+                off_exchange_codes: off_exchange_code,
+            };
+            let outcome = equity_trades::ingest_files(lake, &file, &options)?;
+            if outcome.voided > 0 {
+                eprintln!(
+                    "{} prints voided by corrections and cancels did not land; they are in \
+                     rejected_records with the reason 'voided: …'",
+                    outcome.voided
+                );
+            }
+            Ok(vec![outcome.report])
         }
         Ingest::OpenInterest {
             file,
@@ -560,6 +596,7 @@ async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Resu
         }
         Ingest::Baskets { file, name } => baskets::ingest_files(lake, &file, name.as_deref()),
         Ingest::OptionTrades { .. }
+        | Ingest::EquityTrades { .. }
         | Ingest::OpenInterest { .. }
         | Ingest::CboePutCall { .. }
         | Ingest::Sec13f { .. }
@@ -570,6 +607,14 @@ async fn run_single_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Resu
             unreachable!("run_ingest handles these")
         }
     }
+}
+
+fn parse_time_zone(zone: &str) -> Result<chrono_tz::Tz> {
+    zone.parse::<chrono_tz::Tz>().map_err(|_| {
+        Error::Usage(format!(
+            "--time-zone {zone:?} is not a zone name such as America/New_York or UTC"
+        ))
+    })
 }
 
 fn print_report(report: &IngestReport) -> Result<()> {

@@ -47,6 +47,15 @@ in src/catalog/options_flow.sql and the README.",
         sql: || include_str!("options_flow.sql").to_string(),
     },
     ViewSpec {
+        name: "dark_pool_trades",
+        description: "The spec's dark_pool_trades: one row per off-exchange print of equity_trades \
+(reported to FINRA's ADF or a TRF) with shares, price, total_value, the TRF as dark_pool_venue, the \
+symbol's DIX that day (dix_value, when its short volume is in the lake), is_block_trade (a regular \
+sale of 10,000+ shares or $200,000+, configurable) and pct_of_daily_volume (percent of the symbol's \
+consolidated volume in equity_trades that day).",
+        sql: || include_str!("dark_pool_trades.sql").to_string(),
+    },
+    ViewSpec {
         name: "institutional_holdings_13f",
         description: "The spec's institutional_holdings_13f: one row per manager, report period and \
 position (CUSIP, put/call, shares or principal) with amendments applied as filed so far: shares, market \

@@ -5,6 +5,7 @@ pub mod bars;
 pub mod baskets;
 pub mod cboe_put_call;
 pub mod edgar_index;
+pub mod equity_trades;
 pub mod finra_ats;
 pub mod finra_short_volume;
 pub mod http;

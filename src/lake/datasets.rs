@@ -116,6 +116,37 @@ basket replaces its members.",
     natural_key: &["basket", "symbol"],
 };
 
+pub const EQUITY_TRADES: DatasetSpec = DatasetSpec {
+    name: "equity_trades",
+    description: "Equity trade prints (the consolidated tape), one row per print that stands after \
+corrections and cancels: the symbol (class suffix after a dot, as BRK.B), the SIP time in UTC, the source's \
+sequence number, the exchange code as the source writes it (TAQ letters, Polygon ids), whether it is an \
+off-exchange print (reported to FINRA's ADF or a TRF: the dark pools and wholesalers), the TRF, shares, \
+price, the sale conditions as written, whether they leave the print a regular sale (see the README for \
+the conditions that do not), and the correction code (01: a corrected trade). Partitioned by the New \
+York trading date.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("ts", timestamp_utc(), false),
+            Field::new("seq", DataType::Int64, false),
+            Field::new("exchange", DataType::Utf8, false),
+            Field::new("off_exchange", DataType::Boolean, false),
+            Field::new("trf", DataType::Utf8, true),
+            Field::new("size", DataType::Int64, false),
+            Field::new("price", DataType::Float64, false),
+            Field::new("conditions", DataType::Utf8, true),
+            Field::new("regular_sale", DataType::Boolean, false),
+            Field::new("correction", DataType::Utf8, true),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("date", DataType::Date32)),
+    sort_order: &["symbol", "ts"],
+    natural_key: &["source", "source_line"],
+};
+
 pub const OPTION_TRADES: DatasetSpec = DatasetSpec {
     name: "option_trades",
     description: "Option trade prints (the tape), one row per print: the contract (OSI symbol without \
@@ -441,6 +472,7 @@ pub const ALL: &[&DatasetSpec] = &[
     &ATS_WEEKLY,
     &BARS,
     &BASKETS,
+    &EQUITY_TRADES,
     &OPTION_TRADES,
     &OPTION_QUOTES,
     &OPEN_INTEREST,

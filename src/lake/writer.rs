@@ -92,6 +92,21 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
+    /// Replaces one file of the dataset with `batch`, which the caller has read in the dataset's
+    /// sort order (a tape checked row by row as it was parsed): a large batch is not compared
+    /// again.
+    pub fn replace_sorted(
+        &mut self,
+        spec: &DatasetSpec,
+        partition_value: Option<&str>,
+        file_stem: &str,
+        batch: RecordBatch,
+    ) -> Result<()> {
+        let path = self.file_path(spec, partition_value, file_stem);
+        self.files.insert(path, batch);
+        Ok(())
+    }
+
     /// Removes, at commit, every file named `file_stem` in the dataset's partitions other than
     /// those this transaction writes: for files named by a unique id (a 13F accession) whose
     /// partition changed. Returns the partition values it found the file in.

@@ -26,6 +26,10 @@ pub struct SessionSettings {
     /// The rate `options_flow` prices its Greeks and implied volatilities with, continuously
     /// compounded (0.04 = 4 %); SQL reads it as `risk_free_rate()`.
     pub risk_free_rate: f64,
+    /// `dark_pool_trades` calls a regular off-exchange print of this many shares a block…
+    pub block_min_shares: f64,
+    /// …or of this many dollars (FINRA's definition: 10,000 shares or $200,000).
+    pub block_min_value: f64,
 }
 
 impl Default for SessionSettings {
@@ -33,11 +37,15 @@ impl Default for SessionSettings {
         SessionSettings {
             threads: None,
             risk_free_rate: DEFAULT_RISK_FREE_RATE,
+            block_min_shares: DEFAULT_BLOCK_MIN_SHARES,
+            block_min_value: DEFAULT_BLOCK_MIN_VALUE,
         }
     }
 }
 
 pub const DEFAULT_RISK_FREE_RATE: f64 = 0.04;
+pub const DEFAULT_BLOCK_MIN_SHARES: f64 = 10_000.0;
+pub const DEFAULT_BLOCK_MIN_VALUE: f64 = 200_000.0;
 
 /// A session over `lake` with every whalewatch function and every dataset and view registered.
 pub async fn open_session(lake: &Lake, settings: &SessionSettings) -> Result<SessionContext> {
@@ -55,20 +63,29 @@ pub async fn open_session(lake: &Lake, settings: &SessionSettings) -> Result<Ses
     let ctx = SessionContext::new_with_config(config).enable_url_table();
     whalewatch_udfs::register_all(&ctx);
     // Before the views: a view keeps the functions it was planned with.
-    ctx.register_udf(risk_free_rate(settings.risk_free_rate));
+    ctx.register_udf(session_constant("risk_free_rate", settings.risk_free_rate));
+    ctx.register_udf(session_constant(
+        "dark_pool_block_min_shares",
+        settings.block_min_shares,
+    ));
+    ctx.register_udf(session_constant(
+        "dark_pool_block_min_value",
+        settings.block_min_value,
+    ));
     catalog::register_lake(&ctx, lake).await?;
     Ok(ctx)
 }
 
-/// `risk_free_rate()`: the session's rate, a constant.
-fn risk_free_rate(rate: f64) -> ScalarUDF {
+/// A setting of the session as a function without arguments (`risk_free_rate()`), a constant
+/// the planner folds.
+fn session_constant(name: &str, value: f64) -> ScalarUDF {
     create_udf(
-        "risk_free_rate",
+        name,
         vec![],
         DataType::Float64,
         Volatility::Immutable,
         Arc::new(move |_args: &[ColumnarValue]| {
-            Ok(ColumnarValue::Scalar(ScalarValue::Float64(Some(rate))))
+            Ok(ColumnarValue::Scalar(ScalarValue::Float64(Some(value))))
         }),
     )
 }

@@ -855,6 +855,7 @@ async fn options_flow_prices_its_greeks_at_the_sessions_rate() {
         let settings = whalewatch::sql::SessionSettings {
             threads: Some(2),
             risk_free_rate: rate,
+            ..Default::default()
         };
         let ctx = whalewatch::sql::open_session(&lake, &settings)
             .await

@@ -1,0 +1,1161 @@
+//! Equity trade tapes (every print of the consolidated tape, exchanges and off-exchange alike)
+//! from CSV, gzip'd CSV or Parquet, in the layouts they are sold in:
+//!
+//! - NYSE TAQ as WRDS and NYSE's CSV extracts write it: `DATE, TIME_M, EX, SYM_ROOT, SYM_SUFFIX,
+//!   TR_SCOND, SIZE, PRICE, TR_STOP_IND, TR_CORR, TR_SEQNUM, TR_ID, TR_SOURCE, TR_RF, …`, New York
+//!   times to the nanosecond, exchange `D` for FINRA's ADF and TRFs and `TR_RF` naming the TRF;
+//! - NYSE Daily TAQ trade files (`EQY_US_ALL_TRADE_YYYYMMDD`, pipe-delimited): `Time|Exchange|
+//!   Symbol|Sale Condition|Trade Volume|Trade Price|…|Trade Correction Indicator|Sequence Number|
+//!   …|Trade Reporting Facility|…`, times as `HHMMSS` + nanoseconds, the date in the file name
+//!   (or `--date`), symbols as `BRK A`, an `END` trailer;
+//! - Polygon flat files (`us_stocks_sip/trades_v1`): `ticker, conditions, correction, exchange,
+//!   id, participant_timestamp, price, sequence_number, sip_timestamp, size, tape, trf_id, …`,
+//!   nanosecond UTC times, Polygon's numeric exchange ids (4 = FINRA) and condition ids;
+//! - any other layout, its headers named with `--column target=HEADER`.
+//!
+//! Corrections and cancels are applied as the tapes mark them (see [`correction_effect`]): the
+//! prints they void do not land, and are kept in `rejected_records` with the reason. Each print
+//! is checked (a symbol, a time, a positive whole size, a positive price); a refused one is kept
+//! there too. Each source lands as one file per trading date, replaced whole when it is ingested
+//! again.
+
+use std::collections::BTreeMap;
+use std::io::Read;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use chrono::{NaiveDate, Offset, TimeZone, Utc};
+use chrono_tz::America::New_York;
+use chrono_tz::Tz;
+use datafusion::arrow::array::{
+    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    StringBuilder, TimestampMicrosecondArray, UInt32Array,
+};
+use datafusion::arrow::compute::{cast, concat_batches, take_record_batch};
+use datafusion::arrow::datatypes::DataType;
+use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+
+use super::option_trades::{distinct_names, file_stem, parse_date, parse_instant};
+use super::{days_since_epoch, ingest_local_files, IngestReport};
+use crate::error::{Error, Result};
+use crate::lake::datasets::EQUITY_TRADES;
+use crate::lake::{Lake, Rejected, Transaction};
+
+#[derive(Debug, Clone, Default)]
+pub struct EquityTradesOptions {
+    /// `target=HEADER` pairs for layouts whose headers are not recognised.
+    pub column_map: Vec<(String, String)>,
+    /// The zone of times written without a UTC offset: TAQ's are New York time, and read so
+    /// without this.
+    pub time_zone: Option<Tz>,
+    /// The trading date of files whose rows carry only a time of day and whose name has no date.
+    pub date: Option<NaiveDate>,
+    /// Exchange codes that mark an off-exchange print in a mapped layout, besides the usual ones
+    /// ([`OFF_EXCHANGE_CODES`]).
+    pub off_exchange_codes: Vec<String>,
+}
+
+/// Exchange codes that mean FINRA (its ADF or a TRF) in mapped layouts: the CTA/UTP participant
+/// id, names, and the MICs of the ADF and the three TRFs.
+pub const OFF_EXCHANGE_CODES: &[&str] =
+    &["D", "FINRA", "ADF", "TRF", "XADF", "FINN", "FINY", "FINC"];
+
+const COLUMNS: [(&str, &[&str]); 12] = [
+    ("symbol", &["SYM_ROOT", "ticker", "symbol", "sym", "Symbol"]),
+    ("suffix", &["SYM_SUFFIX"]),
+    ("date", &["DATE", "trade_date", "date"]),
+    ("time", &["TIME_M", "Time", "trade_time", "time_of_day"]),
+    ("ts", &["sip_timestamp", "timestamp", "ts", "datetime"]),
+    (
+        "exchange",
+        &["EX", "exchange", "exchange_id", "exch", "venue"],
+    ),
+    (
+        "size",
+        &["SIZE", "Trade Volume", "size", "shares", "quantity", "qty"],
+    ),
+    ("price", &["PRICE", "Trade Price", "price"]),
+    (
+        "conditions",
+        &[
+            "TR_SCOND",
+            "Sale Condition",
+            "conditions",
+            "sale_condition",
+            "condition",
+        ],
+    ),
+    (
+        "correction",
+        &["TR_CORR", "Trade Correction Indicator", "correction"],
+    ),
+    (
+        "seq",
+        &[
+            "TR_SEQNUM",
+            "Sequence Number",
+            "sequence_number",
+            "seq",
+            "sequence",
+        ],
+    ),
+    (
+        "trf",
+        &["TR_RF", "Trade Reporting Facility", "trf_id", "trf"],
+    ),
+];
+
+/// How a tape writes what varies between vendors: times, symbols, exchange ids and conditions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Layout {
+    /// NYSE TAQ: WRDS's and NYSE's CSV extracts, and the Daily TAQ pipe files.
+    Taq,
+    /// Polygon's flat files.
+    Polygon,
+    /// Headers named with `--column`.
+    Mapped,
+}
+
+impl Layout {
+    fn detect(header: &[String], at: &BTreeMap<&str, Option<usize>>) -> Layout {
+        let has = |name: &str| header.iter().any(|h| normal(h) == normal(name));
+        if has("SYM_ROOT") || (has("Symbol") && has("Trade Correction Indicator")) {
+            Layout::Taq
+        } else if has("ticker") && has("sip_timestamp") && at["exchange"].is_some() {
+            Layout::Polygon
+        } else {
+            Layout::Mapped
+        }
+    }
+}
+
+fn normal(header: &str) -> String {
+    header
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_lowercase()
+        .replace([' ', '_'], "")
+}
+
+/// What a print's correction indicator does to it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CorrectionEffect {
+    /// The print stands as it is (`00`, or `01`: a corrected trade carrying its corrected data).
+    Stands,
+    /// The print is void: cancelled, in error, or the superseded data of a correction.
+    Void(&'static str),
+}
+
+/// The TAQ correction indicators (NYSE Daily TAQ client specification, "Trade Correction
+/// Indicator"), which the SIPs' and Polygon's `correction` codes follow. A TAQ file is
+/// final: the original of a cancelled trade is marked `08` and followed by its `10` cancel
+/// record, so both go; a corrected trade keeps its `01` row, which holds the corrected data, and
+/// its `12` row, which holds the original incorrect data, goes.
+pub fn correction_effect(code: u32) -> Option<CorrectionEffect> {
+    use CorrectionEffect::*;
+    Some(match code {
+        0 | 1 => Stands,
+        2 => Void("a symbol correction: the record is cancelled"),
+        7 => Void("an original trade later marked erroneous"),
+        8 => Void("an original trade later cancelled"),
+        10 => Void("a cancel record"),
+        11 => Void("an error record"),
+        12 => Void("a correction record, holding the original incorrect data"),
+        _ => return None,
+    })
+}
+
+/// Sale conditions that make a print non-regular for the block logic: its price or time is not
+/// that of one trade made then at the market (CTA/UTP letters, as TAQ writes them).
+pub const NON_REGULAR_TAQ_CONDITIONS: &[(char, &str)] = &[
+    ('W', "average price trade"),
+    (
+        'B',
+        "average price trade (CTA) or bunched trade (UTP): several executions reported as one",
+    ),
+    ('L', "sold last (reported late)"),
+    ('Z', "sold out of sequence"),
+    ('U', "extended hours, sold out of sequence"),
+    ('P', "prior reference price"),
+    ('4', "derivatively priced"),
+    ('N', "next day settlement"),
+    ('C', "cash settlement"),
+    ('R', "seller's option"),
+    ('V', "contingent trade"),
+    ('7', "qualified contingent trade"),
+    ('M', "market center official close (a summary, not a trade)"),
+    ('Q', "market center official open (a summary, not a trade)"),
+    ('9', "corrected consolidated close (a summary, not a trade)"),
+];
+
+/// The same conditions by Polygon's condition ids (its glossary of stock conditions).
+pub const NON_REGULAR_POLYGON_CONDITIONS: &[(u32, &str)] = &[
+    (2, "average price trade"),
+    (4, "bunched trade"),
+    (5, "bunched sold trade"),
+    (30, "sold last (reported late)"),
+    (31, "sold last and stopped stock"),
+    (32, "sold out of sequence"),
+    (33, "sold out of sequence"),
+    (13, "extended hours, sold out of sequence"),
+    (22, "prior reference price"),
+    (10, "derivatively priced"),
+    (20, "next day settlement"),
+    (7, "cash settlement"),
+    (29, "seller's option"),
+    (52, "contingent trade"),
+    (53, "qualified contingent trade"),
+    (15, "market center official close (a summary, not a trade)"),
+    (16, "market center official open (a summary, not a trade)"),
+    (38, "corrected consolidated close (a summary, not a trade)"),
+];
+
+/// Whether a print's conditions leave it regular: `ids` when they are Polygon's numeric ids
+/// (`12,37`), otherwise CTA/UTP letters (`@ TI`, `@F`).
+pub fn is_regular_sale(conditions: &str, ids: bool) -> bool {
+    if ids {
+        conditions
+            .split(|c: char| !c.is_ascii_digit())
+            .filter_map(|id| id.parse::<u32>().ok())
+            .all(|id| !NON_REGULAR_POLYGON_CONDITIONS.iter().any(|(n, _)| *n == id))
+    } else {
+        conditions
+            .chars()
+            .all(|c| !NON_REGULAR_TAQ_CONDITIONS.iter().any(|(n, _)| *n == c))
+    }
+}
+
+/// Whether a layout writes conditions as Polygon ids; a mapped layout's are ids when they are
+/// numbers of more than one character or lists (a lone `4` is CTA's derivatively priced).
+fn conditions_are_ids(layout: Layout, conditions: &str) -> bool {
+    match layout {
+        Layout::Polygon => true,
+        Layout::Taq => false,
+        Layout::Mapped => {
+            conditions.bytes().any(|b| b.is_ascii_digit())
+                && conditions
+                    .bytes()
+                    .all(|b| b.is_ascii_digit() || matches!(b, b',' | b' ' | b'[' | b']'))
+                && conditions.len() > 1
+        }
+    }
+}
+
+/// The facility of an off-exchange print, by TAQ's `TR_RF` letter (N, T or Q, B), Polygon's
+/// `trf_id` (201 to 203) or a MIC.
+pub fn trf_name(code: &str) -> Option<&'static str> {
+    Some(match code.trim() {
+        "N" | "201" | "FINY" => "FINRA/NYSE TRF",
+        "T" | "Q" | "202" | "FINN" => "FINRA/Nasdaq TRF Carteret",
+        "B" | "203" | "FINC" => "FINRA/Nasdaq TRF Chicago",
+        "XADF" | "ADF" => "FINRA ADF",
+        _ => return None,
+    })
+}
+
+/// The trading date in a Daily TAQ file name (`EQY_US_ALL_TRADE_20240102.gz`).
+fn date_in_name(path: &Path) -> Option<NaiveDate> {
+    let name = path.file_name()?.to_str()?;
+    let bytes = name.as_bytes();
+    (0..bytes.len().saturating_sub(7)).find_map(|i| {
+        let digits = &bytes[i..i + 8];
+        let bounded = (i == 0 || !bytes[i - 1].is_ascii_digit())
+            && bytes.get(i + 8).is_none_or(|b| !b.is_ascii_digit());
+        (bounded && digits.iter().all(u8::is_ascii_digit))
+            .then(|| NaiveDate::parse_from_str(std::str::from_utf8(digits).ok()?, "%Y%m%d").ok())
+            .flatten()
+    })
+}
+
+/// A time of day in nanoseconds: `HH:MM:SS[.fffffffff]` (hours of one or two digits), or TAQ's
+/// digits `HHMMSS` followed by 0, 3, 6 or 9 digits of fraction.
+pub fn parse_time_of_day(text: &str) -> Option<i64> {
+    let text = text.trim();
+    let (h, m, s, fraction) = if text.contains(':') {
+        let mut parts = text.splitn(3, ':');
+        let h = parts.next()?;
+        let m = parts.next()?;
+        let rest = parts.next()?;
+        let (s, fraction) = rest.split_once('.').unwrap_or((rest, ""));
+        if h.is_empty() || h.len() > 2 || m.len() != 2 || s.len() != 2 {
+            return None;
+        }
+        (h, m, s, fraction)
+    } else {
+        if !matches!(text.len(), 6 | 9 | 12 | 15) {
+            return None;
+        }
+        (&text[0..2], &text[2..4], &text[4..6], &text[6..])
+    };
+    let number = |t: &str| -> Option<i64> {
+        (!t.is_empty() && t.bytes().all(|b| b.is_ascii_digit()))
+            .then(|| t.parse().ok())
+            .flatten()
+    };
+    let (h, m, s) = (number(h)?, number(m)?, number(s)?);
+    if h > 23 || m > 59 || s > 60 || fraction.len() > 9 {
+        return None;
+    }
+    let nanos = if fraction.is_empty() {
+        0
+    } else {
+        number(fraction)? * 10_i64.pow(9 - fraction.len() as u32)
+    };
+    Some(((h * 60 + m) * 60 + s) * 1_000_000_000 + nanos)
+}
+
+/// The columns of the prints read so far.
+#[derive(Default)]
+struct Prints {
+    symbol: Vec<u8>,
+    symbol_offsets: Vec<i32>,
+    date: Vec<i32>,
+    ts: Vec<i64>,
+    seq: Vec<i64>,
+    exchange: StringBuilder,
+    off_exchange: Vec<bool>,
+    trf: StringBuilder,
+    size: Vec<i64>,
+    price: Vec<f64>,
+    conditions: StringBuilder,
+    regular_sale: Vec<bool>,
+    correction: StringBuilder,
+    line: Vec<i64>,
+    /// Whether the rows arrived in (date, symbol, ts) order.
+    sorted: bool,
+}
+
+impl Prints {
+    fn new() -> Self {
+        Prints {
+            symbol_offsets: vec![0],
+            sorted: true,
+            ..Default::default()
+        }
+    }
+
+    fn len(&self) -> usize {
+        self.ts.len()
+    }
+
+    fn symbol(&self, row: usize) -> &[u8] {
+        &self.symbol[self.symbol_offsets[row] as usize..self.symbol_offsets[row + 1] as usize]
+    }
+
+    fn key(&self, row: usize) -> (i32, &[u8], i64) {
+        (self.date[row], self.symbol(row), self.ts[row])
+    }
+}
+
+/// One print's fields before they are appended.
+struct Print<'a> {
+    symbol: &'a str,
+    suffix: Option<&'a str>,
+    date: i32,
+    ts: i64,
+    seq: i64,
+    exchange: &'a str,
+    off_exchange: bool,
+    trf: Option<&'a str>,
+    size: i64,
+    price: f64,
+    conditions: Option<&'a str>,
+    regular_sale: bool,
+    correction: Option<&'a str>,
+    line: u64,
+}
+
+impl Prints {
+    fn push(&mut self, print: Print) {
+        self.symbol.extend(print.symbol.bytes().map(|b| match b {
+            // Daily TAQ writes a suffix after a space (`BRK A`); the tape's convention is a dot.
+            b' ' => b'.',
+            b => b.to_ascii_uppercase(),
+        }));
+        if let Some(suffix) = print.suffix {
+            self.symbol.push(b'.');
+            self.symbol
+                .extend(suffix.bytes().map(|b| b.to_ascii_uppercase()));
+        }
+        self.symbol_offsets.push(self.symbol.len() as i32);
+        self.date.push(print.date);
+        self.ts.push(print.ts);
+        let row = self.len() - 1;
+        if self.sorted && row > 0 && self.key(row - 1) > self.key(row) {
+            self.sorted = false;
+        }
+        self.seq.push(print.seq);
+        self.exchange.append_value(print.exchange);
+        self.off_exchange.push(print.off_exchange);
+        self.trf.append_option(print.trf);
+        self.size.push(print.size);
+        self.price.push(print.price);
+        self.conditions.append_option(print.conditions);
+        self.regular_sale.push(print.regular_sale);
+        self.correction.append_option(print.correction);
+        self.line.push(print.line as i64);
+    }
+
+    /// The prints as a batch of the dataset's file schema, and their dates.
+    fn finish(mut self, source: &str, now: i64) -> Result<(RecordBatch, Vec<i32>)> {
+        let n = self.len();
+        let symbols = StringArray::try_new(
+            datafusion::arrow::buffer::OffsetBuffer::new(self.symbol_offsets.into()),
+            self.symbol.into(),
+            None,
+        )?;
+        let columns: Vec<ArrayRef> = vec![
+            Arc::new(symbols),
+            Arc::new(TimestampMicrosecondArray::from(self.ts).with_timezone("UTC")),
+            Arc::new(Int64Array::from(self.seq)),
+            Arc::new(self.exchange.finish()),
+            Arc::new(BooleanArray::from(self.off_exchange)),
+            Arc::new(self.trf.finish()),
+            Arc::new(Int64Array::from(self.size)),
+            Arc::new(Float64Array::from(self.price)),
+            Arc::new(self.conditions.finish()),
+            Arc::new(BooleanArray::from(self.regular_sale)),
+            Arc::new(self.correction.finish()),
+            Arc::new(StringArray::from(vec![source; n])),
+            Arc::new(Int64Array::from(self.line)),
+            Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC")),
+        ];
+        let batch = RecordBatch::try_new(EQUITY_TRADES.file_schema(), columns)?;
+        Ok((batch, self.date))
+    }
+}
+
+/// Where each target column is, and what the file's layout implies.
+struct Reading<'a> {
+    header: &'a [String],
+    at: BTreeMap<&'static str, Option<usize>>,
+    layout: Layout,
+    /// The zone of dates and times of day, and of timestamps without an offset.
+    zone: Option<Tz>,
+    /// The date of rows that carry only a time of day.
+    date: Option<NaiveDate>,
+    off_exchange_codes: Vec<String>,
+    source: &'a str,
+}
+
+impl<'a> Reading<'a> {
+    fn new(
+        header: &'a [String],
+        path: &Path,
+        source: &'a str,
+        options: &EquityTradesOptions,
+    ) -> Result<Self> {
+        let column = |names: &[&str]| -> Option<usize> {
+            names
+                .iter()
+                .find_map(|name| header.iter().position(|h| normal(h) == normal(name)))
+        };
+        let at: BTreeMap<&'static str, Option<usize>> = COLUMNS
+            .iter()
+            .map(|&(target, defaults)| {
+                let index = match options.column_map.iter().find(|(t, _)| t == target) {
+                    Some((_, mapped)) => column(&[mapped.as_str()]),
+                    None => column(defaults),
+                };
+                (target, index)
+            })
+            .collect();
+        let missing = |target: &str| {
+            Error::format(
+                source,
+                Some(1),
+                None,
+                format!(
+                    "no {target} column in header {header:?}; name it with --column {target}=HEADER"
+                ),
+            )
+        };
+        for target in ["symbol", "exchange", "size", "price"] {
+            if at[target].is_none() {
+                return Err(missing(target));
+            }
+        }
+        let layout = Layout::detect(header, &at);
+        let date = options.date.or_else(|| date_in_name(path));
+        if at["ts"].is_none() && at["time"].is_none() {
+            return Err(missing("ts"));
+        }
+        if at["ts"].is_none() && at["date"].is_none() && date.is_none() {
+            return Err(Error::format(
+                source,
+                Some(1),
+                None,
+                "the rows carry a time of day but no date, and the file name has none: pass \
+                 --date YYYY-MM-DD"
+                    .to_string(),
+            ));
+        }
+        let zone = options
+            .time_zone
+            .or((layout == Layout::Taq).then_some(New_York));
+        if at["ts"].is_none() && zone.is_none() {
+            return Err(Error::format(
+                source,
+                Some(1),
+                None,
+                "dates and times of day need their zone: pass --time-zone America/New_York (or \
+                 the tape's zone)"
+                    .to_string(),
+            ));
+        }
+        let mut off_exchange_codes: Vec<String> =
+            OFF_EXCHANGE_CODES.iter().map(|c| c.to_string()).collect();
+        off_exchange_codes.extend(
+            options
+                .off_exchange_codes
+                .iter()
+                .map(|c| c.trim().to_string()),
+        );
+        Ok(Reading {
+            header,
+            at,
+            layout,
+            zone,
+            date,
+            off_exchange_codes,
+            source,
+        })
+    }
+
+    fn header_of(&self, target: &str) -> String {
+        self.at
+            .get(target)
+            .copied()
+            .flatten()
+            .and_then(|i| self.header.get(i).cloned())
+            .unwrap_or_else(|| target.to_string())
+    }
+
+    fn is_off_exchange(&self, exchange: &str, trf: Option<&str>) -> bool {
+        match self.layout {
+            Layout::Taq => exchange == "D",
+            Layout::Polygon => exchange == "4" || trf.is_some(),
+            Layout::Mapped => {
+                trf.is_some()
+                    || self
+                        .off_exchange_codes
+                        .iter()
+                        .any(|c| c.eq_ignore_ascii_case(exchange))
+            }
+        }
+    }
+}
+
+/// Caches the UTC offset of the reading's zone for each date.
+struct Clock {
+    zone: Option<Tz>,
+    /// (date, its offset from UTC in seconds at noon).
+    noon_offset: Option<(NaiveDate, i64)>,
+    /// (UTC hour, New York date in days): the local date is constant within a UTC hour.
+    ny_hour: Option<(i64, i32)>,
+}
+
+impl Clock {
+    /// Microseconds since the epoch of a date and a time of day in the zone.
+    fn local(&mut self, date: NaiveDate, nanos: i64) -> Option<i64> {
+        let zone = self.zone?;
+        // Daylight saving changes at 02:00 on a Sunday; times before 03:00 take the slow path.
+        let offset = if nanos >= 3 * 3600 * 1_000_000_000 {
+            match self.noon_offset {
+                Some((d, offset)) if d == date => offset,
+                _ => {
+                    let noon = date.and_hms_opt(12, 0, 0)?;
+                    let offset = zone
+                        .from_local_datetime(&noon)
+                        .earliest()?
+                        .offset()
+                        .fix()
+                        .local_minus_utc() as i64;
+                    self.noon_offset = Some((date, offset));
+                    offset
+                }
+            }
+        } else {
+            let local = date.and_hms_opt(0, 0, 0)? + chrono::Duration::nanoseconds(nanos);
+            zone.from_local_datetime(&local)
+                .earliest()?
+                .offset()
+                .fix()
+                .local_minus_utc() as i64
+        };
+        let midnight = days_since_epoch(date) as i64 * 86_400;
+        Some((midnight - offset) * 1_000_000 + nanos.div_euclid(1000))
+    }
+
+    /// The New York trading date of an instant, in days since the epoch.
+    fn new_york_date(&mut self, micros: i64) -> i32 {
+        let hour = micros.div_euclid(3_600_000_000);
+        match self.ny_hour {
+            Some((h, date)) if h == hour => date,
+            _ => {
+                let date = chrono::DateTime::from_timestamp_micros(micros)
+                    .map(|t| days_since_epoch(t.with_timezone(&New_York).date_naive()))
+                    .unwrap_or_default();
+                self.ny_hour = Some((hour, date));
+                date
+            }
+        }
+    }
+}
+
+/// Reads the fields of one record; `Err` refuses it, naming the header at fault.
+fn read_print<'r>(
+    reading: &Reading,
+    clock: &mut Clock,
+    field: &dyn Fn(&str) -> Option<&'r str>,
+    line: u64,
+) -> Result<Print<'r>, (String, String)> {
+    let refuse = |target: &str, reason: String| (reading.header_of(target), reason);
+    let required = |target: &str| field(target).ok_or_else(|| refuse(target, "empty".into()));
+    let symbol = required("symbol")?;
+    if !symbol
+        .bytes()
+        .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b' ' | b'-' | b'/' | b'+' | b'='))
+    {
+        return Err(refuse("symbol", format!("{symbol:?} is not a ticker")));
+    }
+    let (date, ts) = match field("ts") {
+        Some(text) if reading.at["ts"].is_some() => {
+            let micros = if text.len() >= 9 && text.bytes().all(|b| b.is_ascii_digit()) {
+                // Epoch numbers by magnitude; Polygon's are nanoseconds.
+                let value: i64 = text
+                    .parse()
+                    .map_err(|_| refuse("ts", format!("{text:?} is out of range")))?;
+                match text.len() {
+                    ..=11 => value * 1_000_000,
+                    12..=14 => value * 1_000,
+                    15..=17 => value,
+                    _ => value.div_euclid(1_000),
+                }
+            } else {
+                parse_instant(text, reading.zone)
+                    .map_err(|reason| refuse("ts", reason))?
+                    .timestamp_micros()
+            };
+            (clock.new_york_date(micros), micros)
+        }
+        _ => {
+            let date = match field("date") {
+                Some(text) => parse_date(text).map_err(|reason| refuse("date", reason))?,
+                None => reading
+                    .date
+                    .ok_or_else(|| refuse("date", "empty".to_string()))?,
+            };
+            let time = required("time")?;
+            let nanos = parse_time_of_day(time).ok_or_else(|| {
+                refuse(
+                    "time",
+                    format!(
+                        "{time:?} is not a time of day (HH:MM:SS.fffffffff or HHMMSSfffffffff)"
+                    ),
+                )
+            })?;
+            let micros = clock.local(date, nanos).ok_or_else(|| {
+                refuse(
+                    "time",
+                    format!("{time:?} does not exist on {date} (a daylight-saving gap)"),
+                )
+            })?;
+            (days_since_epoch(date), micros)
+        }
+    };
+    let size_text = required("size")?;
+    let size = size_text
+        .parse::<i64>()
+        .ok()
+        .or_else(|| {
+            size_text
+                .parse::<f64>()
+                .ok()
+                .filter(|v| v.fract() == 0.0 && v.abs() < 9e15)
+                .map(|v| v as i64)
+        })
+        .filter(|s| *s > 0)
+        .ok_or_else(|| {
+            refuse(
+                "size",
+                format!("{size_text:?} is not a positive whole number of shares"),
+            )
+        })?;
+    let price_text = required("price")?;
+    let price = price_text
+        .parse::<f64>()
+        .ok()
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .ok_or_else(|| refuse("price", format!("{price_text:?} is not a positive price")))?;
+    let seq = match field("seq") {
+        Some(text) => text
+            .parse::<i64>()
+            .map_err(|_| refuse("seq", format!("{text:?} is not a whole number")))?,
+        // Without sequence numbers the line keeps prints of the same time apart.
+        None => line as i64,
+    };
+    let exchange = required("exchange")?;
+    // Polygon writes trf_id 0 for a print no TRF reported.
+    let trf = field("trf").filter(|t| *t != "0");
+    let conditions = field("conditions").map(|c| c.trim_matches(['[', ']', ' ', '"']));
+    let regular_sale =
+        conditions.is_none_or(|c| is_regular_sale(c, conditions_are_ids(reading.layout, c)));
+    Ok(Print {
+        symbol,
+        suffix: field("suffix"),
+        date,
+        ts,
+        seq,
+        exchange,
+        off_exchange: reading.is_off_exchange(exchange, trf),
+        trf,
+        size,
+        price,
+        conditions,
+        regular_sale,
+        correction: field("correction"),
+        line,
+    })
+}
+
+/// What became of the records of one file.
+struct Parsed {
+    prints: Prints,
+    rejected: Vec<Rejected>,
+    voided: u64,
+}
+
+impl Parsed {
+    fn new() -> Self {
+        Parsed {
+            prints: Prints::new(),
+            rejected: Vec::new(),
+            voided: 0,
+        }
+    }
+
+    /// Takes one record: lands it, voids it, or refuses it.
+    fn take<'r>(
+        &mut self,
+        reading: &Reading,
+        clock: &mut Clock,
+        field: &dyn Fn(&str) -> Option<&'r str>,
+        line: u64,
+        raw: &dyn Fn() -> String,
+    ) {
+        let refused = |field: Option<String>, reason: String| Rejected {
+            source: reading.source.to_string(),
+            line: Some(line),
+            field,
+            raw: Some(raw()),
+            reason,
+        };
+        let print = match read_print(reading, clock, field, line) {
+            Ok(print) => print,
+            Err((header, reason)) => {
+                self.rejected.push(refused(Some(header), reason));
+                return;
+            }
+        };
+        if let Some(code) = print.correction {
+            let effect = code.trim().parse::<u32>().ok().and_then(correction_effect);
+            match effect {
+                Some(CorrectionEffect::Stands) => {}
+                Some(CorrectionEffect::Void(what)) => {
+                    self.voided += 1;
+                    self.rejected.push(refused(
+                        Some(reading.header_of("correction")),
+                        format!("voided: correction {code} marks {what}"),
+                    ));
+                    return;
+                }
+                None => {
+                    self.rejected.push(refused(
+                        Some(reading.header_of("correction")),
+                        format!(
+                            "{code:?} is not a correction indicator (00, 01, 02, 07, 08, 10, 11, 12)"
+                        ),
+                    ));
+                    return;
+                }
+            }
+        }
+        let named = print.trf.and_then(trf_name);
+        let trf = match (print.off_exchange, named, print.trf) {
+            (_, Some(name), _) => Some(name),
+            (true, None, Some(code)) => Some(code),
+            // Reported to FINRA with no TRF named: its ADF (TAQ's D, Polygon's 4), or the
+            // facility a mapped tape's exchange code names.
+            (true, None, None) => match reading.layout {
+                Layout::Taq | Layout::Polygon => Some("FINRA ADF"),
+                Layout::Mapped => trf_name(print.exchange),
+            },
+            (false, _, _) => None,
+        };
+        self.prints.push(Print { trf, ..print });
+    }
+}
+
+/// Splits `text` (after the header) into up to `parts` pieces that end at line ends, with the
+/// line number each starts on.
+fn split_lines(
+    text: &[u8],
+    start: usize,
+    first_line: u64,
+    parts: usize,
+) -> Vec<(usize, usize, u64)> {
+    let mut pieces = Vec::new();
+    let mut from = start;
+    let mut line = first_line;
+    let step = (text.len() - start).div_ceil(parts.max(1)).max(1);
+    while from < text.len() {
+        let mut to = (from + step).min(text.len());
+        if to < text.len() {
+            to = memchr::memchr(b'\n', &text[to..]).map_or(text.len(), |i| to + i + 1);
+        }
+        pieces.push((from, to, line));
+        line += memchr::memchr_iter(b'\n', &text[from..to]).count() as u64;
+        from = to;
+    }
+    pieces
+}
+
+/// Reads a delimited tape into pieces of prints, parsed on every core when the file is large.
+fn parse_delimited(
+    path: &Path,
+    source: &str,
+    text: &[u8],
+    options: &EquityTradesOptions,
+) -> Result<Vec<Parsed>> {
+    let header_end = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
+    let first_line = &text[..header_end];
+    let delimiter = [b',', b'\t', b'|', b';']
+        .into_iter()
+        .max_by_key(|d| first_line.iter().filter(|b| *b == d).count())
+        .unwrap_or(b',');
+    let header: Vec<String> = csv::ReaderBuilder::new()
+        .delimiter(delimiter)
+        .has_headers(false)
+        .from_reader(first_line)
+        .records()
+        .next()
+        .transpose()
+        .map_err(|e| {
+            Error::format(
+                source,
+                Some(1),
+                None,
+                format!("cannot read the header: {e}"),
+            )
+        })?
+        .map(|r| {
+            r.iter()
+                .map(|h| h.trim().trim_start_matches('\u{feff}').to_string())
+                .collect()
+        })
+        .unwrap_or_default();
+    let reading = Reading::new(&header, path, source, options)?;
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let pieces = split_lines(
+        text,
+        header_end,
+        2,
+        if text.len() > 1 << 22 { threads } else { 1 },
+    );
+    let parse_piece = |(from, to, line): (usize, usize, u64)| -> Result<Parsed> {
+        let mut parsed = Parsed::new();
+        let mut clock = Clock {
+            zone: reading.zone,
+            noon_offset: None,
+            ny_hour: None,
+        };
+        let mut reader = csv::ReaderBuilder::new()
+            .delimiter(delimiter)
+            .has_headers(false)
+            .flexible(true)
+            .from_reader(&text[from..to]);
+        let mut record = csv::ByteRecord::new();
+        let width = header.len();
+        let at: Vec<(&str, Option<usize>)> = reading.at.iter().map(|(k, v)| (*k, *v)).collect();
+        loop {
+            match reader.read_byte_record(&mut record) {
+                Ok(false) => break,
+                Ok(true) => {}
+                Err(e) => {
+                    let at_line = e.position().map(|p| line + p.line() - 1);
+                    return Err(Error::format(
+                        source,
+                        at_line,
+                        None,
+                        format!("not valid CSV: {e}"),
+                    ));
+                }
+            }
+            let position = record
+                .position()
+                .cloned()
+                .unwrap_or_else(csv::Position::new);
+            let record_line = line + position.line() - 1;
+            let raw = || {
+                let start = from + position.byte() as usize;
+                let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
+                String::from_utf8_lossy(&text[start..end])
+                    .trim_end_matches('\r')
+                    .to_string()
+            };
+            if record.len() == 1
+                && record
+                    .get(0)
+                    .is_some_and(|f| f.iter().all(u8::is_ascii_whitespace))
+            {
+                continue;
+            }
+            // Daily TAQ's trailer: `END|date|record count|…`.
+            if reading.layout == Layout::Taq && record.get(0) == Some(b"END") {
+                continue;
+            }
+            if record.len() != width {
+                parsed.rejected.push(Rejected {
+                    source: source.to_string(),
+                    line: Some(record_line),
+                    field: None,
+                    raw: Some(raw()),
+                    reason: format!("{} fields where the header has {width}", record.len()),
+                });
+                continue;
+            }
+            let Ok(fields) = std::str::from_utf8(record.as_slice()) else {
+                parsed.rejected.push(Rejected {
+                    source: source.to_string(),
+                    line: Some(record_line),
+                    field: None,
+                    raw: Some(raw()),
+                    reason: "not UTF-8 text".to_string(),
+                });
+                continue;
+            };
+            let field = |target: &str| -> Option<&str> {
+                let index = at.iter().find(|(t, _)| *t == target)?.1?;
+                let range = record.range(index)?;
+                let value = fields.get(range)?.trim();
+                (!value.is_empty()).then_some(value)
+            };
+            parsed.take(&reading, &mut clock, &field, record_line, &raw);
+        }
+        Ok(parsed)
+    };
+    let results: Vec<Result<Parsed>> = if pieces.len() <= 1 {
+        pieces.into_iter().map(parse_piece).collect()
+    } else {
+        std::thread::scope(|scope| {
+            let handles: Vec<_> = pieces
+                .into_iter()
+                .map(|piece| scope.spawn(move || parse_piece(piece)))
+                .collect();
+            handles
+                .into_iter()
+                .map(|h| {
+                    h.join().unwrap_or_else(|_| {
+                        Err(Error::format(
+                            source,
+                            None,
+                            None,
+                            "a parser thread panicked".to_string(),
+                        ))
+                    })
+                })
+                .collect()
+        })
+    };
+    results.into_iter().collect()
+}
+
+/// Reads a Parquet tape: its columns are read as text and checked as a CSV's would be.
+fn parse_parquet(
+    path: &Path,
+    source: &str,
+    bytes: Vec<u8>,
+    options: &EquityTradesOptions,
+) -> Result<Vec<Parsed>> {
+    let parquet_error = |e| Error::Parquet {
+        path: path.to_path_buf(),
+        source: e,
+    };
+    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
+        .map_err(parquet_error)?;
+    let header: Vec<String> = builder
+        .schema()
+        .fields()
+        .iter()
+        .map(|f| f.name().clone())
+        .collect();
+    let reading = Reading::new(&header, path, source, options)?;
+    let mut clock = Clock {
+        zone: reading.zone,
+        noon_offset: None,
+        ny_hour: None,
+    };
+    let at: Vec<(&str, Option<usize>)> = reading.at.iter().map(|(k, v)| (*k, *v)).collect();
+    let mut parsed = Parsed::new();
+    let mut line = 0u64;
+    for batch in builder.build().map_err(parquet_error)? {
+        let batch = batch?;
+        let columns = batch
+            .columns()
+            .iter()
+            .map(|c| cast(c, &DataType::Utf8))
+            .collect::<Result<Vec<_>, _>>()?;
+        let columns: Vec<&StringArray> = columns.iter().map(|c| c.as_string::<i32>()).collect();
+        for row in 0..batch.num_rows() {
+            line += 1;
+            let field = |target: &str| -> Option<&str> {
+                let column = columns.get(at.iter().find(|(t, _)| *t == target)?.1?)?;
+                let value = column.is_valid(row).then(|| column.value(row).trim())?;
+                (!value.is_empty()).then_some(value)
+            };
+            let raw = || {
+                columns
+                    .iter()
+                    .map(|c| if c.is_valid(row) { c.value(row) } else { "" })
+                    .collect::<Vec<_>>()
+                    .join(",")
+            };
+            parsed.take(&reading, &mut clock, &field, line, &raw);
+        }
+    }
+    Ok(vec![parsed])
+}
+
+/// The bytes of a file, gunzipped when its name ends in `.gz`.
+fn decompressed(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
+    let gzipped = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+    if !gzipped {
+        return Ok(bytes);
+    }
+    let mut text = Vec::with_capacity(bytes.len() * 4);
+    flate2::read::MultiGzDecoder::new(&bytes[..])
+        .read_to_end(&mut text)
+        .map_err(|e| {
+            Error::format(
+                &path.display().to_string(),
+                None,
+                None,
+                format!("not a gzip file: {e}"),
+            )
+        })?;
+    Ok(text)
+}
+
+/// Reads one tape into its prints (one batch per trading date, with whether it is sorted), the
+/// records refused and the count of those voided by corrections.
+fn read_tape(
+    path: &Path,
+    source: &str,
+    bytes: Vec<u8>,
+    options: &EquityTradesOptions,
+) -> Result<(Vec<(i32, RecordBatch)>, bool, Vec<Rejected>, u64)> {
+    let is_parquet = path
+        .extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
+    let pieces = if is_parquet {
+        parse_parquet(path, source, bytes, options)?
+    } else {
+        let text = decompressed(path, bytes)?;
+        parse_delimited(path, source, &text, options)?
+    };
+    let mut sorted = pieces.iter().all(|p| p.prints.sorted);
+    for pair in pieces.windows(2) {
+        let (a, b) = (&pair[0].prints, &pair[1].prints);
+        if a.len() > 0 && b.len() > 0 && a.key(a.len() - 1) > b.key(0) {
+            sorted = false;
+        }
+    }
+    let now = Utc::now().timestamp_micros();
+    let (mut batches, mut dates, mut rejected, mut voided) =
+        (Vec::new(), Vec::new(), Vec::new(), 0);
+    for piece in pieces {
+        rejected.extend(piece.rejected);
+        voided += piece.voided;
+        let (batch, piece_dates) = piece.prints.finish(source, now)?;
+        batches.push(batch);
+        dates.extend(piece_dates);
+    }
+    let batch = match batches.len() {
+        1 => batches.remove(0),
+        _ => concat_batches(&EQUITY_TRADES.file_schema(), &batches)?,
+    };
+    let mut by_date: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+    let single_date = dates.windows(2).all(|w| w[0] == w[1]);
+    if single_date {
+        return Ok((
+            dates.first().map(|d| vec![(*d, batch)]).unwrap_or_default(),
+            sorted,
+            rejected,
+            voided,
+        ));
+    }
+    for (row, date) in dates.iter().enumerate() {
+        by_date.entry(*date).or_default().push(row as u32);
+    }
+    let per_date = by_date
+        .into_iter()
+        .map(|(date, rows)| Ok((date, take_record_batch(&batch, &UInt32Array::from(rows))?)))
+        .collect::<Result<Vec<_>>>()?;
+    Ok((per_date, sorted, rejected, voided))
+}
+
+/// What `whalewatch ingest equity-trades` did.
+#[derive(Debug)]
+pub struct EquityTradesReport {
+    pub report: IngestReport,
+    /// Prints voided by corrections and cancels (kept in `rejected_records`, reason `voided: …`).
+    pub voided: u64,
+}
+
+/// Lands each tape into `equity_trades`, one file per source and trading date, replacing what
+/// the same source landed before.
+pub fn ingest_files(
+    lake: &Lake,
+    paths: &[PathBuf],
+    options: &EquityTradesOptions,
+) -> Result<EquityTradesReport> {
+    distinct_names(paths)?;
+    let mut voided = 0;
+    let report = ingest_local_files(
+        lake,
+        &EQUITY_TRADES,
+        paths,
+        |path, source, bytes, refused| {
+            let (per_date, sorted, rejected, file_voided) =
+                read_tape(path, source, bytes, options)?;
+            refused.extend(rejected);
+            voided += file_voided;
+            let stem = file_stem(path);
+            let mut transaction = Transaction::new(lake);
+            let mut rows = 0;
+            for (date, batch) in per_date {
+                rows += batch.num_rows() as u64;
+                let date = NaiveDate::from_num_days_from_ce_opt(date + 719_163)
+                    .map(|d| d.format("%Y-%m-%d").to_string())
+                    .unwrap_or_default();
+                if sorted {
+                    transaction.replace_sorted(&EQUITY_TRADES, Some(&date), &stem, batch)?;
+                } else {
+                    transaction.replace(&EQUITY_TRADES, Some(&date), &stem, batch)?;
+                }
+            }
+            // A source whose every row is refused keeps its earlier days.
+            if rows > 0 {
+                transaction.remove_other_partitions_of(&EQUITY_TRADES, &stem, source)?;
+            }
+            transaction.commit()?;
+            Ok(rows)
+        },
+    )?;
+    Ok(EquityTradesReport { report, voided })
+}
