@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
-use crate::collect::finra_short_volume;
 use crate::collect::http::HttpConfig;
+use crate::collect::{finra_ats, finra_short_volume};
 use crate::error::{Error, Result};
 
 #[derive(Debug, Default, Deserialize)]
@@ -58,6 +58,14 @@ pub struct HttpSection {
 pub struct FinraSection {
     /// Base URL of the Reg SHO daily files.
     pub short_volume_base_url: Option<String>,
+    /// FINRA's query API host (OTC transparency data).
+    pub api_base_url: Option<String>,
+    /// API client credentials from FINRA's API Console (optional; the environment variables
+    /// `WHALEWATCH_FINRA_CLIENT_ID` and `WHALEWATCH_FINRA_CLIENT_SECRET` win).
+    pub client_id: Option<String>,
+    pub client_secret: Option<String>,
+    /// The OAuth token endpoint for those credentials.
+    pub token_url: Option<String>,
 }
 
 impl Config {
@@ -155,6 +163,42 @@ impl Config {
             block_min_shares,
             block_min_value,
         })
+    }
+
+    /// FINRA's API host: the flag, the config file, or api.finra.org.
+    pub fn finra_api_base_url(&self, flag: Option<String>) -> String {
+        flag.or_else(|| self.finra.api_base_url.clone())
+            .unwrap_or_else(|| finra_ats::FINRA_API_BASE_URL.to_string())
+    }
+
+    /// FINRA API credentials, from the environment or the config file; none when neither has
+    /// them, an error when only half is given.
+    pub fn finra_api_credentials(&self) -> Result<Option<finra_ats::ApiCredentials>> {
+        let setting = |variable: &str, configured: &Option<String>| {
+            std::env::var(variable)
+                .ok()
+                .filter(|v| !v.trim().is_empty())
+                .or_else(|| configured.clone())
+        };
+        let id = setting("WHALEWATCH_FINRA_CLIENT_ID", &self.finra.client_id);
+        let secret = setting("WHALEWATCH_FINRA_CLIENT_SECRET", &self.finra.client_secret);
+        match (id, secret) {
+            (None, None) => Ok(None),
+            (Some(client_id), Some(client_secret)) => Ok(Some(finra_ats::ApiCredentials {
+                client_id,
+                client_secret,
+                token_url: self
+                    .finra
+                    .token_url
+                    .clone()
+                    .unwrap_or_else(|| finra_ats::FINRA_TOKEN_URL.to_string()),
+            })),
+            _ => Err(Error::Config(
+                "FINRA API credentials need both finra.client_id and finra.client_secret (or \
+                 $WHALEWATCH_FINRA_CLIENT_ID and $WHALEWATCH_FINRA_CLIENT_SECRET)"
+                    .to_string(),
+            )),
+        }
     }
 
     pub fn finra_short_volume_base_url(&self) -> String {

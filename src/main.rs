@@ -202,7 +202,7 @@ enum Ingest {
         /// The tiers to fetch from the API (repeatable) [default: T1, T2, OTCE]
         #[arg(long, value_delimiter = ',')]
         tier: Vec<String>,
-        /// FINRA's API host [default: https://api.finra.org]
+        /// FINRA's API host [default: finra.api_base_url, or https://api.finra.org]
         #[arg(long)]
         base_url: Option<String>,
     },
@@ -489,9 +489,19 @@ async fn run_ingest(ingest: Ingest, config: &Config, lake: &Lake) -> Result<Vec<
                 tier.iter().map(|t| t.trim().to_ascii_uppercase()).collect()
             };
             let http = HttpClient::new(config.http())?;
-            let base_url = base_url.unwrap_or_else(|| finra_ats::FINRA_API_BASE_URL.to_string());
+            let base_url = config.finra_api_base_url(base_url);
+            let credentials = config.finra_api_credentials()?;
             Ok(vec![
-                finra_ats::ingest_api(lake, &http, &base_url, &week, &tiers, 5000).await?,
+                finra_ats::ingest_api(
+                    lake,
+                    &http,
+                    &base_url,
+                    credentials.as_ref(),
+                    &week,
+                    &tiers,
+                    5000,
+                )
+                .await?,
             ])
         }
         Ingest::Sec13fBulk {

@@ -21,7 +21,7 @@ use datafusion::arrow::array::{
     ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
 };
 
-use super::http::{Fetched, HttpClient};
+use super::http::{Authorization, Fetched, HttpClient};
 use super::tabular;
 use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
 use crate::error::{Error, Result};
@@ -306,6 +306,58 @@ fn land_table(
 /// FINRA's query API host.
 pub const FINRA_API_BASE_URL: &str = "https://api.finra.org";
 
+/// FINRA's OAuth token endpoint (client credentials grant), for API credentials.
+pub const FINRA_TOKEN_URL: &str = "https://ews.fip.finra.org/fip/rest/ews/oauth2/access_token";
+
+/// An API client's credentials from FINRA's API Console. Without them the API serves its public
+/// data sets (the OTC transparency data among them) at lower limits.
+#[derive(Debug, Clone)]
+pub struct ApiCredentials {
+    pub client_id: String,
+    pub client_secret: String,
+    /// The token endpoint ([`FINRA_TOKEN_URL`] unless configured).
+    pub token_url: String,
+}
+
+#[derive(serde::Deserialize)]
+struct TokenAnswer {
+    access_token: String,
+}
+
+/// An access token for `credentials`: a POST to the token endpoint with the client id and
+/// secret as Basic authorization and `grant_type=client_credentials`.
+pub async fn access_token(http: &HttpClient, credentials: &ApiCredentials) -> Result<String> {
+    let url = format!(
+        "{}?grant_type=client_credentials",
+        credentials.token_url.trim_end_matches('?')
+    );
+    let refused = |message: String| Error::Http {
+        url: credentials.token_url.clone(),
+        message: format!(
+            "{message}: check finra.client_id and finra.client_secret in the config (or \
+             $WHALEWATCH_FINRA_CLIENT_ID and $WHALEWATCH_FINRA_CLIENT_SECRET)"
+        ),
+    };
+    let answer = match http
+        .post(
+            &url,
+            None,
+            Authorization::Basic(&credentials.client_id, &credentials.client_secret),
+        )
+        .await
+    {
+        Ok(Fetched::Body(body)) => body,
+        Ok(Fetched::NotFound) => return Err(refused("no token endpoint there (HTTP 404)".into())),
+        Err(Error::Http { message, .. }) => {
+            return Err(refused(format!("the token request failed ({message})")))
+        }
+        Err(other) => return Err(other),
+    };
+    serde_json::from_slice::<TokenAnswer>(&answer)
+        .map(|t| t.access_token)
+        .map_err(|e| refused(format!("the answer has no access_token ({e})")))
+}
+
 /// The weekly summary's path under the API host.
 const WEEKLY_SUMMARY_PATH: &str = "data/group/otcMarket/name/weeklySummary";
 
@@ -346,11 +398,21 @@ pub async fn ingest_api(
     lake: &Lake,
     http: &HttpClient,
     base_url: &str,
+    credentials: Option<&ApiCredentials>,
     weeks: &[NaiveDate],
     tiers: &[String],
     page_size: usize,
 ) -> Result<IngestReport> {
     let _lock = lake.lock()?;
+    // One token for the run: FINRA's last 30 minutes, longer than a run of a few weeks.
+    let token = match credentials {
+        Some(credentials) => Some(access_token(http, credentials).await?),
+        None => None,
+    };
+    let authorization = match &token {
+        Some(token) => Authorization::Bearer(token),
+        None => Authorization::None,
+    };
     let mut run = IngestRun::new(&ATS_WEEKLY);
     let url = format!("{}/{WEEKLY_SUMMARY_PATH}", base_url.trim_end_matches('/'));
     for week in weeks {
@@ -371,7 +433,7 @@ pub async fn ingest_api(
                         ],
                     })
                     .to_string();
-                    let page = match http.post_json(&url, &body).await? {
+                    let page = match http.post(&url, Some(&body), authorization).await? {
                         Fetched::Body(bytes) => bytes,
                         Fetched::NotFound => return Ok(false),
                     };

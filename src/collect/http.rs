@@ -44,6 +44,16 @@ pub enum Fetched {
     NotFound,
 }
 
+/// How a request proves who sends it.
+#[derive(Debug, Clone, Copy)]
+pub enum Authorization<'a> {
+    None,
+    /// An OAuth access token.
+    Bearer(&'a str),
+    /// A client id and secret (an OAuth token endpoint's client credentials grant).
+    Basic(&'a str, &'a str),
+}
+
 pub struct HttpClient {
     client: reqwest::Client,
     config: HttpConfig,
@@ -88,12 +98,31 @@ impl HttpClient {
     /// POSTs a JSON `body` to `url` (a query API), under the same limits, retries and answers
     /// as [`HttpClient::get`].
     pub async fn post_json(&self, url: &str, body: &str) -> Result<Fetched> {
+        self.post(url, Some(body), Authorization::None).await
+    }
+
+    /// POSTs to `url`, with a JSON body or none, and the given authorization.
+    pub async fn post(
+        &self,
+        url: &str,
+        json_body: Option<&str>,
+        authorization: Authorization<'_>,
+    ) -> Result<Fetched> {
         self.fetch(url, || {
-            self.client
+            let mut request = self
+                .client
                 .post(url)
-                .header(reqwest::header::CONTENT_TYPE, "application/json")
-                .header(reqwest::header::ACCEPT, "application/json")
-                .body(body.to_string())
+                .header(reqwest::header::ACCEPT, "application/json");
+            if let Some(body) = json_body {
+                request = request
+                    .header(reqwest::header::CONTENT_TYPE, "application/json")
+                    .body(body.to_string());
+            }
+            match authorization {
+                Authorization::None => request,
+                Authorization::Bearer(token) => request.bearer_auth(token),
+                Authorization::Basic(id, secret) => request.basic_auth(id, Some(secret)),
+            }
         })
         .await
     }

@@ -207,9 +207,10 @@ mod api {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::new(dir.path());
         let tiers = vec!["T1".to_string()];
-        let report = finra_ats::ingest_api(&lake, &client(), &server.base_url, &week(), &tiers, 2)
-            .await
-            .unwrap();
+        let report =
+            finra_ats::ingest_api(&lake, &client(), &server.base_url, None, &week(), &tiers, 2)
+                .await
+                .unwrap();
         assert_eq!((report.landed, report.rows_written), (1, 5));
         // The refused request is asked again at the same offset; then offsets 2 and 4.
         let offsets: Vec<u64> = server
@@ -253,9 +254,10 @@ mod api {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::new(dir.path());
         let tiers = vec!["T1".to_string()];
-        let report = finra_ats::ingest_api(&lake, &client(), &server.base_url, &week(), &tiers, 1)
-            .await
-            .unwrap();
+        let report =
+            finra_ats::ingest_api(&lake, &client(), &server.base_url, None, &week(), &tiers, 1)
+                .await
+                .unwrap();
         assert_eq!(report.landed, 0);
         assert!(
             report.failures[0]
@@ -269,10 +271,88 @@ mod api {
             vec!["0"]
         );
         let missing = TestServer::start();
-        let report =
-            finra_ats::ingest_api(&lake, &client(), &missing.base_url, &week(), &tiers, 10)
-                .await
-                .unwrap();
+        let report = finra_ats::ingest_api(
+            &lake,
+            &client(),
+            &missing.base_url,
+            None,
+            &week(),
+            &tiers,
+            10,
+        )
+        .await
+        .unwrap();
         assert_eq!((report.landed, report.not_published), (0, 1));
+    }
+
+    #[tokio::test]
+    async fn api_credentials_buy_a_token_that_every_page_carries() {
+        let server = TestServer::start();
+        let token_path = "/oauth2/access_token?grant_type=client_credentials";
+        server.route(
+            token_path,
+            vec![Reply::ok(
+                r#"{"access_token":"tok-123","token_type":"Bearer","expires_in":1799}"#,
+            )],
+        );
+        server.route(
+            PATH,
+            vec![Reply::ok(format!("[{}]", record("AAPL", "UBSA", 1000)))],
+        );
+        let credentials = finra_ats::ApiCredentials {
+            client_id: "analyst".to_string(),
+            client_secret: "s3cret".to_string(),
+            token_url: format!("{}/oauth2/access_token", server.base_url),
+        };
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        let tiers = vec!["T1".to_string()];
+        let report = finra_ats::ingest_api(
+            &lake,
+            &client(),
+            &server.base_url,
+            Some(&credentials),
+            &week(),
+            &tiers,
+            10,
+        )
+        .await
+        .unwrap();
+        assert_eq!((report.landed, report.rows_written), (1, 1));
+        // Basic base64("analyst:s3cret") for the token, then the token on the data request.
+        assert_eq!(
+            *server.authorizations.lock().unwrap(),
+            vec![
+                (
+                    token_path.to_string(),
+                    Some("Basic YW5hbHlzdDpzM2NyZXQ=".to_string())
+                ),
+                (PATH.to_string(), Some("Bearer tok-123".to_string())),
+            ]
+        );
+        // Credentials FINRA refuses stop the run with what to check, before any data request.
+        let refusing = TestServer::start();
+        refusing.route(token_path, vec![Reply::status(401)]);
+        let credentials = finra_ats::ApiCredentials {
+            token_url: format!("{}/oauth2/access_token", refusing.base_url),
+            ..credentials
+        };
+        let error = finra_ats::ingest_api(
+            &lake,
+            &client(),
+            &refusing.base_url,
+            Some(&credentials),
+            &week(),
+            &tiers,
+            10,
+        )
+        .await
+        .unwrap_err()
+        .to_string();
+        assert!(
+            error.contains("HTTP 401") && error.contains("check finra.client_id"),
+            "{error}"
+        );
+        assert_eq!(refusing.hits(PATH), 0);
     }
 }

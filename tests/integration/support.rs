@@ -52,6 +52,8 @@ pub struct TestServer {
     pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
     /// (path, body) of every request, in order.
     pub bodies: Arc<Mutex<Vec<(String, String)>>>,
+    /// (path, Authorization header) of every request, in order.
+    pub authorizations: Arc<Mutex<Vec<(String, Option<String>)>>>,
 }
 
 impl TestServer {
@@ -61,15 +63,22 @@ impl TestServer {
         let routes: Arc<Mutex<HashMap<String, VecDeque<Reply>>>> = Arc::default();
         let requests: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
         let bodies: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let (r, q, b) = (
+        let authorizations: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let (r, q, b, a) = (
             Arc::clone(&routes),
             Arc::clone(&requests),
             Arc::clone(&bodies),
+            Arc::clone(&authorizations),
         );
         thread::spawn(move || {
             for stream in listener.incoming().flatten() {
-                let (r, q, b) = (Arc::clone(&r), Arc::clone(&q), Arc::clone(&b));
-                thread::spawn(move || serve(stream, &r, &q, &b));
+                let (r, q, b, a) = (
+                    Arc::clone(&r),
+                    Arc::clone(&q),
+                    Arc::clone(&b),
+                    Arc::clone(&a),
+                );
+                thread::spawn(move || serve(stream, &r, &q, &b, &a));
             }
         });
         TestServer {
@@ -77,6 +86,7 @@ impl TestServer {
             routes,
             requests,
             bodies,
+            authorizations,
         }
     }
 
@@ -102,6 +112,7 @@ fn serve(
     routes: &Mutex<HashMap<String, VecDeque<Reply>>>,
     requests: &Mutex<Vec<(String, Option<String>)>>,
     bodies: &Mutex<Vec<(String, String)>>,
+    authorizations: &Mutex<Vec<(String, Option<String>)>>,
 ) {
     let mut reader = BufReader::new(stream.try_clone().expect("clone"));
     let mut request_line = String::new();
@@ -114,6 +125,7 @@ fn serve(
         .unwrap_or("/")
         .to_string();
     let mut user_agent = None;
+    let mut authorization = None;
     let mut content_length = 0;
     loop {
         let mut line = String::new();
@@ -123,6 +135,9 @@ fn serve(
         if let Some((name, value)) = line.split_once(':') {
             if name.eq_ignore_ascii_case("user-agent") {
                 user_agent = Some(value.trim().to_string());
+            }
+            if name.eq_ignore_ascii_case("authorization") {
+                authorization = Some(value.trim().to_string());
             }
             if name.eq_ignore_ascii_case("content-length") {
                 content_length = value.trim().parse().unwrap_or(0);
@@ -139,6 +154,10 @@ fn serve(
         .unwrap()
         .push((path.clone(), String::from_utf8_lossy(&body).into_owned()));
     requests.lock().unwrap().push((path.clone(), user_agent));
+    authorizations
+        .lock()
+        .unwrap()
+        .push((path.clone(), authorization));
     let reply = {
         let mut routes = routes.lock().unwrap();
         match routes.get_mut(&path) {
