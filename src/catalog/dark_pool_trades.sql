@@ -10,9 +10,11 @@ WITH daily_volume AS (
     GROUP BY date, symbol
 ), symbol_dix AS (
     -- One member's DIX: its short volume over its total volume (the price weights cancel).
-    SELECT date, symbol, dix(short_volume, total_volume, 1.0) AS dix_value
+    -- FINRA writes a class as RDS/A, the tape as RDS.A.
+    SELECT date, replace(symbol, '/', '.') AS symbol,
+           dix(short_volume, total_volume, 1.0) AS dix_value
     FROM short_volume_consolidated
-    GROUP BY date, symbol
+    GROUP BY date, replace(symbol, '/', '.')
 ), prints AS (
     SELECT t.*, round(t.size * t.price, 2) AS total_value
     FROM equity_trades t
