@@ -1159,3 +1159,93 @@ pub fn ingest_files(
     )?;
     Ok(EquityTradesReport { report, voided })
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn times_of_day_in_taq_and_daily_taq_forms() {
+        let at = |h: i64, m: i64, s: i64, ns: i64| ((h * 60 + m) * 60 + s) * 1_000_000_000 + ns;
+        assert_eq!(parse_time_of_day("4:06:02.246831104"), Some(at(4, 6, 2, 246_831_104)));
+        assert_eq!(parse_time_of_day("09:30:00"), Some(at(9, 30, 0, 0)));
+        assert_eq!(parse_time_of_day("9:30:00.5"), Some(at(9, 30, 0, 500_000_000)));
+        assert_eq!(parse_time_of_day("093000123456789"), Some(at(9, 30, 0, 123_456_789)));
+        assert_eq!(parse_time_of_day("160000123"), Some(at(16, 0, 0, 123_000_000)));
+        for bad in ["25:00:00", "9:61:00", "9:30", "93000", "9:30:00.1234567890", "ab:cd:ef", ""] {
+            assert_eq!(parse_time_of_day(bad), None, "{bad}");
+        }
+    }
+
+    #[test]
+    fn new_york_local_times_across_daylight_saving() {
+        let mut clock = Clock {
+            zone: Some(New_York),
+            noon_offset: None,
+            ny_hour: None,
+        };
+        let nine_thirty = 9 * 3600 + 1800;
+        let mut utc = |date: NaiveDate| {
+            let micros = clock.local(date, nine_thirty * 1_000_000_000).unwrap();
+            chrono::DateTime::from_timestamp_micros(micros).unwrap().to_rfc3339()
+        };
+        // EST before 2025-03-09, EDT after.
+        assert_eq!(utc(NaiveDate::from_ymd_opt(2025, 3, 7).unwrap()), "2025-03-07T14:30:00+00:00");
+        assert_eq!(utc(NaiveDate::from_ymd_opt(2025, 3, 10).unwrap()), "2025-03-10T13:30:00+00:00");
+        // An after-hours print past midnight UTC keeps its New York date.
+        let evening = chrono::DateTime::parse_from_rfc3339("2025-03-11T00:30:00Z").unwrap();
+        let date = clock.new_york_date(evening.timestamp_micros());
+        assert_eq!(date, days_since_epoch(NaiveDate::from_ymd_opt(2025, 3, 10).unwrap()));
+    }
+
+    #[test]
+    fn regular_sales_by_letters_and_by_polygon_ids() {
+        assert!(is_regular_sale("@ TI", false));
+        assert!(is_regular_sale("@F", false));
+        assert!(!is_regular_sale("@ W", false));
+        assert!(!is_regular_sale("L", false));
+        assert!(!is_regular_sale("@  4", false));
+        assert!(is_regular_sale("12,37", true));
+        assert!(is_regular_sale("14, 41", true));
+        assert!(!is_regular_sale("2", true));
+        assert!(!is_regular_sale("12,30", true));
+        // A lone 4 is CTA's derivatively priced in a mapped tape, not Polygon's id 4.
+        assert!(!conditions_are_ids(Layout::Mapped, "4"));
+        assert!(conditions_are_ids(Layout::Mapped, "12,37"));
+        assert!(!conditions_are_ids(Layout::Mapped, "@ W"));
+    }
+
+    #[test]
+    fn facilities_and_corrections() {
+        assert_eq!(trf_name("N"), Some("FINRA/NYSE TRF"));
+        assert_eq!(trf_name("T"), trf_name("Q"));
+        assert_eq!(trf_name("202"), Some("FINRA/Nasdaq TRF Carteret"));
+        assert_eq!(trf_name("FINC"), Some("FINRA/Nasdaq TRF Chicago"));
+        assert_eq!(trf_name("12"), None);
+        assert_eq!(correction_effect(1), Some(CorrectionEffect::Stands));
+        assert!(matches!(correction_effect(8), Some(CorrectionEffect::Void(_))));
+        assert_eq!(correction_effect(5), None);
+    }
+
+    #[test]
+    fn dates_in_daily_taq_file_names() {
+        let date = |name: &str| date_in_name(Path::new(name));
+        assert_eq!(date("EQY_US_ALL_TRADE_20250304.gz"), NaiveDate::from_ymd_opt(2025, 3, 4));
+        assert_eq!(date("/x/EQY_US_ALL_TRADE_20250304"), NaiveDate::from_ymd_opt(2025, 3, 4));
+        assert_eq!(date("trades_120250304.csv"), None);
+        assert_eq!(date("trades.csv"), None);
+    }
+
+    #[test]
+    fn pieces_end_at_line_ends_and_know_their_first_line() {
+        let text = b"h\na,1\nb,2\nc,3\nd,4\n";
+        let pieces = split_lines(text, 2, 2, 3);
+        let joined: Vec<u8> = pieces.iter().flat_map(|&(f, t, _)| text[f..t].to_vec()).collect();
+        assert_eq!(joined, text[2..].to_vec());
+        for &(from, to, line) in &pieces {
+            assert!(text[to - 1] == b'\n');
+            let before = text[..from].iter().filter(|b| **b == b'\n').count() as u64;
+            assert_eq!(line, before + 1);
+        }
+    }
+}
