@@ -60,6 +60,20 @@ pub struct EquityTradesOptions {
 pub const OFF_EXCHANGE_CODES: &[&str] =
     &["D", "FINRA", "ADF", "TRF", "XADF", "FINN", "FINY", "FINC"];
 
+// The targets' places in COLUMNS.
+const SYMBOL: usize = 0;
+const SUFFIX: usize = 1;
+const DATE: usize = 2;
+const TIME: usize = 3;
+const TS: usize = 4;
+const EXCHANGE: usize = 5;
+const SIZE: usize = 6;
+const PRICE: usize = 7;
+const CONDITIONS: usize = 8;
+const CORRECTION: usize = 9;
+const SEQ: usize = 10;
+const TRF: usize = 11;
+
 const COLUMNS: [(&str, &[&str]); 12] = [
     ("symbol", &["SYM_ROOT", "ticker", "symbol", "sym", "Symbol"]),
     ("suffix", &["SYM_SUFFIX"]),
@@ -117,11 +131,11 @@ pub enum Layout {
 }
 
 impl Layout {
-    fn detect(header: &[String], at: &BTreeMap<&str, Option<usize>>) -> Layout {
+    fn detect(header: &[String], slots: &[Option<usize>; 12]) -> Layout {
         let has = |name: &str| header.iter().any(|h| normal(h) == normal(name));
         if has("SYM_ROOT") || (has("Symbol") && has("Trade Correction Indicator")) {
             Layout::Taq
-        } else if has("ticker") && has("sip_timestamp") && at["exchange"].is_some() {
+        } else if has("ticker") && has("sip_timestamp") && slots[EXCHANGE].is_some() {
             Layout::Polygon
         } else {
             Layout::Mapped
@@ -428,7 +442,8 @@ impl Prints {
 /// Where each target column is, and what the file's layout implies.
 struct Reading<'a> {
     header: &'a [String],
-    at: BTreeMap<&'static str, Option<usize>>,
+    /// Where each target of COLUMNS is in the header.
+    slots: [Option<usize>; 12],
     layout: Layout,
     /// The zone of dates and times of day, and of timestamps without an offset.
     zone: Option<Tz>,
@@ -450,16 +465,12 @@ impl<'a> Reading<'a> {
                 .iter()
                 .find_map(|name| header.iter().position(|h| normal(h) == normal(name)))
         };
-        let at: BTreeMap<&'static str, Option<usize>> = COLUMNS
-            .iter()
-            .map(|&(target, defaults)| {
-                let index = match options.column_map.iter().find(|(t, _)| t == target) {
-                    Some((_, mapped)) => column(&[mapped.as_str()]),
-                    None => column(defaults),
-                };
-                (target, index)
-            })
-            .collect();
+        let slots: [Option<usize>; 12] = COLUMNS.map(|(target, defaults)| {
+            match options.column_map.iter().find(|(t, _)| t == target) {
+                Some((_, mapped)) => column(&[mapped.as_str()]),
+                None => column(defaults),
+            }
+        });
         let missing = |target: &str| {
             Error::format(
                 source,
@@ -470,17 +481,17 @@ impl<'a> Reading<'a> {
                 ),
             )
         };
-        for target in ["symbol", "exchange", "size", "price"] {
-            if at[target].is_none() {
-                return Err(missing(target));
+        for target in [SYMBOL, EXCHANGE, SIZE, PRICE] {
+            if slots[target].is_none() {
+                return Err(missing(COLUMNS[target].0));
             }
         }
-        let layout = Layout::detect(header, &at);
+        let layout = Layout::detect(header, &slots);
         let date = options.date.or_else(|| date_in_name(path));
-        if at["ts"].is_none() && at["time"].is_none() {
+        if slots[TS].is_none() && slots[TIME].is_none() {
             return Err(missing("ts"));
         }
-        if at["ts"].is_none() && at["date"].is_none() && date.is_none() {
+        if slots[TS].is_none() && slots[DATE].is_none() && date.is_none() {
             return Err(Error::format(
                 source,
                 Some(1),
@@ -493,7 +504,7 @@ impl<'a> Reading<'a> {
         let zone = options
             .time_zone
             .or((layout == Layout::Taq).then_some(New_York));
-        if at["ts"].is_none() && zone.is_none() {
+        if slots[TS].is_none() && zone.is_none() {
             return Err(Error::format(
                 source,
                 Some(1),
@@ -513,7 +524,7 @@ impl<'a> Reading<'a> {
         );
         Ok(Reading {
             header,
-            at,
+            slots,
             layout,
             zone,
             date,
@@ -522,13 +533,10 @@ impl<'a> Reading<'a> {
         })
     }
 
-    fn header_of(&self, target: &str) -> String {
-        self.at
-            .get(target)
-            .copied()
-            .flatten()
+    fn header_of(&self, target: usize) -> String {
+        self.slots[target]
             .and_then(|i| self.header.get(i).cloned())
-            .unwrap_or_else(|| target.to_string())
+            .unwrap_or_else(|| COLUMNS[target].0.to_string())
     }
 
     fn is_off_exchange(&self, exchange: &str, trf: Option<&str>) -> bool {
@@ -607,25 +615,25 @@ impl Clock {
 fn read_print<'r>(
     reading: &Reading,
     clock: &mut Clock,
-    field: &dyn Fn(&str) -> Option<&'r str>,
+    field: &dyn Fn(usize) -> Option<&'r str>,
     line: u64,
 ) -> Result<Print<'r>, (String, String)> {
-    let refuse = |target: &str, reason: String| (reading.header_of(target), reason);
-    let required = |target: &str| field(target).ok_or_else(|| refuse(target, "empty".into()));
-    let symbol = required("symbol")?;
+    let refuse = |target: usize, reason: String| (reading.header_of(target), reason);
+    let required = |target: usize| field(target).ok_or_else(|| refuse(target, "empty".into()));
+    let symbol = required(SYMBOL)?;
     if !symbol
         .bytes()
         .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b' ' | b'-' | b'/' | b'+' | b'='))
     {
-        return Err(refuse("symbol", format!("{symbol:?} is not a ticker")));
+        return Err(refuse(SYMBOL, format!("{symbol:?} is not a ticker")));
     }
-    let (date, ts) = match field("ts") {
-        Some(text) if reading.at["ts"].is_some() => {
+    let (date, ts) = match field(TS) {
+        Some(text) => {
             let micros = if text.len() >= 9 && text.bytes().all(|b| b.is_ascii_digit()) {
                 // Epoch numbers by magnitude; Polygon's are nanoseconds.
                 let value: i64 = text
                     .parse()
-                    .map_err(|_| refuse("ts", format!("{text:?} is out of range")))?;
+                    .map_err(|_| refuse(TS, format!("{text:?} is out of range")))?;
                 match text.len() {
                     ..=11 => value * 1_000_000,
                     12..=14 => value * 1_000,
@@ -634,22 +642,22 @@ fn read_print<'r>(
                 }
             } else {
                 parse_instant(text, reading.zone)
-                    .map_err(|reason| refuse("ts", reason))?
+                    .map_err(|reason| refuse(TS, reason))?
                     .timestamp_micros()
             };
             (clock.new_york_date(micros), micros)
         }
         _ => {
-            let date = match field("date") {
-                Some(text) => parse_date(text).map_err(|reason| refuse("date", reason))?,
+            let date = match field(DATE) {
+                Some(text) => parse_date(text).map_err(|reason| refuse(DATE, reason))?,
                 None => reading
                     .date
-                    .ok_or_else(|| refuse("date", "empty".to_string()))?,
+                    .ok_or_else(|| refuse(DATE, "empty".to_string()))?,
             };
-            let time = required("time")?;
+            let time = required(TIME)?;
             let nanos = parse_time_of_day(time).ok_or_else(|| {
                 refuse(
-                    "time",
+                    TIME,
                     format!(
                         "{time:?} is not a time of day (HH:MM:SS.fffffffff or HHMMSSfffffffff)"
                     ),
@@ -657,14 +665,14 @@ fn read_print<'r>(
             })?;
             let micros = clock.local(date, nanos).ok_or_else(|| {
                 refuse(
-                    "time",
+                    TIME,
                     format!("{time:?} does not exist on {date} (a daylight-saving gap)"),
                 )
             })?;
             (days_since_epoch(date), micros)
         }
     };
-    let size_text = required("size")?;
+    let size_text = required(SIZE)?;
     let size = size_text
         .parse::<i64>()
         .ok()
@@ -678,32 +686,32 @@ fn read_print<'r>(
         .filter(|s| *s > 0)
         .ok_or_else(|| {
             refuse(
-                "size",
+                SIZE,
                 format!("{size_text:?} is not a positive whole number of shares"),
             )
         })?;
-    let price_text = required("price")?;
+    let price_text = required(PRICE)?;
     let price = price_text
         .parse::<f64>()
         .ok()
         .filter(|p| p.is_finite() && *p > 0.0)
-        .ok_or_else(|| refuse("price", format!("{price_text:?} is not a positive price")))?;
-    let seq = match field("seq") {
+        .ok_or_else(|| refuse(PRICE, format!("{price_text:?} is not a positive price")))?;
+    let seq = match field(SEQ) {
         Some(text) => text
             .parse::<i64>()
-            .map_err(|_| refuse("seq", format!("{text:?} is not a whole number")))?,
+            .map_err(|_| refuse(SEQ, format!("{text:?} is not a whole number")))?,
         // Without sequence numbers the line keeps prints of the same time apart.
         None => line as i64,
     };
-    let exchange = required("exchange")?;
+    let exchange = required(EXCHANGE)?;
     // Polygon writes trf_id 0 for a print no TRF reported.
-    let trf = field("trf").filter(|t| *t != "0");
-    let conditions = field("conditions").map(|c| c.trim_matches(['[', ']', ' ', '"']));
+    let trf = field(TRF).filter(|t| *t != "0");
+    let conditions = field(CONDITIONS).map(|c| c.trim_matches(['[', ']', ' ', '"']));
     let regular_sale =
         conditions.is_none_or(|c| is_regular_sale(c, conditions_are_ids(reading.layout, c)));
     Ok(Print {
         symbol,
-        suffix: field("suffix"),
+        suffix: field(SUFFIX),
         date,
         ts,
         seq,
@@ -714,7 +722,7 @@ fn read_print<'r>(
         price,
         conditions,
         regular_sale,
-        correction: field("correction"),
+        correction: field(CORRECTION),
         line,
     })
 }
@@ -740,7 +748,7 @@ impl Parsed {
         &mut self,
         reading: &Reading,
         clock: &mut Clock,
-        field: &dyn Fn(&str) -> Option<&'r str>,
+        field: &dyn Fn(usize) -> Option<&'r str>,
         line: u64,
         raw: &dyn Fn() -> String,
     ) {
@@ -765,14 +773,14 @@ impl Parsed {
                 Some(CorrectionEffect::Void(what)) => {
                     self.voided += 1;
                     self.rejected.push(refused(
-                        Some(reading.header_of("correction")),
+                        Some(reading.header_of(CORRECTION)),
                         format!("voided: correction {code} marks {what}"),
                     ));
                     return;
                 }
                 None => {
                     self.rejected.push(refused(
-                        Some(reading.header_of("correction")),
+                        Some(reading.header_of(CORRECTION)),
                         format!(
                             "{code:?} is not a correction indicator (00, 01, 02, 07, 08, 10, 11, 12)"
                         ),
@@ -877,7 +885,7 @@ fn parse_delimited(
             .from_reader(&text[from..to]);
         let mut record = csv::ByteRecord::new();
         let width = header.len();
-        let at: Vec<(&str, Option<usize>)> = reading.at.iter().map(|(k, v)| (*k, *v)).collect();
+        let slots = reading.slots;
         loop {
             match reader.read_byte_record(&mut record) {
                 Ok(false) => break,
@@ -935,8 +943,8 @@ fn parse_delimited(
                 });
                 continue;
             };
-            let field = |target: &str| -> Option<&str> {
-                let index = at.iter().find(|(t, _)| *t == target)?.1?;
+            let field = |target: usize| -> Option<&str> {
+                let index = slots[target]?;
                 let range = record.range(index)?;
                 let value = fields.get(range)?.trim();
                 (!value.is_empty()).then_some(value)
@@ -996,7 +1004,7 @@ fn parse_parquet(
         noon_offset: None,
         ny_hour: None,
     };
-    let at: Vec<(&str, Option<usize>)> = reading.at.iter().map(|(k, v)| (*k, *v)).collect();
+    let slots = reading.slots;
     let mut parsed = Parsed::new();
     let mut line = 0u64;
     for batch in builder.build().map_err(parquet_error)? {
@@ -1009,8 +1017,8 @@ fn parse_parquet(
         let columns: Vec<&StringArray> = columns.iter().map(|c| c.as_string::<i32>()).collect();
         for row in 0..batch.num_rows() {
             line += 1;
-            let field = |target: &str| -> Option<&str> {
-                let column = columns.get(at.iter().find(|(t, _)| *t == target)?.1?)?;
+            let field = |target: usize| -> Option<&str> {
+                let column = columns.get(slots[target]?)?;
                 let value = column.is_valid(row).then(|| column.value(row).trim())?;
                 (!value.is_empty()).then_some(value)
             };
@@ -1167,12 +1175,32 @@ mod tests {
     #[test]
     fn times_of_day_in_taq_and_daily_taq_forms() {
         let at = |h: i64, m: i64, s: i64, ns: i64| ((h * 60 + m) * 60 + s) * 1_000_000_000 + ns;
-        assert_eq!(parse_time_of_day("4:06:02.246831104"), Some(at(4, 6, 2, 246_831_104)));
+        assert_eq!(
+            parse_time_of_day("4:06:02.246831104"),
+            Some(at(4, 6, 2, 246_831_104))
+        );
         assert_eq!(parse_time_of_day("09:30:00"), Some(at(9, 30, 0, 0)));
-        assert_eq!(parse_time_of_day("9:30:00.5"), Some(at(9, 30, 0, 500_000_000)));
-        assert_eq!(parse_time_of_day("093000123456789"), Some(at(9, 30, 0, 123_456_789)));
-        assert_eq!(parse_time_of_day("160000123"), Some(at(16, 0, 0, 123_000_000)));
-        for bad in ["25:00:00", "9:61:00", "9:30", "93000", "9:30:00.1234567890", "ab:cd:ef", ""] {
+        assert_eq!(
+            parse_time_of_day("9:30:00.5"),
+            Some(at(9, 30, 0, 500_000_000))
+        );
+        assert_eq!(
+            parse_time_of_day("093000123456789"),
+            Some(at(9, 30, 0, 123_456_789))
+        );
+        assert_eq!(
+            parse_time_of_day("160000123"),
+            Some(at(16, 0, 0, 123_000_000))
+        );
+        for bad in [
+            "25:00:00",
+            "9:61:00",
+            "9:30",
+            "93000",
+            "9:30:00.1234567890",
+            "ab:cd:ef",
+            "",
+        ] {
             assert_eq!(parse_time_of_day(bad), None, "{bad}");
         }
     }
@@ -1187,15 +1215,26 @@ mod tests {
         let nine_thirty = 9 * 3600 + 1800;
         let mut utc = |date: NaiveDate| {
             let micros = clock.local(date, nine_thirty * 1_000_000_000).unwrap();
-            chrono::DateTime::from_timestamp_micros(micros).unwrap().to_rfc3339()
+            chrono::DateTime::from_timestamp_micros(micros)
+                .unwrap()
+                .to_rfc3339()
         };
         // EST before 2025-03-09, EDT after.
-        assert_eq!(utc(NaiveDate::from_ymd_opt(2025, 3, 7).unwrap()), "2025-03-07T14:30:00+00:00");
-        assert_eq!(utc(NaiveDate::from_ymd_opt(2025, 3, 10).unwrap()), "2025-03-10T13:30:00+00:00");
+        assert_eq!(
+            utc(NaiveDate::from_ymd_opt(2025, 3, 7).unwrap()),
+            "2025-03-07T14:30:00+00:00"
+        );
+        assert_eq!(
+            utc(NaiveDate::from_ymd_opt(2025, 3, 10).unwrap()),
+            "2025-03-10T13:30:00+00:00"
+        );
         // An after-hours print past midnight UTC keeps its New York date.
         let evening = chrono::DateTime::parse_from_rfc3339("2025-03-11T00:30:00Z").unwrap();
         let date = clock.new_york_date(evening.timestamp_micros());
-        assert_eq!(date, days_since_epoch(NaiveDate::from_ymd_opt(2025, 3, 10).unwrap()));
+        assert_eq!(
+            date,
+            days_since_epoch(NaiveDate::from_ymd_opt(2025, 3, 10).unwrap())
+        );
     }
 
     #[test]
@@ -1223,15 +1262,24 @@ mod tests {
         assert_eq!(trf_name("FINC"), Some("FINRA/Nasdaq TRF Chicago"));
         assert_eq!(trf_name("12"), None);
         assert_eq!(correction_effect(1), Some(CorrectionEffect::Stands));
-        assert!(matches!(correction_effect(8), Some(CorrectionEffect::Void(_))));
+        assert!(matches!(
+            correction_effect(8),
+            Some(CorrectionEffect::Void(_))
+        ));
         assert_eq!(correction_effect(5), None);
     }
 
     #[test]
     fn dates_in_daily_taq_file_names() {
         let date = |name: &str| date_in_name(Path::new(name));
-        assert_eq!(date("EQY_US_ALL_TRADE_20250304.gz"), NaiveDate::from_ymd_opt(2025, 3, 4));
-        assert_eq!(date("/x/EQY_US_ALL_TRADE_20250304"), NaiveDate::from_ymd_opt(2025, 3, 4));
+        assert_eq!(
+            date("EQY_US_ALL_TRADE_20250304.gz"),
+            NaiveDate::from_ymd_opt(2025, 3, 4)
+        );
+        assert_eq!(
+            date("/x/EQY_US_ALL_TRADE_20250304"),
+            NaiveDate::from_ymd_opt(2025, 3, 4)
+        );
         assert_eq!(date("trades_120250304.csv"), None);
         assert_eq!(date("trades.csv"), None);
     }
@@ -1240,7 +1288,10 @@ mod tests {
     fn pieces_end_at_line_ends_and_know_their_first_line() {
         let text = b"h\na,1\nb,2\nc,3\nd,4\n";
         let pieces = split_lines(text, 2, 2, 3);
-        let joined: Vec<u8> = pieces.iter().flat_map(|&(f, t, _)| text[f..t].to_vec()).collect();
+        let joined: Vec<u8> = pieces
+            .iter()
+            .flat_map(|&(f, t, _)| text[f..t].to_vec())
+            .collect();
         assert_eq!(joined, text[2..].to_vec());
         for &(from, to, line) in &pieces {
             assert!(text[to - 1] == b'\n');
