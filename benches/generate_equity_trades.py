@@ -12,7 +12,8 @@ Writes OUT_DIR/taq_trades_2025-03-03.csv:
 
 sorted by (SYM_ROOT, SYM_SUFFIX, TIME_M) as TAQ files are, New York times to the nanosecond (hour
 not zero-padded), and OUT_DIR/CNMSshvol20250303.txt (`Date|Symbol|ShortVolume|ShortExemptVolume|
-TotalVolume|Market`, one row per symbol, no trailer: ingest it with --without-trailer).
+TotalVolume|Market`, one row per symbol, classes written as FINRA writes them, BRK/A; no trailer:
+ingest it with --without-trailer).
 
 The tape: --symbols instruments (a dozen of them class shares with a suffix, such as BRK A / BRK B,
 and a few preferreds, suffix PRA), their activity Zipf-like (exponent 0.85) over a random ranking;
@@ -28,7 +29,7 @@ pair (`01` with the corrected data, then `12` with the original) and ~0.01 % as 
 then its `10` record): whalewatch lands the 01 rows and voids the 12, 08 and 10 rows. TR_SEQNUM is the
 print's rank in time order over the whole tape. FINRA's TotalVolume is the symbol's off-exchange
 volume (at least 100), ShortVolume 40-60 % of it, ShortExemptVolume 0-2 % of that. Deterministic
-for a given seed. 20 M rows (~1.5 GB) take about a minute and ~3 GB of memory.
+for a given seed. 20 M rows (1.4 GB of CSV) take 30-40 s and ~2.8 GB of memory.
 """
 import argparse
 import os
@@ -266,7 +267,8 @@ def main():
     cnms = os.path.join(args.out_dir, f"CNMSshvol{DATE.replace('-', '')}.txt")
     with open(cnms, "w") as f:
         f.write("Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market\n")
-        names = [r + ("." + x if x else "") for r, x in zip(roots, suffixes)]
+        # FINRA writes a class as BRK/A where the tape's symbol is BRK.A.
+        names = [r + ("/" + x if x else "") for r, x in zip(roots, suffixes)]
         for i in np.argsort(np.array(names, dtype=object), kind="stable"):
             f.write(f"{DATE.replace('-', '')}|{names[i]}|{short[i]}|{exempt[i]}|{total[i]}|B,Q,N\n")
 

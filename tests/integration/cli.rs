@@ -330,6 +330,43 @@ fn a_failed_ingest_exits_non_zero_and_says_where() {
 }
 
 #[test]
+fn an_equity_tape_ingest_says_what_it_voided_and_refused() {
+    let lake = tempfile::tempdir().unwrap();
+    let output = whalewatch(
+        lake.path(),
+        &[
+            "ingest",
+            "equity-trades",
+            "--file",
+            "tests/fixtures/equity_trades/taq_trades_2025-03-03.csv",
+        ],
+    );
+    // Refused records do not fail a file that lands; they are counted and kept.
+    assert!(output.status.success());
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("5 prints voided by corrections and cancels did not land")
+            && stderr.contains("1 of 1 sources landed, 16 rows written, 9 rows rejected"),
+        "{stderr}"
+    );
+    let line = error_line(&whalewatch(
+        lake.path(),
+        &[
+            "ingest",
+            "equity-trades",
+            "--file",
+            "tests/fixtures/equity_trades/taq_trades_2025-03-03.csv",
+            "--time-zone",
+            "Mars/Olympus",
+        ],
+    ));
+    assert!(
+        line.contains("--time-zone \"Mars/Olympus\" is not a zone name"),
+        "{line}"
+    );
+}
+
+#[test]
 fn the_declared_file_order_spares_a_per_symbol_window_its_sort() {
     let lake = sample_lake();
     let plan = stdout(&whalewatch(
