@@ -341,10 +341,29 @@ struct Prints {
 
 impl Prints {
     fn new() -> Self {
+        Prints::with_capacity(0)
+    }
+
+    /// Room for `rows` prints without growing (a tape's pieces know their line counts).
+    fn with_capacity(rows: usize) -> Self {
+        let mut symbol_offsets = Vec::with_capacity(rows + 1);
+        symbol_offsets.push(0);
         Prints {
-            symbol_offsets: vec![0],
+            symbol: Vec::with_capacity(rows * 4),
+            symbol_offsets,
+            date: Vec::with_capacity(rows),
+            ts: Vec::with_capacity(rows),
+            seq: Vec::with_capacity(rows),
+            exchange: StringBuilder::with_capacity(rows, rows),
+            off_exchange: Vec::with_capacity(rows),
+            trf: StringBuilder::with_capacity(rows, rows * 8),
+            size: Vec::with_capacity(rows),
+            price: Vec::with_capacity(rows),
+            conditions: StringBuilder::with_capacity(rows, rows * 2),
+            regular_sale: Vec::with_capacity(rows),
+            correction: StringBuilder::with_capacity(rows, rows * 2),
+            line: Vec::with_capacity(rows),
             sorted: true,
-            ..Default::default()
         }
     }
 
@@ -430,13 +449,24 @@ impl Prints {
             Arc::new(self.conditions.finish()),
             Arc::new(BooleanArray::from(self.regular_sale)),
             Arc::new(self.correction.finish()),
-            Arc::new(StringArray::from(vec![source; n])),
+            Arc::new(repeated(source, n)?),
             Arc::new(Int64Array::from(self.line)),
             Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC")),
         ];
         let batch = RecordBatch::try_new(EQUITY_TRADES.file_schema(), columns)?;
         Ok((batch, self.date))
     }
+}
+
+/// `text` `n` times, built as two buffers rather than `n` strings.
+fn repeated(text: &str, n: usize) -> Result<StringArray> {
+    let offsets =
+        datafusion::arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(text.len(), n));
+    Ok(StringArray::try_new(
+        offsets,
+        text.repeat(n).into_bytes().into(),
+        None,
+    )?)
 }
 
 /// Where each target column is, and what the file's layout implies.
@@ -561,9 +591,31 @@ struct Clock {
     noon_offset: Option<(NaiveDate, i64)>,
     /// (UTC hour, New York date in days): the local date is constant within a UTC hour.
     ny_hour: Option<(i64, i32)>,
+    /// The last date field read and its date: a tape's rows mostly repeat one.
+    last_date: Option<(String, NaiveDate)>,
 }
 
 impl Clock {
+    fn new(zone: Option<Tz>) -> Self {
+        Clock {
+            zone,
+            noon_offset: None,
+            ny_hour: None,
+            last_date: None,
+        }
+    }
+
+    fn date(&mut self, text: &str) -> Result<NaiveDate, String> {
+        match &self.last_date {
+            Some((last, date)) if last == text => Ok(*date),
+            _ => {
+                let date = parse_date(text)?;
+                self.last_date = Some((text.to_string(), date));
+                Ok(date)
+            }
+        }
+    }
+
     /// Microseconds since the epoch of a date and a time of day in the zone.
     fn local(&mut self, date: NaiveDate, nanos: i64) -> Option<i64> {
         let zone = self.zone?;
@@ -649,7 +701,7 @@ fn read_print<'r>(
         }
         _ => {
             let date = match field(DATE) {
-                Some(text) => parse_date(text).map_err(|reason| refuse(DATE, reason))?,
+                Some(text) => clock.date(text).map_err(|reason| refuse(DATE, reason))?,
                 None => reading
                     .date
                     .ok_or_else(|| refuse(DATE, "empty".to_string()))?,
@@ -805,14 +857,14 @@ impl Parsed {
     }
 }
 
-/// Splits `text` (after the header) into up to `parts` pieces that end at line ends, with the
-/// line number each starts on.
+/// Splits `text` (after the header) into up to `parts` pieces that end at line ends: (start,
+/// end, the line number it starts on, its line count).
 fn split_lines(
     text: &[u8],
     start: usize,
     first_line: u64,
     parts: usize,
-) -> Vec<(usize, usize, u64)> {
+) -> Vec<(usize, usize, u64, u64)> {
     let mut pieces = Vec::new();
     let mut from = start;
     let mut line = first_line;
@@ -822,8 +874,9 @@ fn split_lines(
         if to < text.len() {
             to = memchr::memchr(b'\n', &text[to..]).map_or(text.len(), |i| to + i + 1);
         }
-        pieces.push((from, to, line));
-        line += memchr::memchr_iter(b'\n', &text[from..to]).count() as u64;
+        let lines = memchr::memchr_iter(b'\n', &text[from..to]).count() as u64;
+        pieces.push((from, to, line, lines));
+        line += lines;
         from = to;
     }
     pieces
@@ -871,13 +924,13 @@ fn parse_delimited(
         2,
         if text.len() > 1 << 22 { threads } else { 1 },
     );
-    let parse_piece = |(from, to, line): (usize, usize, u64)| -> Result<Parsed> {
-        let mut parsed = Parsed::new();
-        let mut clock = Clock {
-            zone: reading.zone,
-            noon_offset: None,
-            ny_hour: None,
+    let parse_piece = |(from, to, line, lines): (usize, usize, u64, u64)| -> Result<Parsed> {
+        let mut parsed = Parsed {
+            prints: Prints::with_capacity(lines as usize + 1),
+            rejected: Vec::new(),
+            voided: 0,
         };
+        let mut clock = Clock::new(reading.zone);
         let mut reader = csv::ReaderBuilder::new()
             .delimiter(delimiter)
             .has_headers(false)
@@ -999,11 +1052,7 @@ fn parse_parquet(
         .map(|f| f.name().clone())
         .collect();
     let reading = Reading::new(&header, path, source, options)?;
-    let mut clock = Clock {
-        zone: reading.zone,
-        noon_offset: None,
-        ny_hour: None,
-    };
+    let mut clock = Clock::new(reading.zone);
     let slots = reading.slots;
     let mut parsed = Parsed::new();
     let mut line = 0u64;
@@ -1058,14 +1107,21 @@ fn decompressed(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
     Ok(text)
 }
 
-/// Reads one tape into its prints (one batch per trading date, with whether it is sorted), the
-/// records refused and the count of those voided by corrections.
+/// One tape read: its prints by trading date (consecutive batches each), whether they came in
+/// the dataset's order, the records refused and how many of those corrections voided.
+struct Tape {
+    by_date: Vec<(i32, Vec<RecordBatch>)>,
+    sorted: bool,
+    rejected: Vec<Rejected>,
+    voided: u64,
+}
+
 fn read_tape(
     path: &Path,
     source: &str,
     bytes: Vec<u8>,
     options: &EquityTradesOptions,
-) -> Result<(Vec<(i32, RecordBatch)>, bool, Vec<Rejected>, u64)> {
+) -> Result<Tape> {
     let is_parquet = path
         .extension()
         .and_then(|e| e.to_str())
@@ -1089,32 +1145,40 @@ fn read_tape(
     for piece in pieces {
         rejected.extend(piece.rejected);
         voided += piece.voided;
-        let (batch, piece_dates) = piece.prints.finish(source, now)?;
-        batches.push(batch);
-        dates.extend(piece_dates);
+        if piece.prints.len() > 0 {
+            let (batch, piece_dates) = piece.prints.finish(source, now)?;
+            batches.push(batch);
+            dates.extend(piece_dates);
+        }
     }
-    let batch = match batches.len() {
-        1 => batches.remove(0),
-        _ => concat_batches(&EQUITY_TRADES.file_schema(), &batches)?,
+    let by_date = if dates.windows(2).all(|w| w[0] == w[1]) {
+        // A day's tape, the usual case: its pieces are written as they are.
+        dates
+            .first()
+            .map(|d| vec![(*d, batches)])
+            .unwrap_or_default()
+    } else {
+        let batch = concat_batches(&EQUITY_TRADES.file_schema(), &batches)?;
+        let mut rows_of: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
+        for (row, date) in dates.iter().enumerate() {
+            rows_of.entry(*date).or_default().push(row as u32);
+        }
+        rows_of
+            .into_iter()
+            .map(|(date, rows)| {
+                Ok((
+                    date,
+                    vec![take_record_batch(&batch, &UInt32Array::from(rows))?],
+                ))
+            })
+            .collect::<Result<Vec<_>>>()?
     };
-    let mut by_date: BTreeMap<i32, Vec<u32>> = BTreeMap::new();
-    let single_date = dates.windows(2).all(|w| w[0] == w[1]);
-    if single_date {
-        return Ok((
-            dates.first().map(|d| vec![(*d, batch)]).unwrap_or_default(),
-            sorted,
-            rejected,
-            voided,
-        ));
-    }
-    for (row, date) in dates.iter().enumerate() {
-        by_date.entry(*date).or_default().push(row as u32);
-    }
-    let per_date = by_date
-        .into_iter()
-        .map(|(date, rows)| Ok((date, take_record_batch(&batch, &UInt32Array::from(rows))?)))
-        .collect::<Result<Vec<_>>>()?;
-    Ok((per_date, sorted, rejected, voided))
+    Ok(Tape {
+        by_date,
+        sorted,
+        rejected,
+        voided,
+    })
 }
 
 /// What `whalewatch ingest equity-trades` did.
@@ -1139,21 +1203,21 @@ pub fn ingest_files(
         &EQUITY_TRADES,
         paths,
         |path, source, bytes, refused| {
-            let (per_date, sorted, rejected, file_voided) =
-                read_tape(path, source, bytes, options)?;
-            refused.extend(rejected);
-            voided += file_voided;
+            let tape = read_tape(path, source, bytes, options)?;
+            refused.extend(tape.rejected);
+            voided += tape.voided;
             let stem = file_stem(path);
             let mut transaction = Transaction::new(lake);
             let mut rows = 0;
-            for (date, batch) in per_date {
-                rows += batch.num_rows() as u64;
+            for (date, batches) in tape.by_date {
+                rows += batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
                 let date = NaiveDate::from_num_days_from_ce_opt(date + 719_163)
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
-                if sorted {
-                    transaction.replace_sorted(&EQUITY_TRADES, Some(&date), &stem, batch)?;
+                if tape.sorted {
+                    transaction.replace_sorted(&EQUITY_TRADES, Some(&date), &stem, batches)?;
                 } else {
+                    let batch = concat_batches(&EQUITY_TRADES.file_schema(), &batches)?;
                     transaction.replace(&EQUITY_TRADES, Some(&date), &stem, batch)?;
                 }
             }
@@ -1207,11 +1271,7 @@ mod tests {
 
     #[test]
     fn new_york_local_times_across_daylight_saving() {
-        let mut clock = Clock {
-            zone: Some(New_York),
-            noon_offset: None,
-            ny_hour: None,
-        };
+        let mut clock = Clock::new(Some(New_York));
         let nine_thirty = 9 * 3600 + 1800;
         let mut utc = |date: NaiveDate| {
             let micros = clock.local(date, nine_thirty * 1_000_000_000).unwrap();
@@ -1290,13 +1350,15 @@ mod tests {
         let pieces = split_lines(text, 2, 2, 3);
         let joined: Vec<u8> = pieces
             .iter()
-            .flat_map(|&(f, t, _)| text[f..t].to_vec())
+            .flat_map(|&(f, t, _, _)| text[f..t].to_vec())
             .collect();
         assert_eq!(joined, text[2..].to_vec());
-        for &(from, to, line) in &pieces {
+        for &(from, to, line, lines) in &pieces {
             assert!(text[to - 1] == b'\n');
             let before = text[..from].iter().filter(|b| **b == b'\n').count() as u64;
             assert_eq!(line, before + 1);
+            let count = text[from..to].iter().filter(|b| **b == b'\n').count() as u64;
+            assert_eq!(lines, count);
         }
     }
 }

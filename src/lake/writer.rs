@@ -32,7 +32,8 @@ use crate::error::{Error, Result};
 /// uncommitted transaction leaves the lake exactly as it was.
 pub struct Transaction<'a> {
     lake: &'a Lake,
-    files: BTreeMap<PathBuf, RecordBatch>,
+    /// Each file's rows, as one batch or as consecutive ones (a tape parsed in pieces).
+    files: BTreeMap<PathBuf, Vec<RecordBatch>>,
     /// Files to delete once the new ones are in place.
     removals: Vec<PathBuf>,
 }
@@ -68,13 +69,13 @@ impl<'a> Transaction<'a> {
     ) -> Result<usize> {
         let path = self.file_path(spec, partition_value, file_stem);
         let existing = match self.files.remove(&path) {
-            Some(pending) => Some(pending),
+            Some(pending) => Some(concat_batches(&spec.file_schema(), &pending)?),
             None if path.exists() => Some(read_parquet_file(&path)?),
             None => None,
         };
         let merged = merge_on_key(existing, batch, spec)?;
         let rows = merged.num_rows();
-        self.files.insert(path, merged);
+        self.files.insert(path, vec![merged]);
         Ok(rows)
     }
 
@@ -88,22 +89,22 @@ impl<'a> Transaction<'a> {
     ) -> Result<()> {
         let path = self.file_path(spec, partition_value, file_stem);
         let sorted = sort_batch(&batch, spec)?;
-        self.files.insert(path, sorted);
+        self.files.insert(path, vec![sorted]);
         Ok(())
     }
 
-    /// Replaces one file of the dataset with `batch`, which the caller has read in the dataset's
-    /// sort order (a tape checked row by row as it was parsed): a large batch is not compared
-    /// again.
+    /// Replaces one file of the dataset with `batches`, whose rows the caller has read in the
+    /// dataset's sort order (a tape checked row by row as it was parsed, in pieces): they are
+    /// neither compared again nor copied into one batch.
     pub fn replace_sorted(
         &mut self,
         spec: &DatasetSpec,
         partition_value: Option<&str>,
         file_stem: &str,
-        batch: RecordBatch,
+        batches: Vec<RecordBatch>,
     ) -> Result<()> {
         let path = self.file_path(spec, partition_value, file_stem);
-        self.files.insert(path, batch);
+        self.files.insert(path, batches);
         Ok(())
     }
 
@@ -174,10 +175,10 @@ impl<'a> Transaction<'a> {
     pub fn commit(self) -> Result<()> {
         let mut written: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(self.files.len());
         let outcome = (|| {
-            for (path, batch) in &self.files {
+            for (path, batches) in &self.files {
                 let temp = temp_path(path);
                 written.push((temp.clone(), path.clone()));
-                write_parquet_file(&temp, batch)?;
+                write_parquet_file(&temp, batches)?;
             }
             Ok(())
         })();
@@ -287,7 +288,15 @@ pub fn read_parquet_file(path: &Path) -> Result<RecordBatch> {
     Ok(concat_batches(&schema, &batches)?)
 }
 
-fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
+/// Writes one file from its batches, in order (at least one; all of one schema).
+fn write_parquet_file(path: &Path, batches: &[RecordBatch]) -> Result<()> {
+    let Some(batch) = batches.first() else {
+        return Err(Error::io(
+            path,
+            std::io::Error::other("a file needs at least one batch"),
+        ));
+    };
+    let rows: usize = batches.iter().map(RecordBatch::num_rows).sum();
     if let Some(dir) = path.parent() {
         fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
@@ -306,10 +315,12 @@ fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
         path: path.to_path_buf(),
         source,
     };
-    if batch.num_rows() < PARALLEL_ENCODING_ROWS {
+    if rows < PARALLEL_ENCODING_ROWS {
         let mut writer =
             ArrowWriter::try_new(file, batch.schema(), Some(properties)).map_err(parquet_error)?;
-        writer.write(batch).map_err(parquet_error)?;
+        for batch in batches {
+            writer.write(batch).map_err(parquet_error)?;
+        }
         let file = writer.into_inner().map_err(parquet_error)?;
         file.sync_all().map_err(|e| Error::io(path, e))?;
         return Ok(());
@@ -330,10 +341,14 @@ fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
         SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), Arc::new(properties))
             .map_err(parquet_error)?;
     let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
-    let mut offset = 0;
     let mut row_group = 0;
-    while offset < batch.num_rows() {
-        let slice = batch.slice(offset, row_group_rows.min(batch.num_rows() - offset));
+    // Row groups of row_group_rows, each within one batch.
+    let slices = batches.iter().flat_map(|batch| {
+        (0..batch.num_rows())
+            .step_by(row_group_rows)
+            .map(move |offset| batch.slice(offset, row_group_rows.min(batch.num_rows() - offset)))
+    });
+    for slice in slices {
         let mut leaves = Vec::new();
         for (array, field) in slice.columns().iter().zip(schema.fields()) {
             leaves.extend(compute_leaves(field, array).map_err(parquet_error)?);
@@ -376,7 +391,6 @@ fn write_parquet_file(path: &Path, batch: &RecordBatch) -> Result<()> {
                 .map_err(parquet_error)?;
         }
         row_group_writer.close().map_err(parquet_error)?;
-        offset += slice.num_rows();
         row_group += 1;
     }
     let file = writer.into_inner().map_err(parquet_error)?;
@@ -515,7 +529,7 @@ mod tests {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("large.parquet");
-        write_parquet_file(&path, &batch).unwrap();
+        write_parquet_file(&path, &[batch.clone()]).unwrap();
         let file = File::open(&path).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
         assert_eq!(reader.metadata().num_row_groups(), 2);
