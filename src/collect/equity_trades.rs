@@ -31,11 +31,10 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     StringBuilder, TimestampMicrosecondArray, UInt32Array,
 };
-use datafusion::arrow::compute::{cast, concat_batches, take_record_batch};
-use datafusion::arrow::datatypes::DataType;
-use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
+use datafusion::arrow::compute::{concat_batches, take_record_batch};
 
 use super::option_trades::{distinct_names, file_stem, parse_date, parse_instant};
+use super::tabular;
 use super::{days_since_epoch, ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::EQUITY_TRADES;
@@ -1039,32 +1038,17 @@ fn parse_parquet(
     bytes: Vec<u8>,
     options: &EquityTradesOptions,
 ) -> Result<Vec<Parsed>> {
-    let parquet_error = |e| Error::Parquet {
-        path: path.to_path_buf(),
-        source: e,
-    };
-    let builder = ParquetRecordBatchReaderBuilder::try_new(bytes::Bytes::from(bytes))
-        .map_err(parquet_error)?;
-    let header: Vec<String> = builder
-        .schema()
-        .fields()
-        .iter()
-        .map(|f| f.name().clone())
-        .collect();
+    let (header, batches) = tabular::parquet_as_text(path, bytes)?;
     let reading = Reading::new(&header, path, source, options)?;
     let mut clock = Clock::new(reading.zone);
     let slots = reading.slots;
     let mut parsed = Parsed::new();
     let mut line = 0u64;
-    for batch in builder.build().map_err(parquet_error)? {
-        let batch = batch?;
-        let columns = batch
-            .columns()
-            .iter()
-            .map(|c| cast(c, &DataType::Utf8))
-            .collect::<Result<Vec<_>, _>>()?;
+    for columns in batches {
+        let columns = columns?;
+        let num_rows = columns.first().map_or(0, |c| c.len());
         let columns: Vec<&StringArray> = columns.iter().map(|c| c.as_string::<i32>()).collect();
-        for row in 0..batch.num_rows() {
+        for row in 0..num_rows {
             line += 1;
             let field = |target: usize| -> Option<&str> {
                 let column = columns.get(slots[target]?)?;

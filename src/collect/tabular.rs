@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 use std::path::Path;
 
-use datafusion::arrow::array::{Array, AsArray};
+use datafusion::arrow::array::{Array, ArrayRef, AsArray};
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 use datafusion::parquet::arrow::arrow_reader::ParquetRecordBatchReaderBuilder;
@@ -212,7 +212,12 @@ fn parse_delimited(path: &Path, bytes: &[u8]) -> Result<Table> {
     Ok(Table { header, rows })
 }
 
-fn parse_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
+/// A Parquet file's column names and its batches with every column cast to text, for collectors
+/// that check a user's Parquet as they check a CSV.
+pub fn parquet_as_text(
+    path: &Path,
+    bytes: Vec<u8>,
+) -> Result<(Vec<String>, impl Iterator<Item = Result<Vec<ArrayRef>>>)> {
     let parquet_error = |source| Error::Parquet {
         path: path.to_path_buf(),
         source,
@@ -225,15 +230,25 @@ fn parse_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
         .iter()
         .map(|f| f.name().clone())
         .collect();
-    let mut rows = Vec::new();
-    for batch in builder.build().map_err(parquet_error)? {
+    let batches = builder.build().map_err(parquet_error)?.map(|batch| {
         let batch = batch?;
         let columns = batch
             .columns()
             .iter()
             .map(|c| cast(c, &DataType::Utf8))
             .collect::<Result<Vec<_>, _>>()?;
-        for row in 0..batch.num_rows() {
+        Ok(columns)
+    });
+    Ok((header, batches))
+}
+
+fn parse_parquet(path: &Path, bytes: Vec<u8>) -> Result<Table> {
+    let (header, batches) = parquet_as_text(path, bytes)?;
+    let mut rows = Vec::new();
+    for columns in batches {
+        let columns = columns?;
+        let num_rows = columns.first().map_or(0, |c| c.len());
+        for row in 0..num_rows {
             let fields: Vec<Option<String>> = columns
                 .iter()
                 .map(|c| {

@@ -405,10 +405,7 @@ pub(crate) mod test_cases {
     /// py_vollib's 101 benchmark cases (tests/fixtures/options/py_vollib_test_data.csv): each row
     /// by column name.
     pub fn py_vollib() -> Vec<std::collections::HashMap<String, f64>> {
-        let path = format!(
-            "{}/../tests/fixtures/options/py_vollib_test_data.csv",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = crate::test_support::fixtures_dir().join("options/py_vollib_test_data.csv");
         let text = std::fs::read_to_string(path).expect("fixture");
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();

@@ -190,13 +190,20 @@ mod test_support {
         out
     }
 
+    /// The repository's `tests/fixtures/`. Read from the environment cargo gives a running test,
+    /// not baked in at compile time: a test binary reused from a build of another checkout (one
+    /// shared target directory) must still find this checkout's files.
+    pub fn fixtures_dir() -> std::path::PathBuf {
+        let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
+            .map(std::path::PathBuf::from)
+            .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")));
+        crate_dir.join("../tests/fixtures")
+    }
+
     /// The rows of a StockCharts ChartSchool sheet in tests/fixtures/indicators/, header skipped,
     /// each row split on commas.
     pub fn stockcharts_sheet(name: &str) -> Vec<Vec<String>> {
-        let path = format!(
-            "{}/../tests/fixtures/indicators/{name}",
-            env!("CARGO_MANIFEST_DIR")
-        );
+        let path = fixtures_dir().join("indicators").join(name);
         let text = std::fs::read_to_string(&path).expect("fixture");
         text.lines()
             .skip(1)
