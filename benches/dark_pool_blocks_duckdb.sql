@@ -12,6 +12,9 @@
 WITH equity_trades AS NOT MATERIALIZED (
     SELECT * FROM read_parquet('$lake/equity_trades/*/*.parquet',
                                hive_partitioning = true, hive_types = {'date': DATE})
+), equity_daily_volume AS NOT MATERIALIZED (
+    SELECT * FROM read_parquet('$lake/equity_daily_volume/*/*.parquet',
+                               hive_partitioning = true, hive_types = {'date': DATE})
 ), short_volume AS NOT MATERIALIZED (
     SELECT * FROM read_parquet('$lake/short_volume/*/*.parquet',
                                hive_partitioning = true, hive_types = {'date': DATE})
@@ -27,8 +30,8 @@ WITH equity_trades AS NOT MATERIALIZED (
                       WHERE c.facility = 'CNMS' AND c.date = f.date AND c.symbol = f.symbol)
     GROUP BY f.date, f.symbol
 ), daily_volume AS (
-    SELECT date, symbol, sum(size) AS consolidated_volume
-    FROM equity_trades
+    SELECT date, symbol, sum(volume) AS consolidated_volume
+    FROM equity_daily_volume
     GROUP BY date, symbol
 ), symbol_dix AS (
     -- FINRA writes a class as RDS/A, the tape as RDS.A.

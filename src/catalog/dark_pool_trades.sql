@@ -5,8 +5,9 @@
 -- or dark_pool_block_min_value() dollars (FINRA's 10,000 and $200,000 unless configured).
 -- Read by src/catalog/mod.rs and by benches/dark_pool_vs_duckdb.py.
 WITH daily_volume AS (
-    SELECT date, symbol, sum(size) AS consolidated_volume
-    FROM equity_trades
+    -- Every print of the day, summed at ingest per source (equity_daily_volume).
+    SELECT date, symbol, sum(volume) AS consolidated_volume
+    FROM equity_daily_volume
     GROUP BY date, symbol
 ), symbol_dix AS (
     -- One member's DIX: its short volume over its total volume (the price weights cancel).

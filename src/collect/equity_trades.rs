@@ -37,7 +37,7 @@ use super::option_trades::{distinct_names, file_stem, parse_date, parse_instant}
 use super::tabular;
 use super::{days_since_epoch, ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
-use crate::lake::datasets::EQUITY_TRADES;
+use crate::lake::datasets::{EQUITY_DAILY_VOLUME, EQUITY_TRADES};
 use crate::lake::{Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
@@ -1165,6 +1165,78 @@ fn read_tape(
     })
 }
 
+/// Each symbol's prints and volume, in all and off the exchanges, over one date's batches of
+/// `equity_trades`, as a batch of `equity_daily_volume` (sorted by symbol).
+fn daily_volume(batches: &[RecordBatch], source: &str, now: i64) -> Result<RecordBatch> {
+    // (prints, volume, off-exchange prints, off-exchange volume)
+    let mut by_symbol: BTreeMap<&str, [i64; 4]> = BTreeMap::new();
+    let schema = EQUITY_TRADES.file_schema();
+    let (symbol_at, size_at, off_at) = (
+        schema.index_of("symbol")?,
+        schema.index_of("size")?,
+        schema.index_of("off_exchange")?,
+    );
+    for batch in batches {
+        let symbols = batch.column(symbol_at).as_string::<i32>();
+        let sizes = batch
+            .column(size_at)
+            .as_primitive::<datafusion::arrow::datatypes::Int64Type>();
+        let off = batch.column(off_at).as_boolean();
+        // A tape is sorted by symbol: add to the last symbol's sums until it changes.
+        let mut last: Option<(&str, [i64; 4])> = None;
+        for row in 0..batch.num_rows() {
+            let symbol = symbols.value(row);
+            let (size, off_exchange) = (sizes.value(row), off.value(row));
+            let sums = match &mut last {
+                Some((s, sums)) if *s == symbol => sums,
+                _ => {
+                    if let Some((s, sums)) = last.take() {
+                        add(by_symbol.entry(s).or_default(), &sums);
+                    }
+                    &mut last.insert((symbol, [0; 4])).1
+                }
+            };
+            add(
+                sums,
+                &[
+                    1,
+                    size,
+                    off_exchange as i64,
+                    if off_exchange { size } else { 0 },
+                ],
+            );
+        }
+        if let Some((s, sums)) = last {
+            add(by_symbol.entry(s).or_default(), &sums);
+        }
+    }
+    fn add(into: &mut [i64; 4], sums: &[i64; 4]) {
+        for (a, b) in into.iter_mut().zip(sums) {
+            *a += b;
+        }
+    }
+    let column = |i: usize| -> ArrayRef {
+        Arc::new(Int64Array::from_iter_values(
+            by_symbol.values().map(|v| v[i]),
+        ))
+    };
+    let n = by_symbol.len();
+    let columns: Vec<ArrayRef> = vec![
+        Arc::new(StringArray::from_iter_values(by_symbol.keys())),
+        column(0),
+        column(1),
+        column(2),
+        column(3),
+        Arc::new(repeated(source, n)?),
+        Arc::new(Int64Array::new_null(n)),
+        Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC")),
+    ];
+    Ok(RecordBatch::try_new(
+        EQUITY_DAILY_VOLUME.file_schema(),
+        columns,
+    )?)
+}
+
 /// What `whalewatch ingest equity-trades` did.
 #[derive(Debug)]
 pub struct EquityTradesReport {
@@ -1193,11 +1265,18 @@ pub fn ingest_files(
             let stem = file_stem(path);
             let mut transaction = Transaction::new(lake);
             let mut rows = 0;
+            let now = Utc::now().timestamp_micros();
             for (date, batches) in tape.by_date {
                 rows += batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
                 let date = NaiveDate::from_num_days_from_ce_opt(date + 719_163)
                     .map(|d| d.format("%Y-%m-%d").to_string())
                     .unwrap_or_default();
+                transaction.replace(
+                    &EQUITY_DAILY_VOLUME,
+                    Some(&date),
+                    &stem,
+                    daily_volume(&batches, source, now)?,
+                )?;
                 if tape.sorted {
                     transaction.replace_sorted(&EQUITY_TRADES, Some(&date), &stem, batches)?;
                 } else {
@@ -1208,6 +1287,7 @@ pub fn ingest_files(
             // A source whose every row is refused keeps its earlier days.
             if rows > 0 {
                 transaction.remove_other_partitions_of(&EQUITY_TRADES, &stem, source)?;
+                transaction.remove_other_partitions_of(&EQUITY_DAILY_VOLUME, &stem, source)?;
             }
             transaction.commit()?;
             Ok(rows)

@@ -147,6 +147,28 @@ York trading date.",
     natural_key: &["source", "source_line"],
 };
 
+pub const EQUITY_DAILY_VOLUME: DatasetSpec = DatasetSpec {
+    name: "equity_daily_volume",
+    description:
+        "Each symbol's volume per trading date in each equity tape, written with its prints \
+in equity_trades (same source, same transaction, replaced together): prints and shares in all, and \
+off the exchanges. Sum over sources for the consolidated daily volume without reading every print.",
+    fields: || {
+        let mut fields = vec![
+            Field::new("symbol", DataType::Utf8, false),
+            Field::new("prints", DataType::Int64, false),
+            Field::new("volume", DataType::Int64, false),
+            Field::new("off_exchange_prints", DataType::Int64, false),
+            Field::new("off_exchange_volume", DataType::Int64, false),
+        ];
+        fields.extend(provenance());
+        fields
+    },
+    partition: Some(("date", DataType::Date32)),
+    sort_order: &["symbol"],
+    natural_key: &["source", "symbol"],
+};
+
 pub const OPTION_TRADES: DatasetSpec = DatasetSpec {
     name: "option_trades",
     description: "Option trade prints (the tape), one row per print: the contract (OSI symbol without \
@@ -473,6 +495,7 @@ pub const ALL: &[&DatasetSpec] = &[
     &BARS,
     &BASKETS,
     &EQUITY_TRADES,
+    &EQUITY_DAILY_VOLUME,
     &OPTION_TRADES,
     &OPTION_QUOTES,
     &OPEN_INTEREST,

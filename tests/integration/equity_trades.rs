@@ -50,6 +50,20 @@ async fn taq_prints_land_with_corrections_applied_and_bad_rows_kept() {
             "2025-03-03|XYZ|5|64998|44998|1",
         ]
     );
+    // The day's volume per symbol, landed with the prints, is their sum.
+    assert_eq!(
+        query_rows(
+            dir.path(),
+            "SELECT date, symbol, prints, volume, off_exchange_prints, off_exchange_volume \
+             FROM equity_daily_volume ORDER BY symbol"
+        )
+        .await,
+        vec![
+            "2025-03-03|AAPL|7|71600|4|67800",
+            "2025-03-03|BRK.A|4|9|3|4",
+            "2025-03-03|XYZ|5|64998|4|44998",
+        ]
+    );
     // New York time to UTC (EST, 5 hours), nanoseconds cut to microseconds; the corrected print
     // keeps its corrected price (241.10, not the 214.10 of its correction record).
     assert_eq!(
@@ -102,8 +116,12 @@ async fn re_ingesting_a_tape_replaces_it_and_a_bad_file_changes_nothing() {
     ingest(&lake, &taq(), &Default::default());
     ingest(&lake, &taq(), &Default::default());
     assert_eq!(
-        query_rows(dir.path(), "SELECT count(*) FROM equity_trades").await,
-        vec!["16"]
+        query_rows(
+            dir.path(),
+            "SELECT (SELECT count(*) FROM equity_trades), sum(prints), sum(volume) FROM equity_daily_volume"
+        )
+        .await,
+        vec!["16|16|136607"]
     );
     let before = snapshot(&dir.path().join("equity_trades"));
     // A file without a price column is refused whole, naming what to pass.
