@@ -131,7 +131,11 @@ pub enum Layout {
 
 impl Layout {
     fn detect(header: &[String], slots: &[Option<usize>; 12]) -> Layout {
-        let has = |name: &str| header.iter().any(|h| normal(h) == normal(name));
+        let has = |name: &str| {
+            header
+                .iter()
+                .any(|h| tabular::normal_header(h) == tabular::normal_header(name))
+        };
         if has("SYM_ROOT") || (has("Symbol") && has("Trade Correction Indicator")) {
             Layout::Taq
         } else if has("ticker") && has("sip_timestamp") && slots[EXCHANGE].is_some() {
@@ -140,14 +144,6 @@ impl Layout {
             Layout::Mapped
         }
     }
-}
-
-fn normal(header: &str) -> String {
-    header
-        .trim()
-        .trim_start_matches('\u{feff}')
-        .to_ascii_lowercase()
-        .replace([' ', '_'], "")
 }
 
 /// What a print's correction indicator does to it.
@@ -490,9 +486,11 @@ impl<'a> Reading<'a> {
         options: &EquityTradesOptions,
     ) -> Result<Self> {
         let column = |names: &[&str]| -> Option<usize> {
-            names
-                .iter()
-                .find_map(|name| header.iter().position(|h| normal(h) == normal(name)))
+            names.iter().find_map(|name| {
+                header
+                    .iter()
+                    .position(|h| tabular::normal_header(h) == tabular::normal_header(name))
+            })
         };
         let slots: [Option<usize>; 12] = COLUMNS.map(|(target, defaults)| {
             match options.column_map.iter().find(|(t, _)| t == target) {
@@ -890,10 +888,7 @@ fn parse_delimited(
 ) -> Result<Vec<Parsed>> {
     let header_end = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
     let first_line = &text[..header_end];
-    let delimiter = [b',', b'\t', b'|', b';']
-        .into_iter()
-        .max_by_key(|d| first_line.iter().filter(|b| *b == d).count())
-        .unwrap_or(b',');
+    let delimiter = tabular::sniff_delimiter(first_line);
     let header: Vec<String> = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .has_headers(false)

@@ -43,10 +43,11 @@ impl Table {
 
     /// The index of the first header that matches one of `names` (case and spaces ignored).
     pub fn column(&self, names: &[&str]) -> Option<usize> {
-        let normal = |s: &str| s.trim().to_ascii_lowercase().replace([' ', '_'], "");
-        names
-            .iter()
-            .find_map(|name| self.header.iter().position(|h| normal(h) == normal(name)))
+        names.iter().find_map(|name| {
+            self.header
+                .iter()
+                .position(|h| normal_header(h) == normal_header(name))
+        })
     }
 }
 
@@ -163,12 +164,27 @@ pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Table> {
     }
 }
 
-fn parse_delimited(path: &Path, bytes: &[u8]) -> Result<Table> {
-    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
-    let delimiter = [b',', b'\t', b'|', b';']
+/// A header as headers are compared: case, spaces, underscores and a byte-order mark ignored
+/// (`TIME_M`, `time m` and `TimeM` are one name).
+pub fn normal_header(header: &str) -> String {
+    header
+        .trim()
+        .trim_start_matches('\u{feff}')
+        .to_ascii_lowercase()
+        .replace([' ', '_'], "")
+}
+
+/// The delimiter of a file by its header line: the most frequent of comma, tab, pipe and semicolon.
+pub fn sniff_delimiter(first_line: &[u8]) -> u8 {
+    [b',', b'\t', b'|', b';']
         .into_iter()
         .max_by_key(|d| first_line.iter().filter(|b| *b == d).count())
-        .unwrap_or(b',');
+        .unwrap_or(b',')
+}
+
+fn parse_delimited(path: &Path, bytes: &[u8]) -> Result<Table> {
+    let first_line = bytes.split(|&b| b == b'\n').next().unwrap_or_default();
+    let delimiter = sniff_delimiter(first_line);
     let mut reader = csv::ReaderBuilder::new()
         .delimiter(delimiter)
         .flexible(true)
