@@ -1077,7 +1077,7 @@ fn decompressed(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
         .read_to_end(&mut text)
         .map_err(|e| {
             Error::format(
-                &path.display().to_string(),
+                path.display().to_string(),
                 None,
                 None,
                 format!("not a gzip file: {e}"),

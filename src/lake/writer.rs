@@ -341,14 +341,13 @@ fn write_parquet_file(path: &Path, batches: &[RecordBatch]) -> Result<()> {
         SerializedFileWriter::new(file, parquet_schema.root_schema_ptr(), Arc::new(properties))
             .map_err(parquet_error)?;
     let factory = ArrowRowGroupWriterFactory::new(&writer, Arc::clone(&schema));
-    let mut row_group = 0;
     // Row groups of row_group_rows, each within one batch.
     let slices = batches.iter().flat_map(|batch| {
         (0..batch.num_rows())
             .step_by(row_group_rows)
             .map(move |offset| batch.slice(offset, row_group_rows.min(batch.num_rows() - offset)))
     });
-    for slice in slices {
+    for (row_group, slice) in slices.enumerate() {
         let mut leaves = Vec::new();
         for (array, field) in slice.columns().iter().zip(schema.fields()) {
             leaves.extend(compute_leaves(field, array).map_err(parquet_error)?);
@@ -391,7 +390,6 @@ fn write_parquet_file(path: &Path, batches: &[RecordBatch]) -> Result<()> {
                 .map_err(parquet_error)?;
         }
         row_group_writer.close().map_err(parquet_error)?;
-        row_group += 1;
     }
     let file = writer.into_inner().map_err(parquet_error)?;
     file.sync_all().map_err(|e| Error::io(path, e))?;
@@ -529,7 +527,7 @@ mod tests {
         .unwrap();
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("large.parquet");
-        write_parquet_file(&path, &[batch.clone()]).unwrap();
+        write_parquet_file(&path, std::slice::from_ref(&batch)).unwrap();
         let file = File::open(&path).unwrap();
         let reader = ParquetRecordBatchReaderBuilder::try_new(file).unwrap();
         assert_eq!(reader.metadata().num_row_groups(), 2);

@@ -20,8 +20,12 @@ async fn every_venue_lands_by_mpid_and_bad_rows_are_kept() {
     let lake = Lake::new(dir.path());
     // A download does not say its week: without --week it is refused whole.
     let download = fixture("finra/ats/ats_nms_tier1_2024-11-04.txt");
-    let report =
-        finra_ats::ingest_files(&lake, &[download.clone()], &AtsOptions::default()).unwrap();
+    let report = finra_ats::ingest_files(
+        &lake,
+        std::slice::from_ref(&download),
+        &AtsOptions::default(),
+    )
+    .unwrap();
     assert!(
         report.failures[0].1.contains("give --week"),
         "{:?}",
@@ -225,7 +229,7 @@ mod api {
             })
             .collect();
         assert_eq!(offsets, [0, 0, 2, 4]);
-        let body = &server.bodies.lock().unwrap()[0].1;
+        let body = server.bodies.lock().unwrap()[0].1.clone();
         assert!(
             body.contains(r#""fieldName":"weekStartDate","fieldValue":"2024-11-04""#)
                 && body.contains(r#""fieldValue":"T1""#),

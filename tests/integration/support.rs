@@ -48,26 +48,31 @@ impl Reply {
     }
 }
 
+/// What the server keeps of every request, in order.
+type Log<T> = Arc<Mutex<Vec<T>>>;
+type Routes = Arc<Mutex<HashMap<String, VecDeque<Reply>>>>;
+
 /// A minimal HTTP/1.1 server on an ephemeral loopback port. Each path answers with its queue
 /// of replies in order (the last one repeats); unknown paths answer 404. It counts requests.
 pub struct TestServer {
     pub base_url: String,
-    routes: Arc<Mutex<HashMap<String, VecDeque<Reply>>>>,
-    pub requests: Arc<Mutex<Vec<(String, Option<String>)>>>,
-    /// (path, body) of every request, in order.
-    pub bodies: Arc<Mutex<Vec<(String, String)>>>,
-    /// (path, Authorization header) of every request, in order.
-    pub authorizations: Arc<Mutex<Vec<(String, Option<String>)>>>,
+    routes: Routes,
+    /// (path, User-Agent) of every request.
+    pub requests: Log<(String, Option<String>)>,
+    /// (path, body) of every request.
+    pub bodies: Log<(String, String)>,
+    /// (path, Authorization header) of every request.
+    pub authorizations: Log<(String, Option<String>)>,
 }
 
 impl TestServer {
     pub fn start() -> TestServer {
         let listener = TcpListener::bind("127.0.0.1:0").expect("bind 127.0.0.1");
         let base_url = format!("http://{}", listener.local_addr().expect("address"));
-        let routes: Arc<Mutex<HashMap<String, VecDeque<Reply>>>> = Arc::default();
-        let requests: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
-        let bodies: Arc<Mutex<Vec<(String, String)>>> = Arc::default();
-        let authorizations: Arc<Mutex<Vec<(String, Option<String>)>>> = Arc::default();
+        let routes: Routes = Arc::default();
+        let requests: Log<(String, Option<String>)> = Arc::default();
+        let bodies: Log<(String, String)> = Arc::default();
+        let authorizations: Log<(String, Option<String>)> = Arc::default();
         let (r, q, b, a) = (
             Arc::clone(&routes),
             Arc::clone(&requests),
