@@ -35,7 +35,7 @@ use datafusion::arrow::compute::{concat_batches, take_record_batch};
 
 use super::option_trades::{distinct_names, file_stem, parse_date, parse_instant};
 use super::tabular;
-use super::{days_since_epoch, ingest_local_files, IngestReport};
+use super::{days_since_epoch, ingest_local_paths, HashingReader, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{EQUITY_DAILY_VOLUME, EQUITY_TRADES};
 use crate::lake::{Lake, Rejected, Transaction};
@@ -879,15 +879,34 @@ fn split_lines(
     pieces
 }
 
-/// Reads a delimited tape into pieces of prints, parsed on every core when the file is large.
+/// A delimited tape is read this much at a time, never whole.
+const BLOCK_BYTES: usize = 64 << 20;
+
+/// Reads from `input` until `buffer` holds `want` bytes or the input ends; true at its end.
+fn fill(input: &mut dyn Read, buffer: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
+    let missing = want.saturating_sub(buffer.len());
+    let read = input.take(missing as u64).read_to_end(buffer)?;
+    Ok(read < missing)
+}
+
+/// Reads a delimited tape from `input` a block of lines at a time, each block parsed on every
+/// core when it is large: memory holds one block of text besides the parsed columns.
 fn parse_delimited(
     path: &Path,
     source: &str,
-    text: &[u8],
+    input: &mut dyn Read,
     options: &EquityTradesOptions,
+    block_bytes: usize,
 ) -> Result<Vec<Parsed>> {
-    let header_end = memchr::memchr(b'\n', text).map_or(text.len(), |i| i + 1);
-    let first_line = &text[..header_end];
+    let io = |e| Error::io(path, e);
+    let mut buffer = Vec::with_capacity(block_bytes + (1 << 20));
+    let mut eof = fill(input, &mut buffer, block_bytes).map_err(io)?;
+    while !eof && memchr::memchr(b'\n', &buffer).is_none() {
+        let want = buffer.len() + block_bytes;
+        eof = fill(input, &mut buffer, want).map_err(io)?;
+    }
+    let header_end = memchr::memchr(b'\n', &buffer).map_or(buffer.len(), |i| i + 1);
+    let first_line = &buffer[..header_end];
     let delimiter = tabular::sniff_delimiter(first_line);
     let header: Vec<String> = csv::ReaderBuilder::new()
         .delimiter(delimiter)
@@ -912,12 +931,51 @@ fn parse_delimited(
         .unwrap_or_default();
     let reading = Reading::new(&header, path, source, options)?;
     let threads = std::thread::available_parallelism().map_or(1, |n| n.get());
-    let pieces = split_lines(
-        text,
-        header_end,
-        2,
-        if text.len() > 1 << 22 { threads } else { 1 },
-    );
+    let mut parsed = Vec::new();
+    let (mut start, mut next_line) = (header_end, 2);
+    loop {
+        // The block's whole lines (at the end of the input, all that is left).
+        let end = if eof {
+            buffer.len()
+        } else {
+            memchr::memrchr(b'\n', &buffer[start..]).map_or(start, |i| start + i + 1)
+        };
+        if end > start {
+            let parts = if end - start > 1 << 22 { threads } else { 1 };
+            let pieces = split_lines(&buffer[..end], start, next_line, parts);
+            next_line += pieces.iter().map(|piece| piece.3).sum::<u64>();
+            parsed.extend(parse_pieces(
+                &reading,
+                delimiter,
+                &buffer[..end],
+                pieces,
+                source,
+            )?);
+        }
+        if eof {
+            return Ok(parsed);
+        }
+        // Keep the cut line; read on (more than a block when one line outgrows it).
+        buffer.drain(..end);
+        start = 0;
+        let want = if buffer.len() >= block_bytes && memchr::memchr(b'\n', &buffer).is_none() {
+            buffer.len() + block_bytes
+        } else {
+            block_bytes
+        };
+        eof = fill(input, &mut buffer, want).map_err(io)?;
+    }
+}
+
+/// Parses pieces of `text` (whole lines each) on one thread each.
+fn parse_pieces(
+    reading: &Reading,
+    delimiter: u8,
+    text: &[u8],
+    pieces: Vec<(usize, usize, u64, u64)>,
+    source: &str,
+) -> Result<Vec<Parsed>> {
+    let header = reading.header;
     let parse_piece = |(from, to, line, lines): (usize, usize, u64, u64)| -> Result<Parsed> {
         let mut parsed = Parsed {
             prints: Prints::with_capacity(lines as usize + 1),
@@ -1063,29 +1121,6 @@ fn parse_parquet(
     Ok(vec![parsed])
 }
 
-/// The bytes of a file, gunzipped when its name ends in `.gz`.
-fn decompressed(path: &Path, bytes: Vec<u8>) -> Result<Vec<u8>> {
-    let gzipped = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-    if !gzipped {
-        return Ok(bytes);
-    }
-    let mut text = Vec::with_capacity(bytes.len() * 4);
-    flate2::read::MultiGzDecoder::new(&bytes[..])
-        .read_to_end(&mut text)
-        .map_err(|e| {
-            Error::format(
-                path.display().to_string(),
-                None,
-                None,
-                format!("not a gzip file: {e}"),
-            )
-        })?;
-    Ok(text)
-}
-
 /// One tape read: its prints by trading date (consecutive batches each), whether they came in
 /// the dataset's order, the records refused and how many of those corrections voided.
 struct Tape {
@@ -1095,21 +1130,36 @@ struct Tape {
     voided: u64,
 }
 
+/// Reads one tape, setting `sha256` to the file's checksum once it has been read.
 fn read_tape(
     path: &Path,
     source: &str,
-    bytes: Vec<u8>,
     options: &EquityTradesOptions,
+    sha256: &mut Option<String>,
 ) -> Result<Tape> {
     let is_parquet = path
         .extension()
         .and_then(|e| e.to_str())
         .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
     let pieces = if is_parquet {
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        *sha256 = Some(super::sha256_hex(&bytes));
         parse_parquet(path, source, bytes, options)?
     } else {
-        let text = decompressed(path, bytes)?;
-        parse_delimited(path, source, &text, options)?
+        let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+        let mut file = HashingReader::new(std::io::BufReader::with_capacity(1 << 20, file));
+        let gzipped = path
+            .extension()
+            .and_then(|e| e.to_str())
+            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
+        let pieces = if gzipped {
+            let mut text = flate2::read::MultiGzDecoder::new(&mut file);
+            parse_delimited(path, source, &mut text, options, BLOCK_BYTES)
+        } else {
+            parse_delimited(path, source, &mut file, options, BLOCK_BYTES)
+        };
+        *sha256 = Some(file.finish().map_err(|e| Error::io(path, e))?);
+        pieces?
     };
     let mut sorted = pieces.iter().all(|p| p.prints.sorted);
     for pair in pieces.windows(2) {
@@ -1249,12 +1299,12 @@ pub fn ingest_files(
 ) -> Result<EquityTradesReport> {
     distinct_names(paths)?;
     let mut voided = 0;
-    let report = ingest_local_files(
+    let report = ingest_local_paths(
         lake,
         &EQUITY_TRADES,
         paths,
-        |path, source, bytes, refused| {
-            let tape = read_tape(path, source, bytes, options)?;
+        |path, source, refused, sha256| {
+            let tape = read_tape(path, source, options, sha256)?;
             refused.extend(tape.rejected);
             voided += tape.voided;
             let stem = file_stem(path);
@@ -1418,6 +1468,48 @@ mod tests {
             assert_eq!(line, before + 1);
             let count = text[from..to].iter().filter(|b| **b == b'\n').count() as u64;
             assert_eq!(lines, count);
+        }
+    }
+
+    /// A tape read a few bytes at a time (blocks cut lines, lines longer than a block) gives
+    /// the prints, refusals and line numbers of the tape read whole.
+    #[test]
+    fn blocks_of_any_size_read_as_the_whole() {
+        let path = PathBuf::from(std::env::var("CARGO_MANIFEST_DIR").unwrap())
+            .join("tests/fixtures/equity_trades/taq_trades_2025-03-03.csv");
+        let path = path.as_path();
+        let text = std::fs::read(path).unwrap();
+        let summary = |block: usize| {
+            let pieces = parse_delimited(
+                path,
+                "tape",
+                &mut &text[..],
+                &EquityTradesOptions::default(),
+                block,
+            )
+            .unwrap();
+            let prints: Vec<(Vec<u8>, i64, i64)> = pieces
+                .iter()
+                .flat_map(|p| {
+                    (0..p.prints.len()).map(|r| {
+                        (
+                            p.prints.symbol(r).to_vec(),
+                            p.prints.ts[r],
+                            p.prints.line[r],
+                        )
+                    })
+                })
+                .collect();
+            let refused: Vec<(Option<u64>, String)> = pieces
+                .iter()
+                .flat_map(|p| p.rejected.iter().map(|r| (r.line, r.reason.clone())))
+                .collect();
+            (prints, refused)
+        };
+        let whole = summary(BLOCK_BYTES);
+        assert_eq!((whole.0.len(), whole.1.len()), (16, 9));
+        for block in [1, 7, 50, 64, 100, 333, 1000] {
+            assert_eq!(summary(block), whole, "block of {block} bytes");
         }
     }
 }

@@ -99,26 +99,57 @@ pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
 }
 
+/// A reader that hashes what passes through it (SHA-256), for sources read as a stream.
+pub(crate) struct HashingReader<R> {
+    inner: R,
+    hasher: Sha256,
+}
+
+impl<R: std::io::Read> HashingReader<R> {
+    pub(crate) fn new(inner: R) -> Self {
+        HashingReader {
+            inner,
+            hasher: Sha256::new(),
+        }
+    }
+
+    /// Reads what is left, so that the digest covers the whole input, and returns it in hex.
+    pub(crate) fn finish(mut self) -> std::io::Result<String> {
+        std::io::copy(&mut self, &mut std::io::sink())?;
+        Ok(self
+            .hasher
+            .finalize()
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect())
+    }
+}
+
+impl<R: std::io::Read> std::io::Read for HashingReader<R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        self.hasher.update(&buf[..n]);
+        Ok(n)
+    }
+}
+
 /// Lands local files one by one under the lake lock and records each outcome in one ingest run.
-/// `land(path, source_name, bytes, refused)` writes the file's rows and returns how many landed; it
-/// pushes every record it refuses to `refused`, which is kept whether the file lands or not.
-pub(crate) fn ingest_local_files(
+/// `land(path, source_name, refused, sha256)` reads the file itself (as a stream, say), writes its
+/// rows and returns how many landed; it sets the file's SHA-256 once known and pushes every record
+/// it refuses to `refused`, which is kept whether the file lands or not.
+pub(crate) fn ingest_local_paths(
     lake: &Lake,
     spec: &'static DatasetSpec,
     paths: &[PathBuf],
-    mut land: impl FnMut(&Path, &str, Vec<u8>, &mut Vec<Rejected>) -> Result<u64>,
+    mut land: impl FnMut(&Path, &str, &mut Vec<Rejected>, &mut Option<String>) -> Result<u64>,
 ) -> Result<IngestReport> {
     let _lock = lake.lock()?;
     let mut run = IngestRun::new(spec);
     for path in paths {
         let started_at = Utc::now();
         let source = path.display().to_string();
-        // Read once: the checksum and the parser see the same bytes.
-        let read = std::fs::read(path).map_err(|e| Error::io(path, e));
-        let sha256 = read.as_ref().ok().map(|bytes| sha256_hex(bytes));
-        let mut rejected = Vec::new();
-        let landed = read.and_then(|bytes| land(path, &source, bytes, &mut rejected));
-        let outcome = match landed {
+        let (mut rejected, mut sha256) = (Vec::new(), None);
+        let outcome = match land(path, &source, &mut rejected, &mut sha256) {
             Ok(rows) => SourceOutcome::landed(&source, sha256, rows, rejected, started_at),
             Err(error) => SourceOutcome {
                 sha256,
@@ -129,4 +160,20 @@ pub(crate) fn ingest_local_files(
         run.record(lake, outcome)?;
     }
     Ok(IngestReport::of(&run))
+}
+
+/// [`ingest_local_paths`] for collectors that parse a file whole: `land(path, source_name, bytes,
+/// refused)` gets its bytes, read once for the checksum and the parser.
+pub(crate) fn ingest_local_files(
+    lake: &Lake,
+    spec: &'static DatasetSpec,
+    paths: &[PathBuf],
+    mut land: impl FnMut(&Path, &str, Vec<u8>, &mut Vec<Rejected>) -> Result<u64>,
+) -> Result<IngestReport> {
+    ingest_local_paths(lake, spec, paths, |path, source, refused, sha256| {
+        // Read once: the checksum and the parser see the same bytes.
+        let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+        *sha256 = Some(sha256_hex(&bytes));
+        land(path, source, bytes, refused)
+    })
 }
