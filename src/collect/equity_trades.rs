@@ -940,41 +940,44 @@ fn parse_delimited(
         } else {
             memchr::memrchr(b'\n', &buffer[start..]).map_or(start, |i| start + i + 1)
         };
-        if end > start {
-            let parts = if end - start > 1 << 22 { threads } else { 1 };
-            let pieces = split_lines(&buffer[..end], start, next_line, parts);
-            next_line += pieces.iter().map(|piece| piece.3).sum::<u64>();
-            parsed.extend(parse_pieces(
-                &reading,
-                delimiter,
-                &buffer[..end],
-                pieces,
-                source,
-            )?);
-        }
+        let parts = if end - start > 1 << 22 { threads } else { 1 };
+        let pieces = split_lines(&buffer[..end], start, next_line, parts);
+        next_line += pieces.iter().map(|piece| piece.3).sum::<u64>();
+        // While the block is parsed, the next one is read (and hashed, and gunzipped) beside it,
+        // starting with the line the block cut.
+        let mut next = Vec::with_capacity(block_bytes + (1 << 20));
+        next.extend_from_slice(&buffer[end..]);
+        let (block, next_eof) =
+            parse_pieces(&reading, delimiter, &buffer[..end], pieces, source, || {
+                if eof {
+                    return Ok(true);
+                }
+                let want = if next.len() >= block_bytes && memchr::memchr(b'\n', &next).is_none() {
+                    next.len() + block_bytes
+                } else {
+                    block_bytes
+                };
+                fill(input, &mut next, want)
+            });
+        parsed.extend(block?);
         if eof {
             return Ok(parsed);
         }
-        // Keep the cut line; read on (more than a block when one line outgrows it).
-        buffer.drain(..end);
-        start = 0;
-        let want = if buffer.len() >= block_bytes && memchr::memchr(b'\n', &buffer).is_none() {
-            buffer.len() + block_bytes
-        } else {
-            block_bytes
-        };
-        eof = fill(input, &mut buffer, want).map_err(io)?;
+        eof = next_eof.map_err(io)?;
+        (buffer, start) = (next, 0);
     }
 }
 
-/// Parses pieces of `text` (whole lines each) on one thread each.
-fn parse_pieces(
+/// Parses pieces of `text` (whole lines each) on one thread each, running `meanwhile` on this
+/// thread as they work.
+fn parse_pieces<T>(
     reading: &Reading,
     delimiter: u8,
     text: &[u8],
     pieces: Vec<(usize, usize, u64, u64)>,
     source: &str,
-) -> Result<Vec<Parsed>> {
+    meanwhile: impl FnOnce() -> T,
+) -> (Result<Vec<Parsed>>, T) {
     let header = reading.header;
     let parse_piece = |(from, to, line, lines): (usize, usize, u64, u64)| -> Result<Parsed> {
         let mut parsed = Parsed {
@@ -1058,30 +1061,27 @@ fn parse_pieces(
         }
         Ok(parsed)
     };
-    let results: Vec<Result<Parsed>> = if pieces.len() <= 1 {
-        pieces.into_iter().map(parse_piece).collect()
-    } else {
-        std::thread::scope(|scope| {
-            let handles: Vec<_> = pieces
-                .into_iter()
-                .map(|piece| scope.spawn(move || parse_piece(piece)))
-                .collect();
-            handles
-                .into_iter()
-                .map(|h| {
-                    h.join().unwrap_or_else(|_| {
-                        Err(Error::format(
-                            source,
-                            None,
-                            None,
-                            "a parser thread panicked".to_string(),
-                        ))
-                    })
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = pieces
+            .into_iter()
+            .map(|piece| scope.spawn(move || parse_piece(piece)))
+            .collect();
+        let other = meanwhile();
+        let parsed = handles
+            .into_iter()
+            .map(|h| {
+                h.join().unwrap_or_else(|_| {
+                    Err(Error::format(
+                        source,
+                        None,
+                        None,
+                        "a parser thread panicked".to_string(),
+                    ))
                 })
-                .collect()
-        })
-    };
-    results.into_iter().collect()
+            })
+            .collect();
+        (parsed, other)
+    })
 }
 
 /// Reads a Parquet tape: its columns are read as text and checked as a CSV's would be.
