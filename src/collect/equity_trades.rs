@@ -1057,7 +1057,7 @@ fn parse_pieces<T>(
                 let value = fields.get(range)?.trim();
                 (!value.is_empty()).then_some(value)
             };
-            parsed.take(&reading, &mut clock, &field, record_line, &raw);
+            parsed.take(reading, &mut clock, &field, record_line, &raw);
         }
         Ok(parsed)
     };
