@@ -35,7 +35,10 @@ use datafusion::arrow::compute::{concat_batches, take_record_batch};
 
 use super::option_trades::{distinct_names, file_stem, parse_date, parse_instant};
 use super::tabular;
-use super::{days_since_epoch, ingest_local_paths, HashingReader, IngestReport};
+use super::{
+    date_from_days, days_since_epoch, ingest_local_paths, repeated_text, HashingReader,
+    IngestReport,
+};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{EQUITY_DAILY_VOLUME, EQUITY_TRADES};
 use crate::lake::{Lake, Rejected, Transaction};
@@ -444,24 +447,13 @@ impl Prints {
             Arc::new(self.conditions.finish()),
             Arc::new(BooleanArray::from(self.regular_sale)),
             Arc::new(self.correction.finish()),
-            Arc::new(repeated(source, n)?),
+            Arc::new(repeated_text(source, n)),
             Arc::new(Int64Array::from(self.line)),
             Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC")),
         ];
         let batch = RecordBatch::try_new(EQUITY_TRADES.file_schema(), columns)?;
         Ok((batch, self.date))
     }
-}
-
-/// `text` `n` times, built as two buffers rather than `n` strings.
-fn repeated(text: &str, n: usize) -> Result<StringArray> {
-    let offsets =
-        datafusion::arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(text.len(), n));
-    Ok(StringArray::try_new(
-        offsets,
-        text.repeat(n).into_bytes().into(),
-        None,
-    )?)
 }
 
 /// Where each target column is, and what the file's layout implies.
@@ -1137,22 +1129,14 @@ fn read_tape(
     options: &EquityTradesOptions,
     sha256: &mut Option<String>,
 ) -> Result<Tape> {
-    let is_parquet = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    let pieces = if is_parquet {
+    let pieces = if tabular::has_extension(path, "parquet") {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         *sha256 = Some(super::sha256_hex(&bytes));
         parse_parquet(path, source, bytes, options)?
     } else {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
         let mut file = HashingReader::new(std::io::BufReader::with_capacity(1 << 20, file));
-        let gzipped = path
-            .extension()
-            .and_then(|e| e.to_str())
-            .is_some_and(|e| e.eq_ignore_ascii_case("gz"));
-        let pieces = if gzipped {
+        let pieces = if tabular::has_extension(path, "gz") {
             let mut text = flate2::read::MultiGzDecoder::new(&mut file);
             parse_delimited(path, source, &mut text, options, BLOCK_BYTES)
         } else {
@@ -1272,7 +1256,7 @@ fn daily_volume(batches: &[RecordBatch], source: &str, now: i64) -> Result<Recor
         column(1),
         column(2),
         column(3),
-        Arc::new(repeated(source, n)?),
+        Arc::new(repeated_text(source, n)),
         Arc::new(Int64Array::new_null(n)),
         Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC")),
     ];
@@ -1313,9 +1297,7 @@ pub fn ingest_files(
             let now = Utc::now().timestamp_micros();
             for (date, batches) in tape.by_date {
                 rows += batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
-                let date = NaiveDate::from_num_days_from_ce_opt(date + 719_163)
-                    .map(|d| d.format("%Y-%m-%d").to_string())
-                    .unwrap_or_default();
+                let date = date_from_days(date).format("%Y-%m-%d").to_string();
                 transaction.replace(
                     &EQUITY_DAILY_VOLUME,
                     Some(&date),

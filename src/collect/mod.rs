@@ -75,8 +75,19 @@ impl IngestReport {
 }
 
 pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
-    let digest = Sha256::digest(bytes);
-    digest.iter().map(|b| format!("{b:02x}")).collect()
+    hex(&Sha256::digest(bytes))
+}
+
+fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// `text` `n` times as a column, built as two buffers rather than `n` strings (a source name
+/// repeated down every row of a batch).
+pub(crate) fn repeated_text(text: &str, n: usize) -> StringArray {
+    let offsets =
+        datafusion::arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(text.len(), n));
+    StringArray::new(offsets, text.repeat(n).into_bytes().into(), None)
 }
 
 /// `columns` followed by the provenance columns every dataset ends with: the source, each row's
@@ -89,7 +100,7 @@ pub(crate) fn with_provenance(
 ) -> Vec<ArrayRef> {
     let lines: Int64Array = lines.map(|line| line as i64).collect();
     let n = lines.len();
-    columns.push(Arc::new(StringArray::from(vec![source; n])));
+    columns.push(Arc::new(repeated_text(source, n)));
     columns.push(Arc::new(lines));
     columns.push(Arc::new(timestamps(std::iter::repeat_n(now, n))));
     columns
@@ -97,6 +108,11 @@ pub(crate) fn with_provenance(
 
 pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
     (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+}
+
+/// The date `days` after 1970-01-01: the inverse of [`days_since_epoch`].
+pub(crate) fn date_from_days(days: i32) -> NaiveDate {
+    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(days as i64)
 }
 
 /// A reader that hashes what passes through it (SHA-256), for sources read as a stream.
@@ -116,12 +132,7 @@ impl<R: std::io::Read> HashingReader<R> {
     /// Reads what is left, so that the digest covers the whole input, and returns it in hex.
     pub(crate) fn finish(mut self) -> std::io::Result<String> {
         std::io::copy(&mut self, &mut std::io::sink())?;
-        Ok(self
-            .hasher
-            .finalize()
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect())
+        Ok(hex(&self.hasher.finalize()))
     }
 }
 

@@ -153,15 +153,18 @@ impl Fields<'_> {
 
 /// Parses the bytes of a file already read; `path` names it and tells Parquet (by extension) from CSV.
 pub fn parse(path: &Path, bytes: Vec<u8>) -> Result<Table> {
-    let is_parquet = path
-        .extension()
-        .and_then(|e| e.to_str())
-        .is_some_and(|e| e.eq_ignore_ascii_case("parquet"));
-    if is_parquet {
+    if has_extension(path, "parquet") {
         parse_parquet(path, bytes)
     } else {
         parse_delimited(path, &bytes)
     }
+}
+
+/// Whether `path`'s name ends in `.ext` (any case).
+pub fn has_extension(path: &Path, ext: &str) -> bool {
+    path.extension()
+        .and_then(|e| e.to_str())
+        .is_some_and(|e| e.eq_ignore_ascii_case(ext))
 }
 
 /// A header as headers are compared: case, spaces, underscores and a byte-order mark ignored
