@@ -10,6 +10,7 @@ use serde::Deserialize;
 use crate::collect::http::HttpConfig;
 use crate::collect::{finra_ats, finra_short_volume};
 use crate::error::{Error, Result};
+use crate::lake::{LakeLocation, LocationOrigin};
 
 #[derive(Debug, Default, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -24,6 +25,9 @@ pub struct Config {
     pub options: OptionsSection,
     #[serde(default)]
     pub dark_pool: DarkPoolSection,
+    /// The file these settings were read from, if any (errors about a setting name it).
+    #[serde(skip)]
+    pub loaded_from: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -84,9 +88,11 @@ impl Config {
         for path in candidates {
             match std::fs::read_to_string(&path) {
                 Ok(text) => {
-                    return toml::from_str(&text).map_err(|e| {
+                    let mut config: Config = toml::from_str(&text).map_err(|e| {
                         Error::Config(format!("{}: {}", path.display(), e.to_string().trim()))
-                    })
+                    })?;
+                    config.loaded_from = Some(path);
+                    return Ok(config);
                 }
                 Err(e) if e.kind() == std::io::ErrorKind::NotFound && explicit.is_none() => {
                     continue
@@ -97,10 +103,23 @@ impl Config {
         Ok(Config::default())
     }
 
-    /// The lake root: the flag or `$WHALEWATCH_LAKE` (given as `flag`), the config file, or `./data`.
-    pub fn lake_root(&self, flag: Option<PathBuf>) -> PathBuf {
-        flag.or_else(|| self.lake.clone())
-            .unwrap_or_else(|| PathBuf::from("data"))
+    /// The lake's location and who named it: the flag, `$WHALEWATCH_LAKE`, the config file, or
+    /// `./data`.
+    pub fn lake_location(&self, flag: Option<String>) -> LakeLocation {
+        if let Some(flag) = flag {
+            return LakeLocation::new(flag, LocationOrigin::Flag);
+        }
+        if let Some(environment) = std::env::var("WHALEWATCH_LAKE")
+            .ok()
+            .filter(|v| !v.trim().is_empty())
+        {
+            return LakeLocation::new(environment, LocationOrigin::Environment);
+        }
+        if let Some(configured) = &self.lake {
+            let origin = LocationOrigin::ConfigFile(self.loaded_from.clone().unwrap_or_default());
+            return LakeLocation::new(configured.display().to_string(), origin);
+        }
+        LakeLocation::new("data", LocationOrigin::Default)
     }
 
     pub fn http(&self) -> HttpConfig {

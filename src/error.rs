@@ -36,8 +36,38 @@ pub enum Error {
         message: String,
     },
 
+    /// An HTTP request that did not get its answer. `status` is the last HTTP status when the
+    /// server answered; the transport error (DNS, connection refused, TLS) is kept as the cause.
+    /// A source refused whole for its records; the message names the first problem (with its
+    /// file, line and field) and the refused records are kept in `rejected_records`.
+    #[error("{0}")]
+    Refused(String),
+
     #[error("{url}: {message}")]
-    Http { url: String, message: String },
+    Http {
+        url: String,
+        status: Option<u16>,
+        message: String,
+        #[source]
+        cause: Option<reqwest::Error>,
+    },
+
+    /// A lake location that cannot be used: it does not exist, holds no lake, or is a URL the
+    /// lake cannot serve.
+    #[error("lake {location} ({origin}): {message}")]
+    LakeLocation {
+        location: String,
+        origin: String,
+        message: String,
+    },
+
+    /// A local file whose content already landed under another name; nothing of it was written.
+    #[error("{source_name}: skipped, its content (SHA-256) already landed as {earlier}")]
+    DuplicateContent { source_name: String, earlier: String },
+
+    /// An ingest that landed nothing of what it was asked for.
+    #[error("{0}")]
+    NothingLanded(String),
 
     #[error("configuration: {0}")]
     Config(String),
@@ -63,6 +93,44 @@ fn location(line: Option<u64>, field: Option<&str>) -> String {
 }
 
 impl Error {
+    /// An HTTP error with only a message (no status, no transport cause).
+    pub fn http(url: impl Into<String>, message: impl Into<String>) -> Self {
+        Error::Http {
+            url: url.into(),
+            status: None,
+            message: message.into(),
+            cause: None,
+        }
+    }
+
+    /// The publisher refused the request (403 or 429 after the retries): the SEC then blocks for
+    /// about ten minutes, and asking again only prolongs it.
+    pub fn is_refusal(&self) -> bool {
+        matches!(self, Error::Http { status: Some(403 | 429), .. })
+    }
+
+    /// The host could not be reached at all (no such name, connection refused): the next
+    /// request of the run would fail the same way.
+    pub fn is_unreachable(&self) -> bool {
+        matches!(self, Error::Http { cause: Some(cause), status: None, .. } if cause.is_connect())
+    }
+
+    /// The whole chain of causes on one line: each cause is added unless the text so far
+    /// already says it (most variants render their cause in their own message).
+    pub fn chain_line(&self) -> String {
+        let mut line = self.to_string();
+        let mut cause = std::error::Error::source(self);
+        while let Some(error) = cause {
+            let text = error.to_string();
+            if !line.contains(&text) {
+                line.push_str(": ");
+                line.push_str(&text);
+            }
+            cause = error.source();
+        }
+        line.replace('\n', " ")
+    }
+
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io {
             path: path.into(),

@@ -4,11 +4,13 @@
 //! Hive-partitioned Parquet, [`catalog`] registers them with DataFusion, and [`sql`] runs
 //! queries and query files and writes their results.
 
+pub mod calendar;
 pub mod catalog;
 pub mod collect;
 pub mod commands;
 pub mod config;
 pub mod error;
+pub mod ingest;
 pub mod lake;
 pub mod repl;
 pub mod sql;

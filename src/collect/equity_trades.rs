@@ -1287,8 +1287,9 @@ pub fn ingest_files(
         lake,
         &EQUITY_TRADES,
         paths,
-        |path, source, refused, sha256| {
-            let tape = read_tape(path, source, options, sha256)?;
+        |path, source, refused, content| {
+            let tape = read_tape(path, source, options, &mut content.sha256)?;
+            content.check_new()?;
             refused.extend(tape.rejected);
             voided += tape.voided;
             let stem = file_stem(path);

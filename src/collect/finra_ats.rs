@@ -331,12 +331,14 @@ pub async fn access_token(http: &HttpClient, credentials: &ApiCredentials) -> Re
         "{}?grant_type=client_credentials",
         credentials.token_url.trim_end_matches('?')
     );
-    let refused = |message: String| Error::Http {
-        url: credentials.token_url.clone(),
-        message: format!(
-            "{message}: check finra.client_id and finra.client_secret in the config (or \
-             $WHALEWATCH_FINRA_CLIENT_ID and $WHALEWATCH_FINRA_CLIENT_SECRET)"
-        ),
+    let refused = |message: String| {
+        Error::http(
+            &credentials.token_url,
+            format!(
+                "{message}: check finra.client_id and finra.client_secret in the config (or \
+                 $WHALEWATCH_FINRA_CLIENT_ID and $WHALEWATCH_FINRA_CLIENT_SECRET)"
+            ),
+        )
     };
     let answer = match http
         .post(
@@ -348,8 +350,11 @@ pub async fn access_token(http: &HttpClient, credentials: &ApiCredentials) -> Re
     {
         Ok(Fetched::Body(body)) => body,
         Ok(Fetched::NotFound) => return Err(refused("no token endpoint there (HTTP 404)".into())),
-        Err(Error::Http { message, .. }) => {
-            return Err(refused(format!("the token request failed ({message})")))
+        Err(error @ Error::Http { .. }) if !error.is_unreachable() => {
+            let Error::Http { message, .. } = &error else {
+                return Err(error);
+            };
+            return Err(refused(format!("the token request failed ({message})")));
         }
         Err(other) => return Err(other),
     };

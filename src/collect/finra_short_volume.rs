@@ -20,11 +20,14 @@ use std::sync::Arc;
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
 use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
 
-use super::http::{Fetched, HttpClient};
-use super::{sha256_hex, with_provenance, IngestReport, Source};
+use super::http::HttpClient;
+use super::{
+    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress,
+    RemoteSource,
+};
+use crate::calendar;
 use crate::error::{Error, Result};
 use crate::lake::datasets::SHORT_VOLUME;
-use crate::lake::ingest_log::SourceOutcome;
 use crate::lake::{IngestRun, Lake, Rejected, SourceStatus, Transaction};
 
 /// FINRA's public CDN for the daily files: `{base}/{FACILITY}shvol{YYYYMMDD}.txt`.
@@ -437,44 +440,24 @@ fn stage(
     Ok(records.len() as u64)
 }
 
-/// Parses and lands one source; records the outcome in the run either way.
+/// Parses and lands one file's records; refused records go to `refused` (a file with any is
+/// refused whole: FINRA's files are all or nothing).
 fn land(
     lake: &Lake,
-    run: &mut IngestRun,
-    source: &Source,
     bytes: &[u8],
+    source: &str,
     facility: Facility,
     options: ParseOptions,
-) -> Result<()> {
-    let started_at = Utc::now();
-    let name = source.to_string();
-    let outcome = |status, rows_written, rejected, message| SourceOutcome {
-        source: name.clone(),
-        sha256: Some(sha256_hex(bytes)),
-        status,
-        rows_written,
-        rejected,
-        message,
-        started_at,
-    };
-    let result = match parse(bytes, &name, options) {
-        Err(refusal) => outcome(
-            SourceStatus::Failed,
-            0,
-            refusal.rejected,
-            Some(refusal.message),
-        ),
-        Ok(records) => {
-            let mut transaction = Transaction::new(lake);
-            match stage(&mut transaction, &records, facility, &name)
-                .and_then(|rows| transaction.commit().map(|_| rows))
-            {
-                Ok(rows) => outcome(SourceStatus::Landed, rows, Vec::new(), None),
-                Err(error) => outcome(SourceStatus::Failed, 0, Vec::new(), Some(error.to_string())),
-            }
-        }
-    };
-    run.record(lake, result)
+    refused: &mut Vec<Rejected>,
+) -> Result<u64> {
+    let records = parse(bytes, source, options).map_err(|refusal| {
+        refused.extend(refusal.rejected);
+        Error::Refused(refusal.message)
+    })?;
+    let mut transaction = Transaction::new(lake);
+    let rows = stage(&mut transaction, &records, facility, source)?;
+    transaction.commit()?;
+    Ok(rows)
 }
 
 /// The trading-day candidates in a range: weekdays (holidays are found by FINRA's 404).
@@ -494,56 +477,65 @@ pub fn url_for(base_url: &str, facility: Facility, date: NaiveDate) -> String {
     )
 }
 
-/// Fetches and lands the files of `facilities` for each day in `dates`.
+/// Fetches and lands the files of `facilities` for each day in `dates` that NYSE traded: weekends
+/// and NYSE holidays are not asked for (the report's notes name them). A file missing on an
+/// ordinary trading day is recorded as `missing` (not yet posted, or a wrong base URL), not as a
+/// holiday.
 pub async fn ingest_dates(
     lake: &Lake,
     http: &HttpClient,
     base_url: &str,
     facilities: &[Facility],
     dates: &[NaiveDate],
-    progress: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<IngestReport> {
-    let _lock = lake.lock()?;
-    let mut run = IngestRun::new(&SHORT_VOLUME);
-    progress.set_length((dates.len() * facilities.len()) as u64);
+    let mut notes = Vec::new();
+    let mut trading_days = Vec::with_capacity(dates.len());
     for &date in dates {
-        for &facility in facilities {
-            let url = url_for(base_url, facility, date);
-            progress.set_message(format!("{facility} {date}"));
-            let started_at = Utc::now();
-            match http.get(&url).await {
-                Ok(Fetched::Body(bytes)) => {
-                    let options = ParseOptions {
-                        expected_date: Some(date),
-                        require_trailer: true,
-                    };
-                    land(
-                        lake,
-                        &mut run,
-                        &Source::Url(url.clone()),
-                        &bytes,
-                        facility,
-                        options,
-                    )?;
-                }
-                Ok(Fetched::NotFound) => {
-                    let message = format!("FINRA published no {facility} file for {date} (a market holiday, or not yet posted)");
-                    progress.suspend(|| eprintln!("{message}"));
-                    run.record(
-                        lake,
-                        SourceOutcome::not_published(&url, message, started_at),
-                    )?;
-                }
-                Err(error) => run.record(
-                    lake,
-                    SourceOutcome::failed(&url, error.to_string(), started_at),
-                )?,
-            }
-            progress.inc(1);
+        if let Some(holiday) = calendar::nyse_holiday(date) {
+            notes.push(format!("{date}: NYSE closed ({holiday}), no file to fetch"));
+        } else if calendar::is_nyse_trading_day(date) {
+            trading_days.push(date);
+        } else if dates.len() == 1 {
+            notes.push(format!("{date} is a {}: no file to fetch", date.weekday()));
         }
     }
-    progress.finish_and_clear();
-    Ok(IngestReport::of(&run))
+    let _lock = lake.lock()?;
+    let mut run = IngestRun::new(&SHORT_VOLUME);
+    progress.add_work((trading_days.len() * facilities.len()) as u64);
+    let sources = trading_days.iter().flat_map(|&date| {
+        facilities.iter().map(move |&facility| RemoteSource {
+            item: (date, facility),
+            url: url_for(base_url, facility, date),
+            label: format!("{facility} {date}"),
+            when_absent: (
+                SourceStatus::Missing,
+                format!(
+                    "FINRA has no {facility} file for {date}, an ordinary NYSE trading day (not \
+                     posted yet, or a wrong base URL)"
+                ),
+            ),
+        })
+    });
+    let stopped = land_remote_sources(
+        lake,
+        &mut run,
+        http,
+        sources,
+        progress,
+        |source, bytes, refused| {
+            let (date, facility) = source.item;
+            let options = ParseOptions {
+                expected_date: Some(date),
+                require_trailer: true,
+            };
+            land(lake, bytes, &source.url, facility, options, refused).map(|rows| (rows, None))
+        },
+    )
+    .await;
+    let mut report = IngestReport::of(&run);
+    report.notes = notes;
+    stopped.map(|()| report)
 }
 
 /// Lands local files. The facility comes from `facility`, or else from each file's name.
@@ -554,7 +546,7 @@ pub fn ingest_files(
     require_trailer: bool,
 ) -> Result<IngestReport> {
     // Every file's facility is known before anything is written.
-    let mut sources = Vec::with_capacity(paths.len());
+    let mut facilities = HashMap::with_capacity(paths.len());
     for path in paths {
         let file_name = path
             .file_name()
@@ -566,31 +558,16 @@ pub fn ingest_files(
                 path.display()
             )));
         };
-        sources.push((path, facility));
+        facilities.insert(path.clone(), facility);
     }
-    let _lock = lake.lock()?;
-    let mut run = IngestRun::new(&SHORT_VOLUME);
-    for (path, facility) in sources {
-        let source = Source::File(path.clone());
-        match std::fs::read(path) {
-            Ok(bytes) => {
-                let options = ParseOptions {
-                    expected_date: None,
-                    require_trailer,
-                };
-                land(lake, &mut run, &source, &bytes, facility, options)?;
-            }
-            Err(error) => run.record(
-                lake,
-                SourceOutcome::failed(
-                    &source.to_string(),
-                    Error::io(path, error).to_string(),
-                    Utc::now(),
-                ),
-            )?,
-        }
-    }
-    Ok(IngestReport::of(&run))
+    ingest_local_files(lake, &SHORT_VOLUME, paths, |path, source, bytes, refused| {
+        let facility = facilities.get(path).copied().unwrap_or(Facility::Cnms);
+        let options = ParseOptions {
+            expected_date: None,
+            require_trailer,
+        };
+        land(lake, &bytes, source, facility, options, refused)
+    })
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! The one HTTP client every collector uses: a declared User-Agent, a request-rate limit,
-//! timeouts, and retries with exponential backoff on 5xx, timeouts, 403 and 429.
+//! timeouts, and retries with exponential backoff on 5xx, timeouts, 403 and 429. A host that
+//! cannot be reached (no such name, connection refused) is not retried: the error names the cause.
 
 use std::time::Duration;
 
@@ -14,7 +15,7 @@ pub struct HttpConfig {
     pub user_agent: String,
     /// Limit for one whole request (connect, headers and body).
     pub timeout: Duration,
-    /// Retries after the first attempt, for 5xx, timeouts, connection errors, 403 and 429.
+    /// Retries after the first attempt, for 5xx, timeouts, 403 and 429.
     pub max_retries: u32,
     /// The first backoff; each retry doubles it. A `Retry-After` header, when given, wins.
     pub initial_backoff: Duration,
@@ -137,13 +138,14 @@ impl HttpClient {
         loop {
             self.wait_for_slot().await;
             let outcome = request().send().await;
-            let (retry_after, problem) = match outcome {
+            // (Retry-After, last status, what went wrong, the transport error) of a retryable failure.
+            let (retry_after, status, problem, cause) = match outcome {
                 Ok(response) => {
                     let status = response.status();
                     if status.is_success() {
                         match response.bytes().await {
                             Ok(body) => return Ok(Fetched::Body(body.to_vec())),
-                            Err(e) => (None, format!("the body was cut off: {e}")),
+                            Err(e) => (None, None, "the body was cut off".to_string(), Some(e)),
                         }
                     } else if status == reqwest::StatusCode::NOT_FOUND
                         || status == reqwest::StatusCode::GONE
@@ -159,30 +161,46 @@ impl HttpClient {
                             .and_then(|v| v.to_str().ok())
                             .and_then(|v| v.trim().parse::<u64>().ok())
                             .map(Duration::from_secs);
-                        (retry_after, format!("HTTP {status}"))
+                        (
+                            retry_after,
+                            Some(status.as_u16()),
+                            format!("HTTP {status}"),
+                            None,
+                        )
                     } else {
                         return Err(Error::Http {
                             url: url.to_string(),
+                            status: Some(status.as_u16()),
                             message: format!("HTTP {status}"),
+                            cause: None,
                         });
                     }
                 }
-                Err(e) if e.is_timeout() => (None, "timed out".to_string()),
-                Err(e) if e.is_connect() || e.is_request() || e.is_body() => (None, format!("{e}")),
+                Err(e) if e.is_timeout() => (None, None, "timed out".to_string(), Some(e)),
+                // No such host, connection refused, a TLS failure: the next attempt meets the
+                // same wall, so the run stops at once with the cause named.
                 Err(e) => {
                     return Err(Error::Http {
                         url: url.to_string(),
-                        message: e.to_string(),
+                        status: None,
+                        message: if e.is_connect() {
+                            "cannot reach the host".to_string()
+                        } else {
+                            "the request failed".to_string()
+                        },
+                        cause: Some(e),
                     })
                 }
             };
             if attempt >= self.config.max_retries {
                 return Err(Error::Http {
                     url: url.to_string(),
+                    status,
                     message: format!(
                         "{problem}, still after {} retries; try again later",
                         self.config.max_retries
                     ),
+                    cause,
                 });
             }
             let wait = retry_after.unwrap_or(backoff);

@@ -28,7 +28,10 @@ use datafusion::arrow::datatypes::DataType;
 
 use super::edgar_index;
 use super::http::{Fetched, HttpClient};
-use super::{days_since_epoch, ingest_local_files, sha256_hex, with_provenance, IngestReport};
+use super::{
+    days_since_epoch, ingest_local_files, land_remote_sources, sha256_hex, with_provenance,
+    IngestReport, Progress, RemoteSource,
+};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::timestamps;
@@ -861,7 +864,7 @@ pub async fn ingest_edgar(
     base_url: &str,
     spans: &[IndexSpan],
     ciks: &[String],
-    progress: &indicatif::ProgressBar,
+    progress: &dyn Progress,
 ) -> Result<IngestReport> {
     let _lock = lake.lock()?;
     let mut run = IngestRun::new(&HOLDINGS_13F);
@@ -873,7 +876,7 @@ pub async fn ingest_edgar(
     };
     let landed = landed_filings(lake)?;
     let mut blocked = None;
-    'spans: for &span in spans {
+    for &span in spans {
         let index_url = span.url(base_url);
         let started_at = Utc::now();
         let bytes = match http.get(&index_url).await {
@@ -891,7 +894,7 @@ pub async fn ingest_edgar(
                 continue;
             }
             Err(error) => {
-                let refused = is_refusal(&error);
+                let refused = error.is_refusal() || error.is_unreachable();
                 run.record(
                     lake,
                     SourceOutcome::failed(&index_url, error.to_string(), started_at),
@@ -936,77 +939,52 @@ pub async fn ingest_edgar(
             })
             .filter(|e| !landed.contains_key(e.accession()))
             .collect();
-        progress.inc_length(filings.len() as u64);
-        for entry in filings {
-            let url = format!(
+        progress.add_work(filings.len() as u64);
+        let sources = filings.into_iter().map(|entry| RemoteSource {
+            url: format!(
                 "{}/Archives/{}",
                 base_url.trim_end_matches('/'),
                 entry.file_name
-            );
-            progress.set_message(format!("{} {}", entry.form_type, entry.company));
-            let started_at = Utc::now();
-            let outcome = match http.get(&url).await {
-                Ok(Fetched::Body(bytes)) => {
-                    let text = String::from_utf8_lossy(&bytes);
-                    match parse_submission(&text, &url).and_then(|(filing, rejected)| {
-                        let mut transaction = Transaction::new(lake);
-                        stage(lake, &mut transaction, &filing, &url, &landed)?;
-                        transaction.commit()?;
-                        Ok((filing.holdings.len() as u64, rejected))
-                    }) {
-                        Ok((rows, rejected)) => SourceOutcome::landed(
-                            &url,
-                            Some(sha256_hex(&bytes)),
-                            rows,
-                            rejected,
-                            started_at,
-                        ),
-                        Err(error) => SourceOutcome::failed(&url, error.to_string(), started_at),
-                    }
-                }
-                Ok(Fetched::NotFound) => SourceOutcome::not_published(
-                    &url,
-                    "listed in the index but not on EDGAR".into(),
-                    started_at,
-                ),
-                Err(error) => {
-                    let refused = is_refusal(&error);
-                    run.record(
-                        lake,
-                        SourceOutcome::failed(&url, error.to_string(), started_at),
-                    )?;
-                    if refused {
-                        blocked = Some(error);
-                        break 'spans;
-                    }
-                    progress.inc(1);
-                    continue;
-                }
-            };
-            run.record(lake, outcome)?;
-            progress.inc(1);
+            ),
+            label: format!("{} {}", entry.form_type, entry.company),
+            when_absent: (
+                SourceStatus::NotPublished,
+                "listed in the index but not on EDGAR".into(),
+            ),
+            item: (),
+        });
+        let landed_now = land_remote_sources(lake, &mut run, http, sources, progress, |source, bytes, refused| {
+            let text = String::from_utf8_lossy(bytes);
+            let (filing, rejected) = parse_submission(&text, &source.url)?;
+            refused.extend(rejected);
+            let mut transaction = Transaction::new(lake);
+            stage(lake, &mut transaction, &filing, &source.url, &landed)?;
+            transaction.commit()?;
+            Ok((filing.holdings.len() as u64, None))
+        })
+        .await;
+        if let Err(error) = landed_now {
+            blocked = Some(error);
+            break;
         }
     }
     if let Some(error) = blocked {
-        return Err(Error::Http {
-            url: base_url.to_string(),
-            message: format!(
+        if !error.is_refusal() {
+            return Err(error);
+        }
+        return Err(Error::http(
+            base_url,
+            format!(
                 "the SEC is refusing requests ({error}); it blocks for about ten minutes: wait, then run \
                  the same command again ({} filings landed in this run, and every filing in the lake, \
                  will be skipped)",
                 run.count(SourceStatus::Landed)
             ),
-        });
+        ));
     }
     Ok(IngestReport::of(&run))
 }
 
-/// Whether the SEC refused the request (403 or 429 past the client's retries): it then blocks
-/// for about ten minutes, and asking again only prolongs it.
-pub(crate) fn is_refusal(error: &Error) -> bool {
-    let text = error.to_string();
-    text.contains("HTTP 403") || text.contains("HTTP 429")
-}
 
 /// Lands EDGAR full submissions (`.txt`, `.nc`) from local files.
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {

@@ -27,15 +27,18 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::{cast, filter_record_batch, take};
 use datafusion::arrow::datatypes::DataType;
 
-use super::http::{Fetched, HttpClient};
+use super::http::HttpClient;
 use super::sec_13f::{
-    cusip_valid, decide_unit_from, filings_batch, is_refusal, landed_filings, normalize_cik,
+    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik,
     other_managers_batch, timestamps_opt_n, FilingRow, OtherManager, ValueUnit,
 };
-use super::{ingest_local_files, sha256_hex, with_provenance, IngestReport};
+use super::{
+    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress,
+    RemoteSource,
+};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
-use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
+use crate::lake::ingest_log::{IngestRun, SourceStatus};
 use crate::lake::{read_parquet_file, Lake, Rejected, Transaction};
 
 /// Where EDGAR keeps the data sets, under its host.
@@ -942,66 +945,43 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
     )
 }
 
-/// Fetches each named data set from EDGAR and lands it.
+/// Fetches each named data set from EDGAR and lands it. Stops, saying when to run again, when the
+/// SEC refuses requests (403/429 past the retries), as the EDGAR collector does.
 pub async fn ingest_remote(
     lake: &Lake,
     http: &HttpClient,
     base_url: &str,
     names: &[String],
+    progress: &dyn Progress,
 ) -> Result<IngestReport> {
     let _lock = lake.lock()?;
     let mut run = IngestRun::new(&HOLDINGS_13F);
-    for name in names {
-        let url = data_set_url(base_url, name);
-        let started_at = Utc::now();
-        let outcome = match http.get(&url).await {
-            Ok(Fetched::Body(bytes)) => {
-                let mut rejected = Vec::new();
-                match land(lake, &bytes, &url, name, &mut rejected) {
-                    Ok((rows, message)) => SourceOutcome {
-                        source: url.clone(),
-                        sha256: Some(sha256_hex(&bytes)),
-                        status: SourceStatus::Landed,
-                        rows_written: rows,
-                        rejected,
-                        message,
-                        started_at,
-                    },
-                    Err(error) => SourceOutcome {
-                        rejected,
-                        ..SourceOutcome::failed(&url, error.to_string(), started_at)
-                    },
-                }
-            }
-            Ok(Fetched::NotFound) => SourceOutcome::not_published(
-                &url,
-                format!("the SEC has not published a Form 13F data set named {name}"),
-                started_at,
+    progress.add_work(names.len() as u64);
+    let sources = names.iter().map(|name| RemoteSource {
+        url: data_set_url(base_url, name),
+        label: format!("Form 13F data set {name}"),
+        when_absent: (
+            SourceStatus::NotPublished,
+            format!("the SEC has not published a Form 13F data set named {name}"),
+        ),
+        item: name.as_str(),
+    });
+    let landed = land_remote_sources(lake, &mut run, http, sources, progress, |source, bytes, refused| {
+        land(lake, bytes, &source.url, source.item, refused)
+    })
+    .await;
+    match landed {
+        Err(error) if error.is_refusal() => Err(Error::http(
+            base_url,
+            format!(
+                "the SEC is refusing requests ({error}); it blocks for about ten minutes: wait, \
+                 then run the same command again ({} data sets landed in this run)",
+                run.count(SourceStatus::Landed)
             ),
-            Err(error) => {
-                let refused = is_refusal(&error);
-                run.record(
-                    lake,
-                    SourceOutcome::failed(&url, error.to_string(), started_at),
-                )?;
-                if refused {
-                    // Like the EDGAR collector: stop, rather than ask a blocking SEC again.
-                    return Err(Error::Http {
-                        url,
-                        message: format!(
-                            "the SEC is refusing requests ({error}); it blocks for about ten \
-                             minutes: wait, then run the same command again ({} data sets landed \
-                             in this run)",
-                            run.count(SourceStatus::Landed)
-                        ),
-                    });
-                }
-                continue;
-            }
-        };
-        run.record(lake, outcome)?;
+        )),
+        Err(error) => Err(error),
+        Ok(()) => Ok(IngestReport::of(&run)),
     }
-    Ok(IngestReport::of(&run))
 }
 
 #[cfg(test)]

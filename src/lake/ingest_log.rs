@@ -1,12 +1,15 @@
 //! Provenance: every ingest leaves one `ingest_log` row per source and keeps every record it
 //! refused in `rejected_records`, so nothing is dropped in silence.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
-    ArrayRef, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
+use datafusion::arrow::compute::cast;
+use datafusion::arrow::datatypes::{DataType, Int64Type};
 
 use super::datasets::{DatasetSpec, INGEST_LOG, REJECTED_RECORDS};
 use super::{Lake, Transaction};
@@ -21,6 +24,10 @@ pub enum SourceStatus {
     Failed,
     /// The publisher has no file for it (a weekend or holiday).
     NotPublished,
+    /// The publisher has no file for an ordinary trading day (not posted yet, or a wrong URL).
+    Missing,
+    /// Its content already landed under another name; nothing of it was written again.
+    Duplicate,
 }
 
 impl SourceStatus {
@@ -29,6 +36,8 @@ impl SourceStatus {
             SourceStatus::Landed => "landed",
             SourceStatus::Failed => "failed",
             SourceStatus::NotPublished => "not_published",
+            SourceStatus::Missing => "missing",
+            SourceStatus::Duplicate => "duplicate",
         }
     }
 }
@@ -79,7 +88,7 @@ pub struct SourceOutcome {
 
 impl SourceOutcome {
     /// A source that wrote nothing: it failed, or its publisher has none.
-    fn empty(
+    pub fn empty(
         source: &str,
         status: SourceStatus,
         message: String,
@@ -256,6 +265,48 @@ impl IngestRun {
             columns,
         )?)
     }
+}
+
+/// The content each source of `dataset` holds in the lake now, by SHA-256: for every source, its
+/// latest landing (a source re-ingested with new content no longer holds the old). Used to know a
+/// file that already landed under another name.
+pub fn landed_content(lake: &Lake, dataset: &str) -> Result<HashMap<String, Vec<String>>> {
+    // source → (finished_at, sha256) of its latest landing
+    let mut latest: HashMap<String, (i64, Option<String>)> = HashMap::new();
+    for path in lake.dataset_files(&INGEST_LOG)? {
+        let batch = super::read_parquet_file(&path)?;
+        let text = |name: &str| -> Result<StringArray> {
+            let column = batch.column(batch.schema().index_of(name)?);
+            Ok(cast(column, &DataType::Utf8)?.as_string::<i32>().clone())
+        };
+        let (datasets, sources, hashes, statuses) =
+            (text("dataset")?, text("source")?, text("sha256")?, text("status")?);
+        let finished = cast(
+            batch.column(batch.schema().index_of("finished_at")?),
+            &DataType::Int64,
+        )?;
+        let finished = finished.as_primitive::<Int64Type>();
+        for row in 0..batch.num_rows() {
+            if datasets.value(row) != dataset || statuses.value(row) != SourceStatus::Landed.as_str() {
+                continue;
+            }
+            let sha = hashes.is_valid(row).then(|| hashes.value(row).to_string());
+            let at = finished.value(row);
+            let entry = latest
+                .entry(sources.value(row).to_string())
+                .or_insert((at, sha.clone()));
+            if at >= entry.0 {
+                *entry = (at, sha);
+            }
+        }
+    }
+    let mut by_content: HashMap<String, Vec<String>> = HashMap::new();
+    for (source, (_, sha)) in latest {
+        if let Some(sha) = sha {
+            by_content.entry(sha).or_default().push(source);
+        }
+    }
+    Ok(by_content)
 }
 
 /// Microsecond UTC timestamps, the lake's one timestamp type.

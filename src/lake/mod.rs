@@ -7,6 +7,7 @@
 
 pub mod datasets;
 pub mod ingest_log;
+mod location;
 mod writer;
 
 use std::fs::{self, File};
@@ -14,6 +15,7 @@ use std::path::{Path, PathBuf};
 
 pub use datasets::DatasetSpec;
 pub use ingest_log::{IngestRun, Rejected, SourceStatus};
+pub use location::{LakeLocation, LocationOrigin, LAKE_MARKER};
 pub use writer::{read_parquet_file, Transaction};
 
 use crate::error::{Error, Result};
@@ -21,14 +23,57 @@ use crate::error::{Error, Result};
 /// Temporary files carry this marker; they never end in `.parquet`, so no table lists them.
 const TEMP_MARKER: &str = ".tmp-";
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub struct Lake {
     root: PathBuf,
+    /// Called when an ingest must wait for another one's lock (a front end says so; the lake
+    /// itself prints nothing).
+    on_lock_wait: Option<std::sync::Arc<dyn Fn(&Path) + Send + Sync>>,
+}
+
+impl std::fmt::Debug for Lake {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Lake").field("root", &self.root).finish()
+    }
 }
 
 impl Lake {
+    /// A lake at `root`, unchecked: for code that has just made the directory (tests, `create`).
+    /// Front ends open a lake with [`Lake::open`] or [`Lake::open_or_create`].
     pub fn new(root: impl Into<PathBuf>) -> Self {
-        Lake { root: root.into() }
+        Lake {
+            root: root.into(),
+            on_lock_wait: None,
+        }
+    }
+
+    /// The same lake, calling `notice` whenever an ingest has to wait for another one's lock.
+    pub fn with_lock_wait_notice(mut self, notice: impl Fn(&Path) + Send + Sync + 'static) -> Self {
+        self.on_lock_wait = Some(std::sync::Arc::new(notice));
+        self
+    }
+
+    /// The lake at `location`, which must exist and hold a lake: reading a wrong path would
+    /// otherwise answer every query with empty tables.
+    pub fn open(location: &LakeLocation) -> Result<Lake> {
+        Ok(Lake::new(location.existing_lake_directory()?))
+    }
+
+    /// The lake at `location`, created (with its marker) where there is none yet: for ingests.
+    pub fn open_or_create(location: &LakeLocation) -> Result<Lake> {
+        let lake = Lake::new(location.local_path()?);
+        lake.mark()?;
+        Ok(lake)
+    }
+
+    /// Creates the directory and its lake marker (nothing else; datasets appear as they land).
+    pub fn mark(&self) -> Result<()> {
+        fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        let marker = self.root.join(LAKE_MARKER);
+        if !marker.exists() {
+            fs::write(&marker, "whalewatch lake\n").map_err(|e| Error::io(&marker, e))?;
+        }
+        Ok(())
     }
 
     pub fn root(&self) -> &Path {
@@ -37,6 +82,28 @@ impl Lake {
 
     pub fn dataset_dir(&self, spec: &DatasetSpec) -> PathBuf {
         self.root.join(spec.name)
+    }
+
+    /// Every Parquet file of a dataset (in every partition), in name order.
+    pub fn dataset_files(&self, spec: &DatasetSpec) -> Result<Vec<PathBuf>> {
+        fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
+            let Ok(entries) = fs::read_dir(dir) else {
+                return Ok(());
+            };
+            for entry in entries {
+                let path = entry.map_err(|e| Error::io(dir, e))?.path();
+                if path.is_dir() {
+                    walk(&path, files)?;
+                } else if path.extension().is_some_and(|e| e == "parquet") {
+                    files.push(path);
+                }
+            }
+            Ok(())
+        }
+        let mut files = Vec::new();
+        walk(&self.dataset_dir(spec), &mut files)?;
+        files.sort();
+        Ok(files)
     }
 
     /// The directory of one partition (the dataset's directory when it has no partition column).
@@ -52,7 +119,7 @@ impl Lake {
     /// Takes the lake's writer lock (one ingest at a time; readers never wait) and clears
     /// temporary files that a killed ingest left behind.
     pub fn lock(&self) -> Result<LakeLock> {
-        fs::create_dir_all(&self.root).map_err(|e| Error::io(&self.root, e))?;
+        self.mark()?;
         let path = self.root.join(".whalewatch.lock");
         let file = File::options()
             .create(true)
@@ -61,10 +128,9 @@ impl Lake {
             .open(&path)
             .map_err(|e| Error::io(&path, e))?;
         if file.try_lock().is_err() {
-            eprintln!(
-                "waiting for another whalewatch ingest to finish with {}",
-                self.root.display()
-            );
+            if let Some(notice) = &self.on_lock_wait {
+                notice(&self.root);
+            }
             file.lock().map_err(|e| Error::io(&path, e))?;
         }
         self.remove_stale_temp_files()?;

@@ -102,6 +102,20 @@ impl QueryResult {
     }
 }
 
+/// Runs a query file: loads it, binds `params` (NAME, VALUE text) to its declared parameters as
+/// typed values, and runs its statements; the last one's result is returned.
+pub async fn run_query_file(
+    ctx: &SessionContext,
+    path: &std::path::Path,
+    params: &[(String, String)],
+) -> Result<QueryResult> {
+    let query = query_file::QueryFile::load(path)?;
+    let values = query.bind(params)?;
+    // `holdings_asof(…)` takes its dates as literals: the file's date parameters are written in.
+    let sql = query.sql_with_table_function_dates(&values);
+    run_script(ctx, &sql, Some(&values)).await
+}
+
 /// Splits `sql` into statements (`;`-separated, as datafusion-cli's `-f` does).
 pub fn parse_statements(sql: &str) -> Result<VecDeque<Statement>> {
     Ok(DFParser::parse_sql(sql)?)

@@ -45,7 +45,7 @@ async fn ingest_with_timeout(
         &server.base_url,
         &[Facility::Cnms],
         dates,
-        &indicatif::ProgressBar::hidden(),
+        &whalewatch::collect::NoProgress,
     )
     .await
     .expect("ingest runs")

@@ -248,7 +248,7 @@ mod over_http {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::new(dir.path());
         let (http, base) = client(&server, 2);
-        let progress = indicatif::ProgressBar::hidden();
+        let progress = whalewatch::collect::NoProgress;
         let report = ingest_edgar(&lake, &http, &base, &[day()], &[], &progress)
             .await
             .unwrap();
@@ -315,7 +315,7 @@ mod over_http {
             &base,
             &[day()],
             &[],
-            &indicatif::ProgressBar::hidden(),
+            &whalewatch::collect::NoProgress,
         )
         .await
         .unwrap_err()
@@ -373,7 +373,7 @@ mod over_http {
             &server.base_url,
             &[day()],
             &[],
-            &indicatif::ProgressBar::hidden(),
+            &whalewatch::collect::NoProgress,
         )
         .await
         .unwrap();
