@@ -241,6 +241,7 @@ fn listing_commands() {
 #[test]
 fn a_fresh_lake_answers_with_no_rows() {
     let empty = tempfile::tempdir().unwrap();
+    stdout(&whalewatch(empty.path(), &["init"]));
     let csv = stdout(&whalewatch(
         empty.path(),
         &[

@@ -88,29 +88,41 @@ async fn good_day_lands_every_record_with_a_declared_user_agent() {
 }
 
 #[tokio::test]
-async fn holiday_404_is_reported_and_the_range_goes_on_without_weekend_requests() {
+async fn holidays_and_weekends_are_not_asked_for_and_the_range_goes_on() {
     let server = TestServer::start();
     let body = |day: &str| real_file().replace("20210802", day);
     server.route("/CNMSshvol20210702.txt", vec![Reply::ok(body("20210702"))]);
     server.route("/CNMSshvol20210706.txt", vec![Reply::ok(body("20210706"))]);
-    // 2021-07-05 (Independence Day observed) is not routed: the server answers 404.
+    // 2021-07-05 (Independence Day observed) is an NYSE holiday: FINRA publishes no file, and
+    // the collector knows it without asking (the server would answer 404).
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());
-    let days =
-        whalewatch::collect::finra_short_volume::weekdays(date("2021-07-02"), date("2021-07-06"));
-    assert_eq!(days.len(), 3, "Saturday and Sunday are not trading days");
+    let days: Vec<NaiveDate> = date("2021-07-02")
+        .iter_days()
+        .take_while(|d| *d <= date("2021-07-06"))
+        .collect();
+    assert_eq!(days.len(), 5, "Friday to Tuesday");
     let report = ingest(&server, &lake, &days).await;
     assert_eq!(
-        (report.landed, report.not_published, report.failures.len()),
-        (2, 1, 0)
+        (
+            report.landed,
+            report.not_published,
+            report.missing,
+            report.failures.len()
+        ),
+        (2, 0, 0, 0)
     );
-    assert_eq!(server.requests.lock().unwrap().len(), 3);
+    assert_eq!(
+        report.notes,
+        vec!["2021-07-05: NYSE closed (Independence Day), no file to fetch"]
+    );
+    assert_eq!(server.requests.lock().unwrap().len(), 2);
     let log = query_rows(
         dir.path(),
         "SELECT status, count(*) FROM ingest_log GROUP BY status ORDER BY status",
     )
     .await;
-    assert_eq!(log, vec!["landed|2", "not_published|1"]);
+    assert_eq!(log, vec!["landed|2"]);
     let dates = query_rows(
         dir.path(),
         "SELECT DISTINCT date FROM short_volume ORDER BY date",

@@ -243,25 +243,49 @@ pub async fn query_rows(lake: &Path, sql: &str) -> Vec<String> {
         .collect()
 }
 
-/// Runs a query file of `queries/` with parameters on `lake` and returns its CSV lines.
+/// Runs a query file of `queries/` with parameters on `lake` through the library (as every front
+/// end does) and returns its CSV lines, as `whalewatch run FILE --format csv` prints them.
 pub fn run_query_file(lake: &std::path::Path, file: &str, params: &[&str]) -> Vec<String> {
-    let mut command = std::process::Command::new(env!("CARGO_BIN_EXE_whalewatch"));
-    command
-        .current_dir(crate::support::repo())
-        .env("WHALEWATCH_LAKE", lake)
-        .env_remove("WHALEWATCH_CONFIG")
-        .args(["run", file, "--format", "csv"]);
-    for param in params {
-        command.args(["-p", param]);
-    }
-    let output = command.output().unwrap();
-    assert!(
-        output.status.success(),
-        "{file}: {}",
-        String::from_utf8_lossy(&output.stderr)
-    );
-    String::from_utf8(output.stdout)
-        .unwrap()
+    let params: Vec<(String, String)> = params
+        .iter()
+        .map(|p| whalewatch::sql::query_file::parse_param_assignment(p).expect("NAME=VALUE"))
+        .collect();
+    let (lake, file) = (lake.to_path_buf(), file.to_string());
+    // Its own runtime on its own thread: the callers are async tests.
+    std::thread::spawn(move || run_query_file_on(&lake, &file, &params))
+        .join()
+        .expect("the query file's thread")
+}
+
+fn run_query_file_on(lake: &Path, file: &str, params: &[(String, String)]) -> Vec<String> {
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .thread_stack_size(16 * 1024 * 1024)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    let out = tempfile::tempdir().expect("tempdir");
+    let csv = out.path().join("result.csv");
+    runtime.block_on(async {
+        let ctx = whalewatch::sql::open_session(
+            &whalewatch::lake::Lake::new(lake),
+            &whalewatch::sql::SessionSettings::default(),
+        )
+        .await
+        .expect("session");
+        let result = whalewatch::sql::run_query_file(&ctx, &repo().join(file), params)
+            .await
+            .unwrap_or_else(|e| panic!("{file}: {}", e.chain_line()));
+        whalewatch::sql::output::write(
+            &result.schema,
+            &result.batches,
+            whalewatch::sql::output::Format::Csv,
+            Some(&csv),
+        )
+        .expect("csv");
+    });
+    std::fs::read_to_string(&csv)
+        .expect("csv")
         .lines()
         .map(str::to_string)
         .collect()
