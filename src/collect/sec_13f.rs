@@ -13,7 +13,7 @@
 //!   `tableValueTotal`: a filing that does not reconcile is flagged, never dropped;
 //! - **CUSIPs.** The check digit is verified and a wrong one flagged; the row is kept.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -23,7 +23,7 @@ use datafusion::arrow::array::{
     ArrayRef, AsArray, BooleanArray, Date32Array, Float64Array, Int64Array, RecordBatch,
     StringArray,
 };
-use datafusion::arrow::compute::{cast, filter_record_batch};
+use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 
 use super::edgar_index;
@@ -36,7 +36,7 @@ use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::timestamps;
 use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
-use crate::lake::{read_parquet_file, Lake, Rejected, Transaction};
+use crate::lake::{Lake, Rejected, Transaction};
 
 /// The unit a filing's `value` column is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -611,7 +611,6 @@ pub(crate) fn filings_batch(rows: &[FilingRow], now: DateTime<Utc>) -> Result<Re
 
 /// Stages one filing. `landed` is [`landed_filings`] from before the run.
 fn stage(
-    lake: &Lake,
     transaction: &mut Transaction,
     filing: &Filing,
     source: &str,
@@ -640,7 +639,7 @@ fn stage(
     transaction.upsert(
         &FILINGS_13F,
         Some(&period),
-        "filings",
+        FILINGS_FILE,
         filings_batch(&[row], now)?,
     )?;
 
@@ -703,25 +702,17 @@ fn stage(
     transaction.remove_from_other_partitions(&OTHER_MANAGERS_13F, &filing.row.accession)?;
     // A filing ingested again with another report period (a corrected file) leaves nothing
     // under the old one: its holdings file goes, and its row leaves that period's filings.
+    let accession = HashSet::from([filing.row.accession.as_str()]);
     for old_period in
         transaction.remove_from_other_partitions(&HOLDINGS_13F, &filing.row.accession)?
     {
-        let path = lake
-            .partition_dir(&FILINGS_13F, Some(&old_period))
-            .join("filings.parquet");
-        if path.is_file() {
-            let filings = read_parquet_file(&path)?;
-            let index = filings.schema().index_of("accession")?;
-            let column = cast(filings.column(index), &DataType::Utf8)?;
-            let keep = BooleanArray::from_iter(
-                column
-                    .as_string::<i32>()
-                    .iter()
-                    .map(|a| Some(a != Some(filing.row.accession.as_str()))),
-            );
-            let remaining = filter_record_batch(&filings, &keep)?;
-            transaction.replace(&FILINGS_13F, Some(&old_period), "filings", remaining)?;
-        }
+        transaction.delete_rows(
+            &FILINGS_13F,
+            Some(&old_period),
+            FILINGS_FILE,
+            "accession",
+            &accession,
+        )?;
     }
     Ok(())
 }
@@ -800,6 +791,9 @@ impl IndexSpan {
     }
 }
 
+/// The one file per report period that lists its filings in `filings_13f`.
+pub(crate) const FILINGS_FILE: &str = "filings";
+
 /// EDGAR's host.
 pub const EDGAR_BASE_URL: &str = "https://www.sec.gov";
 
@@ -807,19 +801,7 @@ pub const EDGAR_BASE_URL: &str = "https://www.sec.gov";
 /// itself, or `bulk-<data set>`).
 pub(crate) fn landed_filings(lake: &Lake) -> Result<HashMap<String, String>> {
     let mut landed = HashMap::new();
-    let dir = lake.dataset_dir(&FILINGS_13F);
-    let Ok(entries) = std::fs::read_dir(&dir) else {
-        return Ok(landed);
-    };
-    for entry in entries {
-        let path = entry
-            .map_err(|e| Error::io(&dir, e))?
-            .path()
-            .join("filings.parquet");
-        if !path.is_file() {
-            continue;
-        }
-        let filings = read_parquet_file(&path)?;
+    for (_, filings) in lake.read_partition_files(&FILINGS_13F, FILINGS_FILE)? {
         let column = |name: &str| -> Result<ArrayRef> {
             Ok(cast(
                 filings.column(filings.schema().index_of(name)?),
@@ -958,7 +940,7 @@ pub async fn ingest_edgar(
             let (filing, rejected) = parse_submission(&text, &source.url)?;
             refused.extend(rejected);
             let mut transaction = Transaction::new(lake);
-            stage(lake, &mut transaction, &filing, &source.url, &landed)?;
+            stage(&mut transaction, &filing, &source.url, &landed)?;
             transaction.commit()?;
             Ok((filing.holdings.len() as u64, None))
         })
@@ -1002,7 +984,7 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
                 None => landed.insert(landed_filings(lake)?),
             };
             let mut transaction = Transaction::new(lake);
-            stage(lake, &mut transaction, &filing, source, landed)?;
+            stage(&mut transaction, &filing, source, landed)?;
             transaction.commit()?;
             Ok(filing.holdings.len() as u64)
         },

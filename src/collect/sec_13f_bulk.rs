@@ -14,22 +14,21 @@
 //! quarterly ones) is skipped, so no filing lands twice; ingesting the same data set again
 //! replaces what it landed before.
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::io::{BufRead, BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     StringBuilder, UInt32Array,
 };
-use datafusion::arrow::compute::{cast, filter_record_batch, take};
-use datafusion::arrow::datatypes::DataType;
+use datafusion::arrow::compute::take;
 
 use super::http::HttpClient;
 use super::sec_13f::{
-    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik,
+    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik, FILINGS_FILE,
     other_managers_batch, timestamps_opt_n, FilingRow, OtherManager, ValueUnit,
 };
 use super::{
@@ -39,7 +38,7 @@ use super::{
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::{IngestRun, SourceStatus};
-use crate::lake::{read_parquet_file, Lake, Rejected, Transaction};
+use crate::lake::{Lake, Rejected, Transaction};
 
 /// Where EDGAR keeps the data sets, under its host.
 const DATA_SETS_PATH: &str = "files/structureddata/data/form-13f-data-sets";
@@ -672,7 +671,6 @@ fn read_data_set(
 /// Stages a data set: one holdings file per report period, and its filings in `filings_13f`
 /// (replacing what an earlier ingest of the same data set put there). Returns the rows staged.
 fn stage(
-    lake: &Lake,
     transaction: &mut Transaction,
     data_set: DataSet,
     source: &str,
@@ -784,39 +782,12 @@ fn stage(
             .push(filing.row);
     }
     // What an earlier ingest of this data set put in filings_13f goes first.
-    let filings_dir = lake.dataset_dir(&FILINGS_13F);
-    if let Ok(entries) = std::fs::read_dir(&filings_dir) {
-        for entry in entries {
-            let partition = entry.map_err(|e| Error::io(&filings_dir, e))?.path();
-            let path = partition.join("filings.parquet");
-            let Some(period) = partition
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.split_once('='))
-                .map(|(_, v)| v.to_string())
-            else {
-                continue;
-            };
-            if !path.is_file() {
-                continue;
-            }
-            let existing = read_parquet_file(&path)?;
-            let files = cast(
-                existing.column(existing.schema().index_of("holdings_file")?),
-                &DataType::Utf8,
-            )?;
-            let keep = BooleanArray::from_iter(
-                files
-                    .as_string::<i32>()
-                    .iter()
-                    .map(|f| Some(f != Some(file_stem))),
-            );
-            if keep.true_count() < existing.num_rows() {
-                let remaining = filter_record_batch(&existing, &keep)?;
-                transaction.replace(&FILINGS_13F, Some(&period), "filings", remaining)?;
-            }
-        }
-    }
+    transaction.delete_rows_in_every_partition(
+        &FILINGS_13F,
+        FILINGS_FILE,
+        "holdings_file",
+        &HashSet::from([file_stem]),
+    )?;
     // The columns read as text, taken per period; the others are built per period from the rows.
     let issuer = table.issuer.finish();
     let class = table.class.finish();
@@ -888,7 +859,7 @@ fn stage(
         transaction.upsert(
             &FILINGS_13F,
             Some(&period),
-            "filings",
+            FILINGS_FILE,
             filings_batch(&period_filings, now)?,
         )?;
     }
@@ -913,7 +884,7 @@ fn land(
     let skipped = data_set.skipped;
     let filings = data_set.filings.len();
     let mut transaction = Transaction::new(lake);
-    let rows = stage(lake, &mut transaction, data_set, source, &file_stem)?;
+    let rows = stage(&mut transaction, data_set, source, &file_stem)?;
     tracing::debug!("{source}: staged in {:?}", clock.elapsed());
     transaction.commit()?;
     tracing::debug!("{source}: written in {:?}", clock.elapsed());

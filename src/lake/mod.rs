@@ -106,6 +106,49 @@ impl Lake {
         Ok(files)
     }
 
+    /// The file named `file_stem` in every partition of a partitioned dataset that has one:
+    /// (partition value, path), in partition order.
+    pub fn partition_files(
+        &self,
+        spec: &DatasetSpec,
+        file_stem: &str,
+    ) -> Result<Vec<(String, PathBuf)>> {
+        let dir = self.dataset_dir(spec);
+        let Some((column, _)) = &spec.partition else {
+            return Ok(Vec::new());
+        };
+        let Ok(entries) = fs::read_dir(&dir) else {
+            return Ok(Vec::new());
+        };
+        let mut files = Vec::new();
+        for entry in entries {
+            let partition = entry.map_err(|e| Error::io(&dir, e))?.path();
+            let file = partition.join(format!("{file_stem}.parquet"));
+            let value = partition
+                .file_name()
+                .and_then(|n| n.to_str())
+                .and_then(|n| n.strip_prefix(&format!("{column}=")))
+                .map(str::to_string);
+            if let (Some(value), true) = (value, file.is_file()) {
+                files.push((value, file));
+            }
+        }
+        files.sort();
+        Ok(files)
+    }
+
+    /// Reads the file named `file_stem` of every partition (see [`Lake::partition_files`]).
+    pub fn read_partition_files(
+        &self,
+        spec: &DatasetSpec,
+        file_stem: &str,
+    ) -> Result<Vec<(String, datafusion::arrow::array::RecordBatch)>> {
+        self.partition_files(spec, file_stem)?
+            .into_iter()
+            .map(|(value, path)| Ok((value, read_parquet_file(&path)?)))
+            .collect()
+    }
+
     /// The directory of one partition (the dataset's directory when it has no partition column).
     pub fn partition_dir(&self, spec: &DatasetSpec, partition_value: Option<&str>) -> PathBuf {
         match (&spec.partition, partition_value) {

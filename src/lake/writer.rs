@@ -167,6 +167,58 @@ impl<'a> Transaction<'a> {
         Ok(())
     }
 
+    /// Removes, at commit, the rows of one file whose `column` (read as text) is one of `values`
+    /// (the file as this transaction has it so far, or as the lake has it). Returns how many rows
+    /// go; a file without such rows is left alone.
+    pub fn delete_rows(
+        &mut self,
+        spec: &DatasetSpec,
+        partition_value: Option<&str>,
+        file_stem: &str,
+        column: &str,
+        values: &HashSet<&str>,
+    ) -> Result<usize> {
+        let path = self.file_path(spec, partition_value, file_stem);
+        let existing = match self.files.remove(&path) {
+            Some(pending) => concat_batches(&spec.file_schema(), &pending)?,
+            None if path.is_file() => read_parquet_file(&path)?,
+            None => return Ok(0),
+        };
+        let text = datafusion::arrow::compute::cast(
+            existing.column(existing.schema().index_of(column)?),
+            &datafusion::arrow::datatypes::DataType::Utf8,
+        )?;
+        let keep = datafusion::arrow::array::BooleanArray::from_iter(
+            text.as_string::<i32>()
+                .iter()
+                .map(|value| Some(!value.is_some_and(|v| values.contains(v)))),
+        );
+        let removed = existing.num_rows() - keep.true_count();
+        let kept = if removed == 0 {
+            existing
+        } else {
+            datafusion::arrow::compute::filter_record_batch(&existing, &keep)?
+        };
+        self.files.insert(path, vec![kept]);
+        Ok(removed)
+    }
+
+    /// [`Transaction::delete_rows`] in the file named `file_stem` of every partition of the
+    /// dataset.
+    pub fn delete_rows_in_every_partition(
+        &mut self,
+        spec: &DatasetSpec,
+        file_stem: &str,
+        column: &str,
+        values: &HashSet<&str>,
+    ) -> Result<usize> {
+        let mut removed = 0;
+        for (partition, _) in self.lake.partition_files(spec, file_stem)? {
+            removed += self.delete_rows(spec, Some(&partition), file_stem, column, values)?;
+        }
+        Ok(removed)
+    }
+
     pub fn is_empty(&self) -> bool {
         self.files.is_empty() && self.removals.is_empty()
     }
