@@ -4,6 +4,7 @@
 //! Hive-partitioned Parquet, [`catalog`] registers them with DataFusion, and [`sql`] runs
 //! queries and query files and writes their results.
 
+pub mod calendar;
 pub mod catalog;
 pub mod collect;
 pub mod commands;
