@@ -61,7 +61,7 @@ pub async fn open_session(lake: &Lake, settings: &SessionSettings) -> Result<Ses
         .set_str("datafusion.execution.time_zone", "UTC");
     // `SELECT * FROM 'reports/dix.parquet'` reads any file by path, as in datafusion-cli.
     let ctx = SessionContext::new_with_config(config).enable_url_table();
-    whalewatch_udfs::register_all(&ctx);
+    whalewatch_udfs::register_all_in_session(&ctx)?;
     // Before the views: a view keeps the functions it was planned with.
     ctx.register_udf(session_constant("risk_free_rate", settings.risk_free_rate));
     ctx.register_udf(session_constant(

@@ -5,9 +5,9 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::running_window::{bar_at, bar_window_function, Step};
+use crate::helpers::running_window::{bar_at, bar_window_function, Step};
 
-use crate::money_flow_multiplier::money_flow_multiplier;
+use crate::helpers::money_flow_multiplier::money_flow_multiplier;
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -57,7 +57,7 @@ impl Step for AdLineStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
+    use crate::helpers::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     #[tokio::test]
     async fn matches_the_stockcharts_sheet_on_every_row() {

@@ -10,7 +10,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::quote_position::aggressiveness;
+use crate::helpers::quote_position::aggressiveness;
 
 #[user_doc(
     doc_section(label = "Options"),

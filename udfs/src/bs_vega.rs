@@ -3,7 +3,7 @@
 use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::black_scholes::{black_scholes_scalar, Contract};
+use crate::helpers::black_scholes::{black_scholes_scalar, Contract};
 
 #[user_doc(
     doc_section(label = "Options"),
@@ -43,7 +43,7 @@ black_scholes_scalar!(BsVega, "bs_vega", |c: &Contract, sigma| c
 
 #[cfg(test)]
 mod tests {
-    use crate::black_scholes::test_cases::assert_matches_py_vollib;
+    use crate::helpers::black_scholes::test_cases::assert_matches_py_vollib;
 
     #[tokio::test]
     async fn matches_py_vollib_on_its_101_cases() {

@@ -5,9 +5,9 @@ use datafusion::common::{exec_err, Result};
 use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::money_flow_multiplier::money_flow_multiplier;
-use crate::running_window::{bar_at, bar_window_function, Step};
-use crate::window_arguments::{bar_signature_with_periods, constant_period};
+use crate::helpers::money_flow_multiplier::money_flow_multiplier;
+use crate::helpers::running_window::{bar_at, bar_window_function, Step};
+use crate::helpers::window_arguments::{bar_signature_with_periods, constant_period};
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -99,7 +99,7 @@ impl Step for ChaikinOscStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
+    use crate::helpers::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     /// The oscillator recomputed from the sheet's ADLine column with textbook EMAs.
     #[tokio::test]
@@ -153,7 +153,7 @@ mod tests {
         assert!((got[3].unwrap() - (0.0 - 100.0 / 9.0)).abs() < 1e-12);
 
         let ctx = datafusion::prelude::SessionContext::new();
-        crate::register_all(&ctx);
+        crate::register_all_in_session(&ctx).expect("register");
         let error = ctx
             .sql("SELECT chaikin_osc(2.0, 1.0, 1.5, 10.0, 10, 3) OVER ()")
             .await

@@ -6,9 +6,9 @@ use datafusion::arrow::array::Float64Array;
 use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::money_flow_multiplier::money_flow_multiplier;
-use crate::running_window::{bar_at, bar_window_function, Step};
-use crate::window_arguments::{bar_signature_with_periods, constant_period};
+use crate::helpers::money_flow_multiplier::money_flow_multiplier;
+use crate::helpers::running_window::{bar_at, bar_window_function, Step};
+use crate::helpers::window_arguments::{bar_signature_with_periods, constant_period};
 
 const DEFAULT_PERIOD: usize = 20;
 
@@ -89,7 +89,7 @@ impl Step for CmfStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
+    use crate::helpers::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     /// Chaikin Money Flow by its definition, from the sheet's own MF Volume and Volume columns.
     #[tokio::test]

@@ -4,7 +4,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::ratio_of_sums::{
+use crate::helpers::ratio_of_sums::{
     ratio_of_sums_aggregate, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator,
 };
 
@@ -65,7 +65,7 @@ ratio_of_sums_aggregate!(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     #[tokio::test]
     async fn dollar_weighting_differs_from_share_weighting() {

@@ -4,7 +4,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::ratio_of_sums::{
+use crate::helpers::ratio_of_sums::{
     ratio_of_sums_aggregate, RatioOfSumsAccumulator, RatioOfSumsGroupsAccumulator,
 };
 
@@ -59,7 +59,7 @@ ratio_of_sums_aggregate!(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     // FINRA CNMS 2021-08-02 (AAL, ABBV): (5397162 + 616179) / (11756713 + 1886830), by hand.
     const AAL_ABBV_DPI: f64 = 6_013_341.0 / 13_643_543.0;
@@ -130,7 +130,7 @@ mod tests {
                     );
             }
             let ctx = SessionContext::new_with_config(config);
-            crate::register_all(&ctx);
+            crate::register_all_in_session(&ctx).expect("register");
             let sql = "WITH v AS (SELECT value % 97 AS g, CASE WHEN value % 11 = 0 THEN NULL ELSE value END AS s, \
                        value * 3 + 1 AS t FROM generate_series(1, 20000)) \
                        SELECT g, dpi(s, t), CAST(sum(s) AS DOUBLE) / sum(CASE WHEN s IS NOT NULL THEN t END) FROM v GROUP BY g";

@@ -8,8 +8,8 @@ use datafusion::common::Result;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::black_scholes::{coerce_numbers_then_right, Right};
-use crate::ratio_of_sums::{
+use crate::helpers::black_scholes::{coerce_numbers_then_right, Right};
+use crate::helpers::ratio_of_sums::{
     ratio_of_sums_aggregate, MappedRatioAccumulator, MappedRatioGroupsAccumulator, Numerator,
     RatioInputs,
 };
@@ -105,7 +105,7 @@ ratio_of_sums_aggregate!(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     /// A generated chain (strikes around the spot, gammas from bs_gamma, open interest varying
     /// with the strike) against the same total written out as plain SQL sums.

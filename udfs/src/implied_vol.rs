@@ -8,7 +8,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::black_scholes::{coerce_numbers_then_right, per_contract};
+use crate::helpers::black_scholes::{coerce_numbers_then_right, per_contract};
 
 #[user_doc(
     doc_section(label = "Options"),
@@ -91,7 +91,7 @@ impl ScalarUDFImpl for ImpliedVol {
 
 #[cfg(test)]
 mod tests {
-    use crate::black_scholes::{Contract, NoFit, Right};
+    use crate::helpers::black_scholes::{Contract, NoFit, Right};
 
     /// σ recovered to 1e-8 over a grid of moneyness, expiries, volatilities and both rights,
     /// wherever the price still carries σ to that precision (its change for Δσ = 1e-8 is more

@@ -10,7 +10,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::black_scholes::{coerce_numbers_then_right, per_contract_values};
+use crate::helpers::black_scholes::{coerce_numbers_then_right, per_contract_values};
 
 #[user_doc(
     doc_section(label = "Options"),

@@ -1,18 +1,22 @@
 //! whalewatch's SQL functions for Apache DataFusion.
 //!
-//! One function per file, each with its [`Documentation`] and its tests. The crate knows nothing
-//! of the lake: [`register_all`] adds every function to any `SessionContext`
-//! (whalewatch's own, datafusion-cli's, a Ballista executor's).
+//! One function per file at the top of the crate, each with its [`Documentation`] and its tests;
+//! what they share is in `helpers`. The crate knows nothing of the lake: [`register_all`] adds
+//! every function to any DataFusion [`FunctionRegistry`] (a `SessionState`, a `SessionContext`,
+//! datafusion-cli's or a Ballista executor's), and [`register_all_in_session`] to a
+//! `SessionContext` held by shared reference.
 
 use std::sync::Arc;
 
+use datafusion::common::Result;
+use datafusion::execution::FunctionRegistry;
 use datafusion::logical_expr::{AggregateUDF, Documentation, ScalarUDF, WindowUDF};
 use datafusion::prelude::SessionContext;
 
+mod helpers;
+
 pub mod ad_line;
 pub mod aggressiveness;
-mod bar_kernel;
-mod black_scholes;
 pub mod bs_delta;
 pub mod bs_gamma;
 pub mod bs_price;
@@ -28,25 +32,17 @@ pub mod implied_vol;
 pub mod implied_vol_reason;
 pub mod mfi;
 pub mod mfm;
-mod money_flow_multiplier;
-pub mod new_york_session;
 pub mod obv;
 pub mod option_sentiment;
 pub mod parse_osi;
 pub mod print_cluster;
 pub mod put_call_premium_ratio;
 pub mod put_call_ratio;
-mod quote_position;
-#[cfg(test)]
-mod random_bars_reference;
-mod ratio_of_sums;
-mod running_window;
 pub mod smart_money_flow;
 pub mod smart_money_index;
 pub mod trade_side;
 pub mod typical_price;
 pub mod vwap;
-mod window_arguments;
 pub mod years_to_expiry;
 
 /// Every aggregate function this crate provides.
@@ -104,17 +100,27 @@ pub fn window_functions() -> Vec<Arc<WindowUDF>> {
     ]
 }
 
-/// Registers every whalewatch function with `ctx`.
-pub fn register_all(ctx: &SessionContext) {
+/// Registers every whalewatch function with `registry`, replacing any of the same name.
+///
+/// For a `SessionContext`, pass it mutably (it shares its state with its clones) or use
+/// [`register_all_in_session`]; not `&mut ctx.state()`, which is a copy of the state.
+pub fn register_all(registry: &mut dyn FunctionRegistry) -> Result<()> {
     for function in aggregate_functions() {
-        ctx.register_udaf(function.as_ref().clone());
+        registry.register_udaf(function)?;
     }
     for function in window_functions() {
-        ctx.register_udwf(function.as_ref().clone());
+        registry.register_udwf(function)?;
     }
     for function in scalar_functions() {
-        ctx.register_udf(function.as_ref().clone());
+        registry.register_udf(function)?;
     }
+    Ok(())
+}
+
+/// Registers every whalewatch function with the state `ctx` shares with its clones, for a caller
+/// holding the context by shared reference.
+pub fn register_all_in_session(ctx: &SessionContext) -> Result<()> {
+    register_all(&mut *ctx.state_ref().write())
 }
 
 /// One function's name, kind and documentation, for `whalewatch functions` and the README.
@@ -156,97 +162,78 @@ pub fn function_docs() -> Vec<FunctionDoc> {
 }
 
 #[cfg(test)]
-mod test_support {
-    use datafusion::arrow::array::{Array, AsArray};
-    use datafusion::arrow::datatypes::Float64Type;
+mod tests {
+    use datafusion::execution::registry::MemoryFunctionRegistry;
+    use datafusion::execution::session_state::SessionStateBuilder;
+    use datafusion::execution::FunctionRegistry;
     use datafusion::prelude::SessionContext;
 
-    /// Runs `sql` over the view `v(columns)` built from `rows` (a SQL VALUES list) and returns
-    /// the last column as Float64 values.
-    pub async fn query_f64(columns: &str, rows: &str, sql: &str) -> Vec<Option<f64>> {
+    use super::*;
+
+    /// Whether `registry` holds the documented function `doc` under its kind.
+    fn holds(registry: &dyn FunctionRegistry, doc: &FunctionDoc) -> bool {
+        match doc.kind {
+            "aggregate" => registry.udaf(&doc.name).is_ok(),
+            "window" => registry.udwf(&doc.name).is_ok(),
+            "scalar" => registry.udf(&doc.name).is_ok(),
+            _ => false,
+        }
+    }
+
+    #[test]
+    fn every_documented_function_is_registered_in_any_registry() {
+        let docs = function_docs();
+        let functions =
+            aggregate_functions().len() + window_functions().len() + scalar_functions().len();
+        assert_eq!(docs.len(), functions, "every function has documentation");
+
+        // A fresh session state, as a Ballista executor or datafusion-cli builds one.
+        let mut state = SessionStateBuilder::new().build();
+        register_all(&mut state).expect("register with a SessionState");
+        // A bare in-memory registry, which knows nothing but what is registered.
+        let mut memory = MemoryFunctionRegistry::new();
+        register_all(&mut memory).expect("register with a MemoryFunctionRegistry");
+        assert_eq!(
+            memory.udfs().len() + memory.udafs().len() + memory.udwfs().len(),
+            functions
+        );
+        // A SessionContext, through its shared state.
         let ctx = SessionContext::new();
-        super::register_all(&ctx);
-        ctx.sql(&format!("CREATE VIEW v ({columns}) AS VALUES {rows}"))
-            .await
-            .expect("view");
+        register_all_in_session(&ctx).expect("register with a SessionContext");
+
+        for doc in &docs {
+            for (registry, name) in [
+                (&state as &dyn FunctionRegistry, "SessionState"),
+                (&memory, "MemoryFunctionRegistry"),
+                (&ctx, "SessionContext"),
+            ] {
+                assert!(
+                    holds(registry, doc),
+                    "{} ({}) in the {name}",
+                    doc.name,
+                    doc.kind
+                );
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn a_session_context_registered_through_its_state_runs_the_functions() {
+        let ctx = SessionContext::new();
+        register_all_in_session(&ctx).expect("register");
         let batches = ctx
-            .sql(sql)
+            .sql("SELECT dpi(s, t) FROM (VALUES (40.0, 100.0), (10.0, 100.0)) AS v(s, t)")
             .await
             .expect("plan")
             .collect()
             .await
             .expect("run");
-        let mut out = Vec::new();
-        for batch in batches {
-            let column = batch.column(batch.num_columns() - 1);
-            let column = datafusion::arrow::compute::cast(
-                column,
-                &datafusion::arrow::datatypes::DataType::Float64,
-            )
-            .expect("float");
-            let values = column.as_primitive::<Float64Type>();
-            out.extend((0..values.len()).map(|i| values.is_valid(i).then(|| values.value(i))));
-        }
-        out
-    }
-
-    /// The repository's `tests/fixtures/`. Read from the environment cargo gives a running test,
-    /// not baked in at compile time: a test binary reused from a build of another checkout (one
-    /// shared target directory) must still find this checkout's files.
-    pub fn fixtures_dir() -> std::path::PathBuf {
-        let crate_dir = std::env::var_os("CARGO_MANIFEST_DIR")
-            .map(std::path::PathBuf::from)
-            .unwrap_or_else(|| std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR")));
-        crate_dir.join("../tests/fixtures")
-    }
-
-    /// The rows of a StockCharts ChartSchool sheet in tests/fixtures/indicators/, header skipped,
-    /// each row split on commas.
-    pub fn stockcharts_sheet(name: &str) -> Vec<Vec<String>> {
-        let path = fixtures_dir().join("indicators").join(name);
-        let text = std::fs::read_to_string(&path).expect("fixture");
-        text.lines()
-            .skip(1)
-            .filter(|l| !l.trim().is_empty())
-            .map(|l| l.split(',').map(|f| f.trim().to_string()).collect())
-            .collect()
-    }
-
-    /// The VALUES list `(row, high, low, close, volume)` of a StockCharts sheet whose columns 1 to 3
-    /// are High, Low and Close and whose column `volume` is the volume.
-    pub fn sheet_bars(sheet: &[Vec<String>], volume: usize) -> String {
-        sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {}, {})", r[1], r[2], r[3], r[volume]))
-            .collect::<Vec<_>>()
-            .join(", ")
-    }
-
-    /// Checks `function(high, low, close)` against column `column` of a StockCharts sheet whose
-    /// columns 1 to 3 are High, Low and Close, row by row, within `tolerance` (the sheet's rounding).
-    pub async fn assert_matches_sheet_column(
-        function: &str,
-        sheet: &str,
-        column: usize,
-        tolerance: f64,
-    ) {
-        let sheet = stockcharts_sheet(sheet);
-        let rows: Vec<String> = sheet
-            .iter()
-            .enumerate()
-            .map(|(i, r)| format!("({i}, {}, {}, {})", r[1], r[2], r[3]))
-            .collect();
-        let sql = format!("SELECT {function}(h, l, c) FROM v ORDER BY g");
-        let got = query_f64("g, h, l, c", &rows.join(", "), &sql).await;
-        assert_eq!(got.len(), sheet.len());
-        for (row, expected) in sheet.iter().enumerate() {
-            let expected: f64 = expected[column].parse().expect("a number in the sheet");
-            let ours = got[row].expect("a value");
-            assert!(
-                (ours - expected).abs() <= tolerance,
-                "{function}, row {row}: {ours} against the sheet's {expected}"
-            );
-        }
+        let dpi = batches[0]
+            .column(0)
+            .as_any()
+            .downcast_ref::<datafusion::arrow::array::Float64Array>()
+            .expect("Float64")
+            .value(0);
+        assert_eq!(dpi, 0.25);
     }
 }

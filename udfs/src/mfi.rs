@@ -4,8 +4,8 @@ use datafusion::arrow::array::Float64Array;
 use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::running_window::{bar_at, bar_window_function, Step};
-use crate::window_arguments::{bar_signature_with_periods, constant_period};
+use crate::helpers::running_window::{bar_at, bar_window_function, Step};
+use crate::helpers::window_arguments::{bar_signature_with_periods, constant_period};
 
 const DEFAULT_PERIOD: usize = 14;
 
@@ -121,7 +121,7 @@ impl Step for MfiStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, sheet_bars, stockcharts_sheet};
+    use crate::helpers::test_support::{query_f64, sheet_bars, stockcharts_sheet};
 
     #[tokio::test]
     async fn matches_the_stockcharts_sheet_on_every_row() {

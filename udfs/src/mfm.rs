@@ -3,8 +3,8 @@
 use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::bar_kernel::per_bar_scalar;
-use crate::money_flow_multiplier::money_flow_multiplier;
+use crate::helpers::bar_kernel::per_bar_scalar;
+use crate::helpers::money_flow_multiplier::money_flow_multiplier;
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -32,7 +32,7 @@ per_bar_scalar!(Mfm, "mfm", money_flow_multiplier);
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{assert_matches_sheet_column, query_f64};
+    use crate::helpers::test_support::{assert_matches_sheet_column, query_f64};
 
     #[tokio::test]
     async fn matches_the_stockcharts_multiplier_column() {

@@ -5,7 +5,7 @@ use datafusion::arrow::datatypes::DataType;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::running_window::{bar_window_function, Step};
+use crate::helpers::running_window::{bar_window_function, Step};
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -65,7 +65,7 @@ impl Step for ObvStep {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::helpers::test_support::{query_f64, stockcharts_sheet};
 
     #[tokio::test]
     async fn matches_the_stockcharts_sheet_on_every_row() {

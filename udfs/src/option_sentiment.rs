@@ -10,8 +10,8 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::black_scholes::Right;
-use crate::quote_position::Side;
+use crate::helpers::black_scholes::Right;
+use crate::helpers::quote_position::Side;
 
 #[user_doc(
     doc_section(label = "Options"),
@@ -102,8 +102,8 @@ impl ScalarUDFImpl for OptionSentiment {
 #[cfg(test)]
 mod tests {
     use super::sentiment;
-    use crate::black_scholes::Right;
-    use crate::quote_position::Side;
+    use crate::helpers::black_scholes::Right;
+    use crate::helpers::quote_position::Side;
 
     #[test]
     fn every_right_and_side() {

@@ -456,7 +456,7 @@ mod tests {
     /// the given order, with `call` the function call.
     async fn clusters(prints: &[(f64, &str)], call: &str) -> Vec<Option<(i64, i64, i64)>> {
         let ctx = SessionContext::new();
-        crate::register_all(&ctx);
+        crate::register_all_in_session(&ctx).expect("register");
         let rows: Vec<String> = prints
             .iter()
             .enumerate()
@@ -554,7 +554,7 @@ mod tests {
     #[tokio::test]
     async fn null_times_and_exchanges() {
         let ctx = SessionContext::new();
-        crate::register_all(&ctx);
+        crate::register_all_in_session(&ctx).expect("register");
         let sql = "SELECT c['prints'], c['exchanges'] FROM (SELECT g, print_cluster(ts, exchange, 50) OVER (ORDER BY g) AS c \
                    FROM (VALUES (1, TIMESTAMP '2026-03-02T15:00:00Z', 'A'), (2, TIMESTAMP '2026-03-02T15:00:00.010Z', NULL), \
                    (3, NULL, 'B')) AS t(g, ts, exchange)) ORDER BY g";
@@ -569,7 +569,7 @@ mod tests {
     #[tokio::test]
     async fn wrong_order_window_and_mode_are_errors() {
         let ctx = SessionContext::new();
-        crate::register_all(&ctx);
+        crate::register_all_in_session(&ctx).expect("register");
         let values = "(VALUES (1, TIMESTAMP '2026-03-02T15:00:01Z', 'A'), (2, TIMESTAMP '2026-03-02T15:00:00Z', 'B')) AS t(g, ts, exchange)";
         for (call, message) in [
             (
@@ -628,7 +628,7 @@ mod tests {
             start = end;
         }
         let ctx = SessionContext::new();
-        crate::register_all(&ctx);
+        crate::register_all_in_session(&ctx).expect("register");
         let rows: Vec<String> = prints
             .iter()
             .enumerate()
@@ -660,7 +660,7 @@ mod tests {
     #[tokio::test]
     async fn the_contract_argument_matches_partition_by_contract() {
         let ctx = SessionContext::new();
-        crate::register_all(&ctx);
+        crate::register_all_in_session(&ctx).expect("register");
         let mut state = 0x9e37_79b9_7f4a_7c15_u64;
         let mut next = move || {
             state ^= state << 13;

@@ -6,10 +6,10 @@ use datafusion::common::Result;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::put_call_ratio::{coerce_right_then_numbers, puts_and_calls};
-use crate::ratio_of_sums::{
+use crate::helpers::ratio_of_sums::{
     ratio_of_sums_aggregate, MappedRatioAccumulator, MappedRatioGroupsAccumulator, RatioInputs,
 };
+use crate::put_call_ratio::{coerce_right_then_numbers, puts_and_calls};
 
 #[user_doc(
     doc_section(label = "Options"),
@@ -68,7 +68,7 @@ ratio_of_sums_aggregate!(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     #[tokio::test]
     async fn premium_weighted_against_conditional_sums() {

@@ -8,8 +8,8 @@ use datafusion::common::{plan_err, Result};
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::black_scholes::Right;
-use crate::ratio_of_sums::{
+use crate::helpers::black_scholes::Right;
+use crate::helpers::ratio_of_sums::{
     ratio_of_sums_aggregate, MappedRatioAccumulator, MappedRatioGroupsAccumulator, RatioInputs,
 };
 
@@ -134,7 +134,7 @@ ratio_of_sums_aggregate!(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     /// Grouped, single-group and sliding-window paths against plain conditional sums.
     #[tokio::test]

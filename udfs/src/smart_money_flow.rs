@@ -16,7 +16,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::new_york_session::{coerce_ts_price_volume, SessionCalendar};
+use crate::helpers::new_york_session::{coerce_ts_price_volume, SessionCalendar};
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -323,7 +323,7 @@ impl GroupsAccumulator for SmartMoneyFlowGroupsAccumulator {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     /// Minute bars of two New York days, one in winter and one on an early close, checked
     /// against sums written out by hand.

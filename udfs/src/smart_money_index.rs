@@ -13,7 +13,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::new_york_session::{coerce_ts_price_volume, SessionCalendar, SessionDay};
+use crate::helpers::new_york_session::{coerce_ts_price_volume, SessionCalendar, SessionDay};
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -200,7 +200,7 @@ impl PartitionEvaluator for SmartMoneyIndexEvaluator {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     fn bars(rows: &[(&str, f64, f64)]) -> String {
         rows.iter()
@@ -257,7 +257,7 @@ mod tests {
     #[tokio::test]
     async fn out_of_order_rows_are_an_error_not_a_wrong_answer() {
         let ctx = datafusion::prelude::SessionContext::new();
-        crate::register_all(&ctx);
+        crate::register_all_in_session(&ctx).expect("register");
         let error = ctx
             .sql(
                 "SELECT smart_money_index(ts, 1.0, 1.0) OVER (ORDER BY g) FROM (VALUES \

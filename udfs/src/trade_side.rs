@@ -10,7 +10,7 @@ use datafusion::logical_expr::{
 };
 use datafusion_macros::user_doc;
 
-use crate::quote_position::side;
+use crate::helpers::quote_position::side;
 
 #[user_doc(
     doc_section(label = "Options"),
@@ -82,7 +82,7 @@ impl ScalarUDFImpl for TradeSide {
 
 #[cfg(test)]
 mod tests {
-    use crate::quote_position::{aggressiveness, side, Side};
+    use crate::helpers::quote_position::{aggressiveness, side, Side};
 
     #[test]
     fn buckets_at_their_edges() {

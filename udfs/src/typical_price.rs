@@ -3,7 +3,7 @@
 use datafusion::logical_expr::Signature;
 use datafusion_macros::user_doc;
 
-use crate::bar_kernel::per_bar_scalar;
+use crate::helpers::bar_kernel::per_bar_scalar;
 
 #[user_doc(
     doc_section(label = "Money flow"),
@@ -34,7 +34,7 @@ per_bar_scalar!(TypicalPrice, "typical_price", typical_price);
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::assert_matches_sheet_column;
+    use crate::helpers::test_support::assert_matches_sheet_column;
 
     #[tokio::test]
     async fn matches_the_stockcharts_typical_price_column() {

@@ -8,7 +8,7 @@ use datafusion::common::Result;
 use datafusion::logical_expr::{Signature, Volatility};
 use datafusion_macros::user_doc;
 
-use crate::ratio_of_sums::{
+use crate::helpers::ratio_of_sums::{
     ratio_of_sums_aggregate, MappedRatioAccumulator, MappedRatioGroupsAccumulator, RatioInputs,
 };
 
@@ -67,7 +67,7 @@ ratio_of_sums_aggregate!(
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::{query_f64, stockcharts_sheet};
+    use crate::helpers::test_support::{query_f64, stockcharts_sheet};
 
     #[tokio::test]
     async fn rolling_vwap_matches_the_sheet_on_every_row() {

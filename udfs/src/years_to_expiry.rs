@@ -126,7 +126,7 @@ impl ScalarUDFImpl for YearsToExpiry {
 
 #[cfg(test)]
 mod tests {
-    use crate::test_support::query_f64;
+    use crate::helpers::test_support::query_f64;
 
     #[tokio::test]
     async fn counts_to_the_new_york_close_in_either_season() {

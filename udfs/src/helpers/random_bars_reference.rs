@@ -196,7 +196,7 @@ async fn one_hundred_thousand_random_bars_match_the_reference_loops() {
     )
     .unwrap();
     let ctx = SessionContext::new();
-    crate::register_all(&ctx);
+    crate::register_all_in_session(&ctx).expect("register");
     ctx.register_batch("bars", batch).unwrap();
     let expected: Vec<Vec<[Option<f64>; 5]>> = symbols.iter().map(|b| reference(b)).collect();
     // Alone, the functions stream (BoundedWindowAggExec, row by row); next to a frame that needs

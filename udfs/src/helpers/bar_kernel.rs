@@ -63,7 +63,7 @@ macro_rules! per_bar_scalar {
                 &self,
                 args: datafusion::logical_expr::ScalarFunctionArgs,
             ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
-                $crate::bar_kernel::per_bar(args, $kernel)
+                $crate::helpers::bar_kernel::per_bar(args, $kernel)
             }
 
             fn documentation(&self) -> Option<&datafusion::logical_expr::Documentation> {

@@ -31,7 +31,9 @@ macro_rules! bar_window_function {
                 $args: datafusion::logical_expr::function::PartitionEvaluatorArgs,
             ) -> datafusion::common::Result<Box<dyn datafusion::logical_expr::PartitionEvaluator>>
             {
-                Ok(Box::new($crate::running_window::Stepping::new($step)))
+                Ok(Box::new($crate::helpers::running_window::Stepping::new(
+                    $step,
+                )))
             }
 
             fn field(

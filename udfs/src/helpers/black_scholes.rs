@@ -366,7 +366,7 @@ macro_rules! black_scholes_scalar {
                 &self,
                 arg_types: &[datafusion::arrow::datatypes::DataType],
             ) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::DataType>> {
-                $crate::black_scholes::coerce_numbers_then_right($name, 6, arg_types)
+                $crate::helpers::black_scholes::coerce_numbers_then_right($name, 6, arg_types)
             }
 
             fn return_type(
@@ -380,7 +380,7 @@ macro_rules! black_scholes_scalar {
                 &self,
                 args: datafusion::logical_expr::ScalarFunctionArgs,
             ) -> datafusion::common::Result<datafusion::logical_expr::ColumnarValue> {
-                $crate::black_scholes::per_contract(
+                $crate::helpers::black_scholes::per_contract(
                     $name,
                     args,
                     |v| (v[5], [v[0], v[1], v[2], v[3], v[4]]),
@@ -405,7 +405,8 @@ pub(crate) mod test_cases {
     /// py_vollib's 101 benchmark cases (tests/fixtures/options/py_vollib_test_data.csv): each row
     /// by column name.
     pub fn py_vollib() -> Vec<std::collections::HashMap<String, f64>> {
-        let path = crate::test_support::fixtures_dir().join("options/py_vollib_test_data.csv");
+        let path =
+            crate::helpers::test_support::fixtures_dir().join("options/py_vollib_test_data.csv");
         let text = std::fs::read_to_string(path).expect("fixture");
         let mut lines = text.lines();
         let header: Vec<&str> = lines.next().unwrap().split(',').collect();
@@ -459,7 +460,7 @@ pub(crate) mod test_cases {
                 )
             })
             .collect();
-        crate::test_support::query_f64(
+        crate::helpers::test_support::query_f64(
             "g, s, k, t, r, v",
             &rows.join(", "),
             &format!("SELECT {function}(s, k, t, r, 0.0, v, '{right}') FROM v ORDER BY g"),

@@ -387,7 +387,7 @@ impl<M: RatioInputs, F: Finish> GroupsAccumulator for MappedRatioGroupsAccumulat
 /// documentation and the accumulator types differ.
 macro_rules! ratio_of_sums_aggregate {
     ($function:ty, $name:literal, $accumulator:ty, $groups_accumulator:ty) => {
-        $crate::ratio_of_sums::ratio_of_sums_aggregate!(
+        $crate::helpers::ratio_of_sums::ratio_of_sums_aggregate!(
             $function,
             $name,
             $accumulator,
@@ -432,7 +432,7 @@ macro_rules! ratio_of_sums_aggregate {
                 &self,
                 args: datafusion::logical_expr::function::StateFieldsArgs,
             ) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::FieldRef>> {
-                Ok($crate::ratio_of_sums::state_fields(args.name))
+                Ok($crate::helpers::ratio_of_sums::state_fields(args.name))
             }
 
             fn groups_accumulator_supported(
