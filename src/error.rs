@@ -63,7 +63,10 @@ pub enum Error {
 
     /// A local file whose content already landed under another name; nothing of it was written.
     #[error("{source_name}: skipped, its content (SHA-256) already landed as {earlier}")]
-    DuplicateContent { source_name: String, earlier: String },
+    DuplicateContent {
+        source_name: String,
+        earlier: String,
+    },
 
     /// An ingest that landed nothing of what it was asked for.
     #[error("{0}")]
@@ -106,7 +109,13 @@ impl Error {
     /// The publisher refused the request (403 or 429 after the retries): the SEC then blocks for
     /// about ten minutes, and asking again only prolongs it.
     pub fn is_refusal(&self) -> bool {
-        matches!(self, Error::Http { status: Some(403 | 429), .. })
+        matches!(
+            self,
+            Error::Http {
+                status: Some(403 | 429),
+                ..
+            }
+        )
     }
 
     /// The host could not be reached at all (no such name, connection refused): the next

@@ -250,7 +250,11 @@ pub async fn run(
             vec![option_chains::ingest_files(lake, &files, &options)?]
         }
         IngestJob::CboePutCall { files, product } => {
-            vec![cboe_put_call::ingest_files(lake, &files, product.as_deref())?]
+            vec![cboe_put_call::ingest_files(
+                lake,
+                &files,
+                product.as_deref(),
+            )?]
         }
         IngestJob::Securities { files } => vec![securities::ingest_files(lake, &files)?],
         IngestJob::ManagerTypes { files } => vec![manager_types::ingest_files(lake, &files)?],
@@ -260,7 +264,10 @@ pub async fn run(
             venue_type,
             tiers,
             base_url,
-        } => vec![run_finra_ats(lake, config, files, weeks, venue_type, tiers, base_url).await?],
+        } => {
+            let job = (files, weeks, venue_type, tiers, base_url);
+            vec![run_finra_ats(lake, config, job, progress).await?]
+        }
         IngestJob::Sec13f {
             quarters,
             dates,
@@ -333,14 +340,20 @@ fn sec_client(config: &Config) -> Result<HttpClient> {
     HttpClient::new(http_config)
 }
 
+/// FINRA's weekly ATS data: files, weeks, venue type, tiers and API host, as the job gives them.
+type AtsJob = (
+    Vec<PathBuf>,
+    Vec<NaiveDate>,
+    Option<String>,
+    Vec<String>,
+    Option<String>,
+);
+
 async fn run_finra_ats(
     lake: &Lake,
     config: &Config,
-    files: Vec<PathBuf>,
-    weeks: Vec<NaiveDate>,
-    venue_type: Option<String>,
-    tiers: Vec<String>,
-    base_url: Option<String>,
+    (files, weeks, venue_type, tiers, base_url): AtsJob,
+    progress: &dyn Progress,
 ) -> Result<IngestReport> {
     if !files.is_empty() {
         if weeks.len() > 1 {
@@ -365,7 +378,10 @@ async fn run_finra_ats(
     let tiers = if tiers.is_empty() {
         vec!["T1".to_string(), "T2".to_string(), "OTCE".to_string()]
     } else {
-        tiers.iter().map(|t| t.trim().to_ascii_uppercase()).collect()
+        tiers
+            .iter()
+            .map(|t| t.trim().to_ascii_uppercase())
+            .collect()
     };
     let http = HttpClient::new(config.http())?;
     let base_url = config.finra_api_base_url(base_url);
@@ -378,6 +394,7 @@ async fn run_finra_ats(
         &weeks,
         &tiers,
         FINRA_API_PAGE_SIZE,
+        progress,
     )
     .await
 }

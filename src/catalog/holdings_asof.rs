@@ -77,9 +77,8 @@ impl TableFunctionImpl for HoldingsAsOfFunction {
                 NaiveDate::parse_from_str(text.trim(), "%Y-%m-%d").ok()
             }
             [Expr::Literal(ScalarValue::Date32(Some(days)), _)] => {
-                NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|epoch| {
-                    epoch.checked_add_signed(chrono::Duration::days(*days as i64))
-                })
+                datafusion::arrow::temporal_conversions::date32_to_datetime(*days)
+                    .map(|at| at.date())
             }
             _ => None,
         };

@@ -67,7 +67,11 @@ pub fn print_summary(summary: &IngestSummary) {
         }
         eprintln!(
             "ingest {}: {} of {} sources landed{extra}, {} rows written, {} rows rejected",
-            report.ingest_id, report.landed, report.sources, report.rows_written, report.rows_rejected
+            report.ingest_id,
+            report.landed,
+            report.sources,
+            report.rows_written,
+            report.rows_rejected
         );
         if report.rows_rejected > 0 {
             eprintln!(

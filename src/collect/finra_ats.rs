@@ -23,10 +23,13 @@ use datafusion::arrow::array::{
 
 use super::http::{Authorization, Fetched, HttpClient};
 use super::tabular;
-use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
+use super::{
+    days_since_epoch, ingest_local_files, land_fetched_sources, with_provenance, IngestReport,
+    Progress, RemoteSource,
+};
 use crate::error::{Error, Result};
 use crate::lake::datasets::ATS_WEEKLY;
-use crate::lake::ingest_log::{IngestRun, SourceOutcome};
+use crate::lake::ingest_log::{IngestRun, SourceStatus};
 use crate::lake::{Lake, Rejected, Transaction};
 
 /// ATS volume or non-ATS OTC volume.
@@ -407,6 +410,7 @@ pub async fn ingest_api(
     weeks: &[NaiveDate],
     tiers: &[String],
     page_size: usize,
+    progress: &dyn Progress,
 ) -> Result<IngestReport> {
     let _lock = lake.lock()?;
     // One token for the run: FINRA's last 30 minutes, longer than a run of a few weeks.
@@ -419,94 +423,98 @@ pub async fn ingest_api(
         None => Authorization::None,
     };
     let mut run = IngestRun::new(&ATS_WEEKLY);
+    progress.add_work((weeks.len() * tiers.len()) as u64);
     let url = format!("{}/{WEEKLY_SUMMARY_PATH}", base_url.trim_end_matches('/'));
-    for week in weeks {
-        for tier in tiers {
-            let source = format!("{url}?weekStartDate={week}&tierIdentifier={tier}");
-            let started_at = Utc::now();
-            let mut records = Vec::new();
-            let fetched: Result<bool> = async {
-                loop {
-                    let body = serde_json::json!({
-                        "limit": page_size,
-                        "offset": records.len(),
-                        "compareFilters": [
-                            {"compareType": "EQUAL", "fieldName": "weekStartDate",
-                             "fieldValue": week.format("%Y-%m-%d").to_string()},
-                            {"compareType": "EQUAL", "fieldName": "tierIdentifier",
-                             "fieldValue": tier},
-                        ],
-                    })
-                    .to_string();
-                    let page = match http.post(&url, Some(&body), authorization).await? {
-                        Fetched::Body(bytes) => bytes,
-                        Fetched::NotFound => return Ok(false),
-                    };
-                    // An empty answer is an empty page (FINRA sends nothing for no records).
-                    let page: Vec<serde_json::Map<String, serde_json::Value>> =
-                        if page.iter().all(u8::is_ascii_whitespace) {
-                            Vec::new()
-                        } else {
-                            serde_json::from_slice(&page).map_err(|e| {
-                                Error::format(
-                                    &source,
-                                    None,
-                                    None,
-                                    format!(
-                                        "page at offset {} is not a JSON array of records: {e}",
-                                        records.len()
-                                    ),
-                                )
-                            })?
-                        };
-                    let full = page.len() >= page_size;
-                    records.extend(page);
-                    if !full {
-                        return Ok(true);
-                    }
-                }
-            }
-            .await;
-            let outcome = match fetched {
-                Ok(false) => SourceOutcome::not_published(
-                    &source,
-                    "FINRA's API has no weekly summary there".into(),
-                    started_at,
-                ),
-                Ok(true) if records.is_empty() => SourceOutcome::not_published(
-                    &source,
-                    "no records yet (Tier 1 is published two weeks after the week, the rest four)"
-                        .into(),
-                    started_at,
-                ),
-                Ok(true) => {
-                    let mut rejected = Vec::new();
-                    let options = AtsOptions {
-                        week: Some(*week),
-                        venue_type: None,
-                    };
-                    match land_table(
-                        lake,
-                        &records_table(&records),
-                        &source,
-                        &options,
-                        &mut rejected,
-                    ) {
-                        Ok(rows) => {
-                            SourceOutcome::landed(&source, None, rows, rejected, started_at)
-                        }
-                        Err(error) => SourceOutcome {
-                            rejected,
-                            ..SourceOutcome::failed(&source, error.to_string(), started_at)
-                        },
-                    }
-                }
-                Err(error) => SourceOutcome::failed(&source, error.to_string(), started_at),
+    let sources = weeks.iter().flat_map(|&week| {
+        let url = &url;
+        tiers.iter().map(move |tier| RemoteSource {
+            url: format!("{url}?weekStartDate={week}&tierIdentifier={tier}"),
+            label: format!("{tier} {week}"),
+            when_absent: (
+                SourceStatus::NotPublished,
+                "FINRA's API has no weekly summary there yet (Tier 1 is published two weeks after \
+                 the week, the rest four)"
+                    .into(),
+            ),
+            item: (week, tier.as_str()),
+        })
+    });
+    // Every page of a week and tier, as one JSON array: what lands is the week whole.
+    let fetch = async |source: &RemoteSource<(NaiveDate, &str)>| -> Result<Fetched> {
+        let (week, tier) = source.item;
+        let mut records: Vec<serde_json::Map<String, serde_json::Value>> = Vec::new();
+        loop {
+            let body = serde_json::json!({
+                "limit": page_size,
+                "offset": records.len(),
+                "compareFilters": [
+                    {"compareType": "EQUAL", "fieldName": "weekStartDate",
+                     "fieldValue": week.format("%Y-%m-%d").to_string()},
+                    {"compareType": "EQUAL", "fieldName": "tierIdentifier",
+                     "fieldValue": tier},
+                ],
+            })
+            .to_string();
+            let page = match http.post(&url, Some(&body), authorization).await? {
+                Fetched::Body(bytes) => bytes,
+                Fetched::NotFound => return Ok(Fetched::NotFound),
             };
-            run.record(lake, outcome)?;
+            // An empty answer is an empty page (FINRA sends nothing for no records).
+            let page: Vec<serde_json::Map<String, serde_json::Value>> =
+                if page.iter().all(u8::is_ascii_whitespace) {
+                    Vec::new()
+                } else {
+                    serde_json::from_slice(&page).map_err(|e| {
+                        Error::format(
+                            &source.url,
+                            None,
+                            None,
+                            format!(
+                                "page at offset {} is not a JSON array of records: {e}",
+                                records.len()
+                            ),
+                        )
+                    })?
+                };
+            let full = page.len() >= page_size;
+            records.extend(page);
+            if !full {
+                break;
+            }
         }
-    }
-    Ok(IngestReport::of(&run))
+        if records.is_empty() {
+            return Ok(Fetched::NotFound);
+        }
+        let bytes = serde_json::to_vec(&records)
+            .map_err(|e| Error::format(&source.url, None, None, e.to_string()))?;
+        Ok(Fetched::Body(bytes))
+    };
+    let landed = land_fetched_sources(
+        lake,
+        &mut run,
+        sources,
+        progress,
+        fetch,
+        |source, bytes, rejected| {
+            let records: Vec<serde_json::Map<String, serde_json::Value>> =
+                serde_json::from_slice(bytes)
+                    .map_err(|e| Error::format(&source.url, None, None, e.to_string()))?;
+            let options = AtsOptions {
+                week: Some(source.item.0),
+                venue_type: None,
+            };
+            let rows = land_table(
+                lake,
+                &records_table(&records),
+                &source.url,
+                &options,
+                rejected,
+            )?;
+            Ok((rows, None))
+        },
+    )
+    .await;
+    landed.map(|()| IngestReport::of(&run))
 }
 
 #[cfg(test)]

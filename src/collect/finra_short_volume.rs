@@ -22,8 +22,7 @@ use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray}
 
 use super::http::HttpClient;
 use super::{
-    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress,
-    RemoteSource,
+    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress, RemoteSource,
 };
 use crate::calendar;
 use crate::error::{Error, Result};
@@ -560,14 +559,19 @@ pub fn ingest_files(
         };
         facilities.insert(path.clone(), facility);
     }
-    ingest_local_files(lake, &SHORT_VOLUME, paths, |path, source, bytes, refused| {
-        let facility = facilities.get(path).copied().unwrap_or(Facility::Cnms);
-        let options = ParseOptions {
-            expected_date: None,
-            require_trailer,
-        };
-        land(lake, &bytes, source, facility, options, refused)
-    })
+    ingest_local_files(
+        lake,
+        &SHORT_VOLUME,
+        paths,
+        |path, source, bytes, refused| {
+            let facility = facilities.get(path).copied().unwrap_or(Facility::Cnms);
+            let options = ParseOptions {
+                expected_date: None,
+                require_trailer,
+            };
+            land(lake, &bytes, source, facility, options, refused)
+        },
+    )
 }
 
 #[cfg(test)]

@@ -87,12 +87,26 @@ pub(crate) async fn land_remote_sources<T>(
     http: &http::HttpClient,
     sources: impl IntoIterator<Item = RemoteSource<T>>,
     progress: &dyn Progress,
+    land: impl FnMut(&RemoteSource<T>, &[u8], &mut Vec<Rejected>) -> Result<(u64, Option<String>)>,
+) -> Result<()> {
+    let fetch = async |source: &RemoteSource<T>| http.get(&source.url).await;
+    land_fetched_sources(lake, run, sources, progress, fetch, land).await
+}
+
+/// [`land_remote_sources`] with the fetch given: for a source that is not one GET (a query API's
+/// pages). `fetch` answers the bytes to land, or `NotFound` when the publisher has none.
+pub(crate) async fn land_fetched_sources<T>(
+    lake: &Lake,
+    run: &mut IngestRun,
+    sources: impl IntoIterator<Item = RemoteSource<T>>,
+    progress: &dyn Progress,
+    mut fetch: impl AsyncFnMut(&RemoteSource<T>) -> Result<http::Fetched>,
     mut land: impl FnMut(&RemoteSource<T>, &[u8], &mut Vec<Rejected>) -> Result<(u64, Option<String>)>,
 ) -> Result<()> {
     for source in sources {
         progress.working_on(&source.label);
         let started_at = Utc::now();
-        let outcome = match http.get(&source.url).await {
+        let outcome = match fetch(&source).await {
             Ok(http::Fetched::Body(bytes)) => {
                 let sha256 = Some(sha256_hex(&bytes));
                 let mut rejected = Vec::new();
@@ -203,13 +217,16 @@ pub(crate) fn with_provenance(
     columns
 }
 
+/// A date as Arrow's `Date32` stores it (days since 1970-01-01), by Arrow's own conversion.
 pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
-    (date - NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default()).num_days() as i32
+    datafusion::arrow::datatypes::Date32Type::from_naive_date(date)
 }
 
-/// The date `days` after 1970-01-01: the inverse of [`days_since_epoch`].
+/// The date of a `Date32` value (dates the collectors computed themselves, so in range).
 pub(crate) fn date_from_days(days: i32) -> NaiveDate {
-    NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default() + chrono::Duration::days(days as i64)
+    datafusion::arrow::temporal_conversions::date32_to_datetime(days)
+        .map(|at| at.date())
+        .unwrap_or_default()
 }
 
 /// A reader that hashes what passes through it (SHA-256), for sources read as a stream.
@@ -255,12 +272,10 @@ impl SourceContent<'_> {
     /// SHA-256 is known and before anything is committed.
     pub fn check_new(&self) -> Result<()> {
         match self.sha256.as_ref().and_then(|sha| self.landed.get(sha)) {
-            Some(names) if !names.iter().any(|n| n == self.name) => {
-                Err(Error::DuplicateContent {
-                    source_name: self.name.to_string(),
-                    earlier: names.join(", "),
-                })
-            }
+            Some(names) if !names.iter().any(|n| n == self.name) => Err(Error::DuplicateContent {
+                source_name: self.name.to_string(),
+                earlier: names.join(", "),
+            }),
             _ => Ok(()),
         }
     }

@@ -935,15 +935,22 @@ pub async fn ingest_edgar(
             ),
             item: (),
         });
-        let landed_now = land_remote_sources(lake, &mut run, http, sources, progress, |source, bytes, refused| {
-            let text = String::from_utf8_lossy(bytes);
-            let (filing, rejected) = parse_submission(&text, &source.url)?;
-            refused.extend(rejected);
-            let mut transaction = Transaction::new(lake);
-            stage(&mut transaction, &filing, &source.url, &landed)?;
-            transaction.commit()?;
-            Ok((filing.holdings.len() as u64, None))
-        })
+        let landed_now = land_remote_sources(
+            lake,
+            &mut run,
+            http,
+            sources,
+            progress,
+            |source, bytes, refused| {
+                let text = String::from_utf8_lossy(bytes);
+                let (filing, rejected) = parse_submission(&text, &source.url)?;
+                refused.extend(rejected);
+                let mut transaction = Transaction::new(lake);
+                stage(&mut transaction, &filing, &source.url, &landed)?;
+                transaction.commit()?;
+                Ok((filing.holdings.len() as u64, None))
+            },
+        )
         .await;
         if let Err(error) = landed_now {
             blocked = Some(error);
@@ -966,7 +973,6 @@ pub async fn ingest_edgar(
     }
     Ok(IngestReport::of(&run))
 }
-
 
 /// Lands EDGAR full submissions (`.txt`, `.nc`) from local files.
 pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {

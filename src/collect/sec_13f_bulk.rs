@@ -28,12 +28,11 @@ use datafusion::arrow::compute::take;
 
 use super::http::HttpClient;
 use super::sec_13f::{
-    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik, FILINGS_FILE,
-    other_managers_batch, timestamps_opt_n, FilingRow, OtherManager, ValueUnit,
+    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik,
+    other_managers_batch, timestamps_opt_n, FilingRow, OtherManager, ValueUnit, FILINGS_FILE,
 };
 use super::{
-    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress,
-    RemoteSource,
+    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress, RemoteSource,
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
@@ -937,9 +936,14 @@ pub async fn ingest_remote(
         ),
         item: name.as_str(),
     });
-    let landed = land_remote_sources(lake, &mut run, http, sources, progress, |source, bytes, refused| {
-        land(lake, bytes, &source.url, source.item, refused)
-    })
+    let landed = land_remote_sources(
+        lake,
+        &mut run,
+        http,
+        sources,
+        progress,
+        |source, bytes, refused| land(lake, bytes, &source.url, source.item, refused),
+    )
     .await;
     match landed {
         Err(error) if error.is_refusal() => Err(Error::http(

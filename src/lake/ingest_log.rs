@@ -279,15 +279,21 @@ pub fn landed_content(lake: &Lake, dataset: &str) -> Result<HashMap<String, Vec<
             let column = batch.column(batch.schema().index_of(name)?);
             Ok(cast(column, &DataType::Utf8)?.as_string::<i32>().clone())
         };
-        let (datasets, sources, hashes, statuses) =
-            (text("dataset")?, text("source")?, text("sha256")?, text("status")?);
+        let (datasets, sources, hashes, statuses) = (
+            text("dataset")?,
+            text("source")?,
+            text("sha256")?,
+            text("status")?,
+        );
         let finished = cast(
             batch.column(batch.schema().index_of("finished_at")?),
             &DataType::Int64,
         )?;
         let finished = finished.as_primitive::<Int64Type>();
         for row in 0..batch.num_rows() {
-            if datasets.value(row) != dataset || statuses.value(row) != SourceStatus::Landed.as_str() {
+            if datasets.value(row) != dataset
+                || statuses.value(row) != SourceStatus::Landed.as_str()
+            {
                 continue;
             }
             let sha = hashes.is_valid(row).then(|| hashes.value(row).to_string());

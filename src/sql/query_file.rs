@@ -214,9 +214,9 @@ impl QueryFile {
         let mut sql = self.sql.clone();
         for (name, value) in map {
             if let ScalarValue::Date32(Some(days)) = &value.value {
-                let Some(date) = chrono::NaiveDate::from_ymd_opt(1970, 1, 1).and_then(|epoch| {
-                    epoch.checked_add_signed(chrono::Duration::days(*days as i64))
-                }) else {
+                let Some(date) = datafusion::arrow::temporal_conversions::date32_to_datetime(*days)
+                    .map(|at| at.date())
+                else {
                     continue;
                 };
                 for function in ["holdings_asof"] {

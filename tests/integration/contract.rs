@@ -119,7 +119,10 @@ fn an_object_store_url_is_refused_and_nothing_is_created() {
         .unwrap();
     assert!(!output.status.success());
     let text = stderr(&output);
-    assert!(text.contains("s3:// locations are not supported yet"), "{text}");
+    assert!(
+        text.contains("s3:// locations are not supported yet"),
+        "{text}"
+    );
     let entries: Vec<_> = std::fs::read_dir(cwd.path())
         .unwrap()
         .map(|e| e.unwrap().file_name())
@@ -158,10 +161,15 @@ async fn a_copy_of_a_landed_file_under_another_name_doubles_nothing() {
         (second.reports[0].duplicates, second.reports[0].rows_written),
         (1, 0)
     );
-    assert!(second.failure().is_none(), "a skipped copy is not a failure");
     assert!(
-        second.notes.iter().any(|n| n.contains("already landed as")
-            && n.contains("tape.csv")),
+        second.failure().is_none(),
+        "a skipped copy is not a failure"
+    );
+    assert!(
+        second
+            .notes
+            .iter()
+            .any(|n| n.contains("already landed as") && n.contains("tape.csv")),
         "{:?}",
         second.notes
     );
@@ -188,10 +196,7 @@ async fn a_copy_of_a_landed_file_under_another_name_doubles_nothing() {
     let run = ingest::run(job(vec![tape, copy]), &lake_both, &config, &NoProgress)
         .await
         .unwrap();
-    assert_eq!(
-        (run.reports[0].landed, run.reports[0].duplicates),
-        (1, 1)
-    );
+    assert_eq!((run.reports[0].landed, run.reports[0].duplicates), (1, 1));
     assert_eq!(query_rows(both.path(), volume).await, vec!["136607"]);
 }
 
@@ -269,7 +274,10 @@ fn a_run_whose_every_row_is_refused_fails_and_says_so() {
     assert!(text.contains("0 rows written, 1 rows rejected"), "{text}");
     assert!(text.contains("done in "), "{text}");
     assert!(
-        text.lines().last().unwrap().starts_with("error: nothing landed"),
+        text.lines()
+            .last()
+            .unwrap()
+            .starts_with("error: nothing landed"),
         "{text}"
     );
 }
@@ -297,9 +305,14 @@ async fn a_finra_range_skips_nyse_holidays_and_calls_a_missing_trading_day_missi
         base_url: Some(server.base_url.clone()),
         without_trailer: false,
     };
-    let summary = ingest::run(job("2021-07-02", "2021-07-07"), &lake, &test_config(), &NoProgress)
-        .await
-        .unwrap();
+    let summary = ingest::run(
+        job("2021-07-02", "2021-07-07"),
+        &lake,
+        &test_config(),
+        &NoProgress,
+    )
+    .await
+    .unwrap();
     let report = &summary.reports[0];
     assert_eq!(
         (report.landed, report.missing, report.not_published),
@@ -342,7 +355,10 @@ async fn a_finra_range_skips_nyse_holidays_and_calls_a_missing_trading_day_missi
     .await
     .unwrap();
     assert_eq!(summary.reports[0].missing, 3);
-    let failure = summary.failure().expect("nothing landed is a failure").to_string();
+    let failure = summary
+        .failure()
+        .expect("nothing landed is a failure")
+        .to_string();
     assert!(failure.contains("3 files missing"), "{failure}");
 }
 
@@ -377,14 +393,22 @@ async fn an_unreachable_host_stops_the_run_at_once_and_names_the_cause() {
     .await
     .unwrap_err();
     // Five retries a second apart would take 31 s a day; a quarter, hours.
-    assert!(started.elapsed() < Duration::from_secs(5), "{:?}", started.elapsed());
+    assert!(
+        started.elapsed() < Duration::from_secs(5),
+        "{:?}",
+        started.elapsed()
+    );
     assert!(error.is_unreachable(), "{error:?}");
     let line = error.chain_line();
     assert!(line.contains("cannot reach the host"), "{line}");
     assert!(line.to_lowercase().contains("connection refused"), "{line}");
     // The one attempt is in the log.
     assert_eq!(
-        query_rows(dir.path(), "SELECT status, count(*) FROM ingest_log GROUP BY status").await,
+        query_rows(
+            dir.path(),
+            "SELECT status, count(*) FROM ingest_log GROUP BY status"
+        )
+        .await,
         vec!["failed|1"]
     );
 }

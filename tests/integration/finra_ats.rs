@@ -164,6 +164,7 @@ mod api {
     use chrono::NaiveDate;
     use whalewatch::collect::finra_ats;
     use whalewatch::collect::http::{HttpClient, HttpConfig};
+    use whalewatch::collect::NoProgress;
     use whalewatch::lake::Lake;
 
     use crate::support::{query_rows, Reply, TestServer};
@@ -211,10 +212,18 @@ mod api {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::new(dir.path());
         let tiers = vec!["T1".to_string()];
-        let report =
-            finra_ats::ingest_api(&lake, &client(), &server.base_url, None, &week(), &tiers, 2)
-                .await
-                .unwrap();
+        let report = finra_ats::ingest_api(
+            &lake,
+            &client(),
+            &server.base_url,
+            None,
+            &week(),
+            &tiers,
+            2,
+            &NoProgress,
+        )
+        .await
+        .unwrap();
         assert_eq!((report.landed, report.rows_written), (1, 5));
         // The refused request is asked again at the same offset; then offsets 2 and 4.
         let offsets: Vec<u64> = server
@@ -258,10 +267,18 @@ mod api {
         let dir = tempfile::tempdir().unwrap();
         let lake = Lake::new(dir.path());
         let tiers = vec!["T1".to_string()];
-        let report =
-            finra_ats::ingest_api(&lake, &client(), &server.base_url, None, &week(), &tiers, 1)
-                .await
-                .unwrap();
+        let report = finra_ats::ingest_api(
+            &lake,
+            &client(),
+            &server.base_url,
+            None,
+            &week(),
+            &tiers,
+            1,
+            &NoProgress,
+        )
+        .await
+        .unwrap();
         assert_eq!(report.landed, 0);
         assert!(
             report.failures[0]
@@ -283,6 +300,7 @@ mod api {
             &week(),
             &tiers,
             10,
+            &NoProgress,
         )
         .await
         .unwrap();
@@ -319,6 +337,7 @@ mod api {
             &week(),
             &tiers,
             10,
+            &NoProgress,
         )
         .await
         .unwrap();
@@ -349,6 +368,7 @@ mod api {
             &week(),
             &tiers,
             10,
+            &NoProgress,
         )
         .await
         .unwrap_err()

@@ -304,9 +304,15 @@ async fn data_sets_are_fetched_from_edgar_politely() {
     let dir = tempfile::tempdir().unwrap();
     let lake = Lake::new(dir.path());
     let names = vec!["realfilings".to_string(), "2031q1".to_string()];
-    let report = sec_13f_bulk::ingest_remote(&lake, &http, &server.base_url, &names, &whalewatch::collect::NoProgress)
-        .await
-        .unwrap();
+    let report = sec_13f_bulk::ingest_remote(
+        &lake,
+        &http,
+        &server.base_url,
+        &names,
+        &whalewatch::collect::NoProgress,
+    )
+    .await
+    .unwrap();
     assert_eq!(
         (report.landed, report.not_published, report.rows_written),
         (1, 1, 192)
@@ -330,10 +336,16 @@ async fn data_sets_are_fetched_from_edgar_politely() {
         vec![Reply::status(403)],
     );
     let names = vec!["2024q1".to_string(), "2024q2".to_string()];
-    let error = sec_13f_bulk::ingest_remote(&lake, &http, &blocked.base_url, &names, &whalewatch::collect::NoProgress)
-        .await
-        .unwrap_err()
-        .to_string();
+    let error = sec_13f_bulk::ingest_remote(
+        &lake,
+        &http,
+        &blocked.base_url,
+        &names,
+        &whalewatch::collect::NoProgress,
+    )
+    .await
+    .unwrap_err()
+    .to_string();
     assert!(error.contains("blocks for about ten minutes"), "{error}");
     assert_eq!(
         blocked.hits("/files/structureddata/data/form-13f-data-sets/2024q2_form13f.zip"),
