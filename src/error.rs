@@ -84,6 +84,14 @@ pub enum Error {
     /// Some sources of an ingest failed; the others landed. Details were reported as they happened.
     #[error("{failed} of {total} sources failed to ingest (see above, and `SELECT * FROM ingest_log WHERE status = 'failed'`)")]
     IngestFailed { failed: usize, total: usize },
+
+    /// A batch that does not fit its dataset's file schema (a column it does not have, of another
+    /// type or length, given twice, or missing): a bug in the code that built it.
+    #[error("dataset {dataset}: {message}")]
+    Batch {
+        dataset: &'static str,
+        message: String,
+    },
 }
 
 fn location(line: Option<u64>, field: Option<&str>) -> String {

@@ -8,18 +8,17 @@
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
 use chrono_tz::America::New_York;
-use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Float64Array, StringArray};
 
 use super::tabular::{self, Table};
-use super::{ingest_local_files, with_provenance, IngestReport};
+use super::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BARS;
 use crate::lake::ingest_log::timestamps;
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
 pub struct BarsOptions {
@@ -316,27 +315,21 @@ fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &
     let now = Utc::now();
     for (date, rows) in by_date {
         let n = rows.len();
-        let column = |f: fn(&Bar) -> f64| -> ArrayRef {
-            Arc::new(Float64Array::from_iter_values(rows.iter().map(|b| f(b))))
-        };
-        let columns: Vec<ArrayRef> = with_provenance(
-            vec![
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|b| b.symbol.as_str()),
-                )),
-                Arc::new(StringArray::from(vec![timeframe; n])),
-                Arc::new(timestamps(rows.iter().map(|b| b.ts))),
-                column(|b| b.open),
-                column(|b| b.high),
-                column(|b| b.low),
-                column(|b| b.close),
-                column(|b| b.volume),
-            ],
-            source,
-            rows.iter().map(|b| b.line),
-            now,
-        );
-        let batch = RecordBatch::try_new(BARS.file_schema(), columns)?;
+        let column = |f: fn(&Bar) -> f64| Float64Array::from_iter_values(rows.iter().map(|b| f(b)));
+        let batch = BatchBuilder::new(&BARS, n)
+            .column(
+                "symbol",
+                StringArray::from_iter_values(rows.iter().map(|b| b.symbol.as_str())),
+            )?
+            .column("timeframe", StringArray::from(vec![timeframe; n]))?
+            .column("ts", timestamps(rows.iter().map(|b| b.ts)))?
+            .column("open", column(|b| b.open))?
+            .column("high", column(|b| b.high))?
+            .column("low", column(|b| b.low))?
+            .column("close", column(|b| b.close))?
+            .column("volume", column(|b| b.volume))?
+            .provenance(source, rows.iter().map(|b| b.line), now)?
+            .finish()?;
         transaction.upsert(
             &BARS,
             Some(&date.format("%Y-%m-%d").to_string()),

@@ -3,16 +3,15 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::Utc;
-use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Float64Array, StringArray};
 
 use super::tabular;
-use super::{ingest_local_files, with_provenance, IngestReport};
+use super::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BASKETS;
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 struct Member {
     symbol: String,
@@ -110,19 +109,18 @@ fn land(
     let mut rows = 0;
     for (basket, members) in baskets {
         let n = members.len();
-        let columns: Vec<ArrayRef> = with_provenance(
-            vec![
-                Arc::new(StringArray::from(vec![basket.as_str(); n])),
-                Arc::new(StringArray::from_iter_values(
-                    members.iter().map(|m| m.symbol.as_str()),
-                )),
-                Arc::new(Float64Array::from_iter(members.iter().map(|m| m.weight))),
-            ],
-            source,
-            members.iter().map(|m| m.line),
-            now,
-        );
-        let batch = RecordBatch::try_new(BASKETS.file_schema(), columns)?;
+        let batch = BatchBuilder::new(&BASKETS, n)
+            .column("basket", StringArray::from(vec![basket.as_str(); n]))?
+            .column(
+                "symbol",
+                StringArray::from_iter_values(members.iter().map(|m| m.symbol.as_str())),
+            )?
+            .column(
+                "weight",
+                Float64Array::from_iter(members.iter().map(|m| m.weight)),
+            )?
+            .provenance(source, members.iter().map(|m| m.line), now)?
+            .finish()?;
         // A basket file is the basket: its members replace the old ones whole.
         transaction.replace(&BASKETS, None, &basket, batch)?;
         rows += n as u64;

@@ -9,17 +9,14 @@
 
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{
-    ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
+use datafusion::arrow::array::{Date32Array, Float64Array, Int64Array, StringArray};
 
-use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
+use super::{days_since_epoch, ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::PUT_CALL_CBOE;
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 /// One day of one product.
 #[derive(Debug, Clone, PartialEq)]
@@ -239,22 +236,30 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], product: Option<&str>) -> Re
             refused.extend(rejected);
             let n = days.len();
             let now = Utc::now();
-            let columns: Vec<ArrayRef> = with_provenance(
-                vec![
-                    Arc::new(Date32Array::from_iter_values(
-                        days.iter().map(|d| days_since_epoch(d.date)),
-                    )),
-                    Arc::new(StringArray::from(vec![product.as_str(); n])),
-                    Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.calls))),
-                    Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.puts))),
-                    Arc::new(Int64Array::from_iter_values(days.iter().map(|d| d.total))),
-                    Arc::new(Float64Array::from_iter(days.iter().map(|d| d.ratio))),
-                ],
-                source,
-                days.iter().map(|d| d.line),
-                now,
-            );
-            let batch = RecordBatch::try_new(PUT_CALL_CBOE.file_schema(), columns)?;
+            let batch = BatchBuilder::new(&PUT_CALL_CBOE, n)
+                .column(
+                    "date",
+                    Date32Array::from_iter_values(days.iter().map(|d| days_since_epoch(d.date))),
+                )?
+                .column("product", StringArray::from(vec![product.as_str(); n]))?
+                .column(
+                    "calls",
+                    Int64Array::from_iter_values(days.iter().map(|d| d.calls)),
+                )?
+                .column(
+                    "puts",
+                    Int64Array::from_iter_values(days.iter().map(|d| d.puts)),
+                )?
+                .column(
+                    "total",
+                    Int64Array::from_iter_values(days.iter().map(|d| d.total)),
+                )?
+                .column(
+                    "put_call_ratio",
+                    Float64Array::from_iter(days.iter().map(|d| d.ratio)),
+                )?
+                .provenance(source, days.iter().map(|d| d.line), now)?
+                .finish()?;
             // One file per product: a newer history of the product replaces its days, keeps the rest.
             let mut transaction = Transaction::new(lake);
             transaction.upsert(&PUT_CALL_CBOE, None, &product.to_ascii_lowercase(), batch)?;

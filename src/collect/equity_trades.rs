@@ -22,13 +22,12 @@
 use std::collections::BTreeMap;
 use std::io::Read;
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{NaiveDate, Offset, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use chrono_tz::Tz;
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
+    Array, AsArray, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
     StringBuilder, TimestampMicrosecondArray, UInt32Array,
 };
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
@@ -41,7 +40,7 @@ use super::{
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::{EQUITY_DAILY_VOLUME, EQUITY_TRADES};
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
 pub struct EquityTradesOptions {
@@ -435,23 +434,30 @@ impl Prints {
             self.symbol.into(),
             None,
         )?;
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(symbols),
-            Arc::new(TimestampMicrosecondArray::from(self.ts).with_timezone("UTC")),
-            Arc::new(Int64Array::from(self.seq)),
-            Arc::new(self.exchange.finish()),
-            Arc::new(BooleanArray::from(self.off_exchange)),
-            Arc::new(self.trf.finish()),
-            Arc::new(Int64Array::from(self.size)),
-            Arc::new(Float64Array::from(self.price)),
-            Arc::new(self.conditions.finish()),
-            Arc::new(BooleanArray::from(self.regular_sale)),
-            Arc::new(self.correction.finish()),
-            Arc::new(repeated_text(source, n)),
-            Arc::new(Int64Array::from(self.line)),
-            Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC")),
-        ];
-        let batch = RecordBatch::try_new(EQUITY_TRADES.file_schema(), columns)?;
+        let batch = BatchBuilder::new(&EQUITY_TRADES, n)
+            .column("symbol", symbols)?
+            .column(
+                "ts",
+                TimestampMicrosecondArray::from(self.ts).with_timezone("UTC"),
+            )?
+            .column("seq", Int64Array::from(self.seq))?
+            .column("exchange", self.exchange.finish())?
+            .column("off_exchange", BooleanArray::from(self.off_exchange))?
+            .column("trf", self.trf.finish())?
+            .column("size", Int64Array::from(self.size))?
+            .column("price", Float64Array::from(self.price))?
+            .column("conditions", self.conditions.finish())?
+            .column("regular_sale", BooleanArray::from(self.regular_sale))?
+            .column("correction", self.correction.finish())?
+            // The provenance as built here: the lines are kept as i64 already, the time as
+            // microseconds.
+            .column("source", repeated_text(source, n))?
+            .column("source_line", Int64Array::from(self.line))?
+            .column(
+                "ingested_at",
+                TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC"),
+            )?
+            .finish()?;
         Ok((batch, self.date))
     }
 }
@@ -1244,26 +1250,21 @@ fn daily_volume(batches: &[RecordBatch], source: &str, now: i64) -> Result<Recor
             *a += b;
         }
     }
-    let column = |i: usize| -> ArrayRef {
-        Arc::new(Int64Array::from_iter_values(
-            by_symbol.values().map(|v| v[i]),
-        ))
-    };
+    let column = |i: usize| Int64Array::from_iter_values(by_symbol.values().map(|v| v[i]));
     let n = by_symbol.len();
-    let columns: Vec<ArrayRef> = vec![
-        Arc::new(StringArray::from_iter_values(by_symbol.keys())),
-        column(0),
-        column(1),
-        column(2),
-        column(3),
-        Arc::new(repeated_text(source, n)),
-        Arc::new(Int64Array::new_null(n)),
-        Arc::new(TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC")),
-    ];
-    Ok(RecordBatch::try_new(
-        EQUITY_DAILY_VOLUME.file_schema(),
-        columns,
-    )?)
+    // One row per symbol, from no one line of the source: source_line stays NULL.
+    BatchBuilder::new(&EQUITY_DAILY_VOLUME, n)
+        .column("symbol", StringArray::from_iter_values(by_symbol.keys()))?
+        .column("prints", column(0))?
+        .column("volume", column(1))?
+        .column("off_exchange_prints", column(2))?
+        .column("off_exchange_volume", column(3))?
+        .column("source", repeated_text(source, n))?
+        .column(
+            "ingested_at",
+            TimestampMicrosecondArray::from(vec![now; n]).with_timezone("UTC"),
+        )?
+        .finish()
 }
 
 /// What `whalewatch ingest equity-trades` did.

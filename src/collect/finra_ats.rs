@@ -14,23 +14,20 @@
 
 use std::collections::{BTreeMap, HashMap};
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{
-    ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
+use datafusion::arrow::array::{Date32Array, Float64Array, Int64Array, StringArray};
 
 use super::http::{Authorization, Fetched, HttpClient};
 use super::tabular;
 use super::{
-    days_since_epoch, ingest_local_files, land_fetched_sources, with_provenance, IngestReport,
-    Progress, RemoteSource,
+    days_since_epoch, ingest_local_files, land_fetched_sources, IngestReport, Progress,
+    RemoteSource,
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::ATS_WEEKLY;
 use crate::lake::ingest_log::{IngestRun, SourceStatus};
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 /// ATS volume or non-ATS OTC volume.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
@@ -268,36 +265,46 @@ fn land_table(
     for ((week, tier, venue_type), rows) in files {
         landed += rows.len() as u64;
         let n = rows.len();
-        let columns = with_provenance(
-            vec![
-                Arc::new(StringArray::from(vec![tier; n])) as ArrayRef,
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|r| r.tier_description.as_deref()),
-                )),
-                Arc::new(StringArray::from(vec![venue_type.as_str(); n])),
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| &r.symbol),
-                )),
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|r| r.issue_name.as_deref()),
-                )),
-                Arc::new(StringArray::from_iter_values(rows.iter().map(|r| &r.mpid))),
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|r| r.venue_name.as_deref()),
-                )),
-                Arc::new(Float64Array::from_iter_values(
-                    rows.iter().map(|r| r.weekly_shares),
-                )),
-                Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.weekly_trades))),
-                Arc::new(Date32Array::from_iter(
-                    rows.iter().map(|r| r.last_update.map(days_since_epoch)),
-                )),
-            ],
-            source,
-            rows.iter().map(|r| r.line),
-            now,
-        );
-        let batch = RecordBatch::try_new(ATS_WEEKLY.file_schema(), columns)?;
+        let batch = BatchBuilder::new(&ATS_WEEKLY, n)
+            .column("tier", StringArray::from(vec![tier; n]))?
+            .column(
+                "tier_description",
+                StringArray::from_iter(rows.iter().map(|r| r.tier_description.as_deref())),
+            )?
+            .column(
+                "venue_type",
+                StringArray::from(vec![venue_type.as_str(); n]),
+            )?
+            .column(
+                "symbol",
+                StringArray::from_iter_values(rows.iter().map(|r| &r.symbol)),
+            )?
+            .column(
+                "issue_name",
+                StringArray::from_iter(rows.iter().map(|r| r.issue_name.as_deref())),
+            )?
+            .column(
+                "mpid",
+                StringArray::from_iter_values(rows.iter().map(|r| &r.mpid)),
+            )?
+            .column(
+                "venue_name",
+                StringArray::from_iter(rows.iter().map(|r| r.venue_name.as_deref())),
+            )?
+            .column(
+                "weekly_shares",
+                Float64Array::from_iter_values(rows.iter().map(|r| r.weekly_shares)),
+            )?
+            .column(
+                "weekly_trades",
+                Int64Array::from_iter(rows.iter().map(|r| r.weekly_trades)),
+            )?
+            .column(
+                "last_update_date",
+                Date32Array::from_iter(rows.iter().map(|r| r.last_update.map(days_since_epoch))),
+            )?
+            .provenance(source, rows.iter().map(|r| r.line), now)?
+            .finish()?;
         let week = week.format("%Y-%m-%d").to_string();
         let stem = format!("{tier}-{}", venue_type.as_str().to_ascii_lowercase());
         transaction.upsert(&ATS_WEEKLY, Some(&week), &stem, batch)?;

@@ -15,19 +15,16 @@ use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
-use std::sync::Arc;
 
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
-use datafusion::arrow::array::{ArrayRef, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Float64Array, StringArray};
 
 use super::http::HttpClient;
-use super::{
-    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress, RemoteSource,
-};
+use super::{ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource};
 use crate::calendar;
 use crate::error::{Error, Result};
 use crate::lake::datasets::SHORT_VOLUME;
-use crate::lake::{IngestRun, Lake, Rejected, SourceStatus, Transaction};
+use crate::lake::{BatchBuilder, IngestRun, Lake, Rejected, SourceStatus, Transaction};
 
 /// FINRA's public CDN for the daily files: `{base}/{FACILITY}shvol{YYYYMMDD}.txt`.
 pub const DEFAULT_BASE_URL: &str = "https://cdn.finra.org/equity/regsho/daily";
@@ -409,30 +406,30 @@ fn stage(
     let now = Utc::now();
     for (date, rows) in by_date {
         let n = rows.len();
-        let columns: Vec<ArrayRef> = with_provenance(
-            vec![
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|r| r.symbol.as_str()),
-                )),
-                Arc::new(StringArray::from(vec![facility.code(); n])),
-                Arc::new(Float64Array::from_iter_values(
-                    rows.iter().map(|r| r.short_volume),
-                )),
-                Arc::new(Float64Array::from_iter(
-                    rows.iter().map(|r| r.short_exempt_volume),
-                )),
-                Arc::new(Float64Array::from_iter_values(
-                    rows.iter().map(|r| r.total_volume),
-                )),
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|r| r.market.as_deref()),
-                )),
-            ],
-            source,
-            rows.iter().map(|r| r.line),
-            now,
-        );
-        let batch = RecordBatch::try_new(SHORT_VOLUME.file_schema(), columns)?;
+        let batch = BatchBuilder::new(&SHORT_VOLUME, n)
+            .column(
+                "symbol",
+                StringArray::from_iter_values(rows.iter().map(|r| r.symbol.as_str())),
+            )?
+            .column("facility", StringArray::from(vec![facility.code(); n]))?
+            .column(
+                "short_volume",
+                Float64Array::from_iter_values(rows.iter().map(|r| r.short_volume)),
+            )?
+            .column(
+                "short_exempt_volume",
+                Float64Array::from_iter(rows.iter().map(|r| r.short_exempt_volume)),
+            )?
+            .column(
+                "total_volume",
+                Float64Array::from_iter_values(rows.iter().map(|r| r.total_volume)),
+            )?
+            .column(
+                "market",
+                StringArray::from_iter(rows.iter().map(|r| r.market.as_deref())),
+            )?
+            .provenance(source, rows.iter().map(|r| r.line), now)?
+            .finish()?;
         let partition = date.format("%Y-%m-%d").to_string();
         transaction.upsert(&SHORT_VOLUME, Some(&partition), facility.code(), batch)?;
     }

@@ -4,17 +4,16 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::Utc;
-use datafusion::arrow::array::{ArrayRef, RecordBatch, StringArray};
+use datafusion::arrow::array::StringArray;
 
 use super::option_trades::file_stem;
 use super::tabular;
-use super::{ingest_local_files, with_provenance, IngestReport};
+use super::{ingest_local_files, IngestReport};
 use crate::error::Result;
 use crate::lake::datasets::MANAGER_TYPES;
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 const COLUMNS: [(&str, &[&str]); 3] = [
     ("cik", &["cik"]),
@@ -73,21 +72,21 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
                     Err(rejected) => refused.push(rejected),
                 }
             }
-            let columns = with_provenance(
-                vec![
-                    Arc::new(StringArray::from_iter_values(
-                        rows.iter().map(|r| r.0.as_str()),
-                    )) as ArrayRef,
-                    Arc::new(StringArray::from_iter_values(
-                        rows.iter().map(|r| r.1.as_str()),
-                    )),
-                    Arc::new(StringArray::from_iter(rows.iter().map(|r| r.2.as_deref()))),
-                ],
-                source,
-                rows.iter().map(|r| r.3),
-                Utc::now(),
-            );
-            let batch = RecordBatch::try_new(MANAGER_TYPES.file_schema(), columns)?;
+            let batch = BatchBuilder::new(&MANAGER_TYPES, rows.len())
+                .column(
+                    "cik",
+                    StringArray::from_iter_values(rows.iter().map(|r| r.0.as_str())),
+                )?
+                .column(
+                    "manager_type",
+                    StringArray::from_iter_values(rows.iter().map(|r| r.1.as_str())),
+                )?
+                .column(
+                    "name",
+                    StringArray::from_iter(rows.iter().map(|r| r.2.as_deref())),
+                )?
+                .provenance(source, rows.iter().map(|r| r.3), Utc::now())?
+                .finish()?;
             let mut transaction = Transaction::new(lake);
             transaction.replace(&MANAGER_TYPES, None, &file_stem(path), batch)?;
             transaction.commit()?;

@@ -21,15 +21,13 @@ use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use std::sync::Arc;
-
-use chrono::{DateTime, NaiveDate, Utc};
-use datafusion::arrow::array::{ArrayRef, Int64Array, StringArray};
+use chrono::{NaiveDate, Utc};
+use datafusion::arrow::array::StringArray;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
 use crate::lake::datasets::DatasetSpec;
-use crate::lake::ingest_log::{timestamps, SourceOutcome};
+use crate::lake::ingest_log::SourceOutcome;
 use crate::lake::{IngestRun, Lake, Rejected, SourceStatus};
 
 /// Where a feed's bytes came from.
@@ -199,22 +197,6 @@ pub(crate) fn repeated_text(text: &str, n: usize) -> StringArray {
     let offsets =
         datafusion::arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(text.len(), n));
     StringArray::new(offsets, text.repeat(n).into_bytes().into(), None)
-}
-
-/// `columns` followed by the provenance columns every dataset ends with: the source, each row's
-/// line in it, and the time of the ingest.
-pub(crate) fn with_provenance(
-    mut columns: Vec<ArrayRef>,
-    source: &str,
-    lines: impl Iterator<Item = u64>,
-    now: DateTime<Utc>,
-) -> Vec<ArrayRef> {
-    let lines: Int64Array = lines.map(|line| line as i64).collect();
-    let n = lines.len();
-    columns.push(Arc::new(repeated_text(source, n)));
-    columns.push(Arc::new(lines));
-    columns.push(Arc::new(timestamps(std::iter::repeat_n(now, n))));
-    columns
 }
 
 /// A date as Arrow's `Date32` stores it (days since 1970-01-01), by Arrow's own conversion.

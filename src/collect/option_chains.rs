@@ -12,17 +12,16 @@
 //!   open interest column, named with `--column target=HEADER` when needed.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{ArrayRef, Float64Array, Int64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Float64Array, Int64Array, StringArray};
 
 use super::option_trades::{parse_date, parse_right, ContractTerms};
 use super::tabular::{self, Fields};
-use super::{ingest_local_files, with_provenance, IngestReport};
+use super::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::OPEN_INTEREST;
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
 pub struct ChainOptions {
@@ -321,35 +320,40 @@ pub fn ingest_files(
             let stem = super::option_trades::file_stem(path);
             let mut transaction = Transaction::new(lake);
             for (date, rows) in super::option_trades::by_date(&rows, |r| r.date) {
-                let mut columns: Vec<ArrayRef> = vec![
-                    Arc::new(StringArray::from_iter_values(
-                        rows.iter().map(|r| r.terms.symbol()),
-                    )),
-                    Arc::new(StringArray::from_iter_values(
-                        rows.iter().map(|r| r.underlying.as_str()),
-                    )),
-                ];
-                columns.extend(super::option_trades::term_columns(
-                    rows.iter().map(|r| &r.terms),
-                ));
-                let rest: Vec<ArrayRef> = with_provenance(
-                    vec![
-                        Arc::new(Int64Array::from_iter_values(
-                            rows.iter().map(|r| r.open_interest),
-                        )),
-                        Arc::new(Int64Array::from_iter(rows.iter().map(|r| r.volume))),
-                        Arc::new(Float64Array::from_iter(
-                            rows.iter().map(|r| r.underlying_price),
-                        )),
-                        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.gamma))),
-                        Arc::new(Float64Array::from_iter(rows.iter().map(|r| r.implied_vol))),
-                    ],
-                    source,
-                    rows.iter().map(|r| r.line),
-                    now,
-                );
-                columns.extend(rest);
-                let batch = RecordBatch::try_new(OPEN_INTEREST.file_schema(), columns)?;
+                let batch = BatchBuilder::new(&OPEN_INTEREST, rows.len())
+                    .column(
+                        "contract",
+                        StringArray::from_iter_values(rows.iter().map(|r| r.terms.symbol())),
+                    )?
+                    .column(
+                        "underlying",
+                        StringArray::from_iter_values(rows.iter().map(|r| r.underlying.as_str())),
+                    )?
+                    .columns(super::option_trades::term_columns(
+                        rows.iter().map(|r| &r.terms),
+                    ))?
+                    .column(
+                        "open_interest",
+                        Int64Array::from_iter_values(rows.iter().map(|r| r.open_interest)),
+                    )?
+                    .column(
+                        "volume",
+                        Int64Array::from_iter(rows.iter().map(|r| r.volume)),
+                    )?
+                    .column(
+                        "underlying_price",
+                        Float64Array::from_iter(rows.iter().map(|r| r.underlying_price)),
+                    )?
+                    .column(
+                        "gamma",
+                        Float64Array::from_iter(rows.iter().map(|r| r.gamma)),
+                    )?
+                    .column(
+                        "implied_vol",
+                        Float64Array::from_iter(rows.iter().map(|r| r.implied_vol)),
+                    )?
+                    .provenance(source, rows.iter().map(|r| r.line), now)?
+                    .finish()?;
                 transaction.replace(
                     &OPEN_INTEREST,
                     Some(&date.format("%Y-%m-%d").to_string()),

@@ -23,17 +23,15 @@ use std::sync::Arc;
 use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
 use chrono_tz::America::New_York;
 use chrono_tz::Tz;
-use datafusion::arrow::array::{
-    ArrayRef, Date32Array, Float64Array, Int64Array, RecordBatch, StringArray,
-};
+use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, StringArray};
 
 use super::bars::{parse_time, Time};
 use super::tabular::{self, Fields, Table};
-use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
+use super::{days_since_epoch, ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{OPTION_QUOTES, OPTION_TRADES};
 use crate::lake::ingest_log::timestamps;
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
 pub struct OptionTradesOptions {
@@ -618,18 +616,20 @@ pub(crate) fn file_stem(path: &Path) -> String {
         .collect()
 }
 
-/// The expiry, right and strike columns of contracts.
-pub(crate) fn term_columns<'a>(terms: impl Iterator<Item = &'a ContractTerms>) -> Vec<ArrayRef> {
+/// The expiry, right and strike columns of contracts, by name.
+pub(crate) fn term_columns<'a>(
+    terms: impl Iterator<Item = &'a ContractTerms>,
+) -> [(&'static str, ArrayRef); 3] {
     let (mut expiry, mut right, mut strike) = (Vec::new(), Vec::new(), Vec::new());
     for t in terms {
         expiry.push(days_since_epoch(t.expiry));
         right.push(t.right);
         strike.push(t.strike);
     }
-    vec![
-        Arc::new(Date32Array::from(expiry)),
-        Arc::new(StringArray::from(right)),
-        Arc::new(Float64Array::from(strike)),
+    [
+        ("expiry", Arc::new(Date32Array::from(expiry))),
+        ("right", Arc::new(StringArray::from(right))),
+        ("strike", Arc::new(Float64Array::from(strike))),
     ]
 }
 
@@ -650,8 +650,8 @@ fn trading_date(ts: DateTime<Utc>) -> NaiveDate {
     ts.with_timezone(&New_York).date_naive()
 }
 
-fn floats(values: impl Iterator<Item = Option<f64>>) -> ArrayRef {
-    Arc::new(Float64Array::from_iter(values))
+fn floats(values: impl Iterator<Item = Option<f64>>) -> Float64Array {
+    Float64Array::from_iter(values)
 }
 
 fn stage_trades(
@@ -662,38 +662,49 @@ fn stage_trades(
 ) -> Result<()> {
     let now = Utc::now();
     for (date, rows) in by_date(prints, |p| trading_date(p.ts)) {
-        let mut columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|p| p.underlying.as_str()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                rows.iter().map(|p| p.contract.as_str()),
-            )),
-        ];
-        columns.extend(term_columns(rows.iter().map(|p| &p.terms)));
-        let rest: Vec<ArrayRef> = with_provenance(
-            vec![
-                Arc::new(timestamps(rows.iter().map(|p| p.ts))),
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|p| p.seq))),
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|p| p.exchange.as_str()),
-                )),
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|p| p.size))),
-                Arc::new(Float64Array::from_iter_values(rows.iter().map(|p| p.price))),
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|p| p.condition.as_deref()),
-                )),
-                floats(rows.iter().map(|p| p.bid)),
-                floats(rows.iter().map(|p| p.ask)),
+        let batch = BatchBuilder::new(&OPTION_TRADES, rows.len())
+            .column(
+                "underlying",
+                StringArray::from_iter_values(rows.iter().map(|p| p.underlying.as_str())),
+            )?
+            .column(
+                "contract",
+                StringArray::from_iter_values(rows.iter().map(|p| p.contract.as_str())),
+            )?
+            .columns(term_columns(rows.iter().map(|p| &p.terms)))?
+            .column("ts", timestamps(rows.iter().map(|p| p.ts)))?
+            .column(
+                "seq",
+                Int64Array::from_iter_values(rows.iter().map(|p| p.seq)),
+            )?
+            .column(
+                "exchange",
+                StringArray::from_iter_values(rows.iter().map(|p| p.exchange.as_str())),
+            )?
+            .column(
+                "size",
+                Int64Array::from_iter_values(rows.iter().map(|p| p.size)),
+            )?
+            .column(
+                "price",
+                Float64Array::from_iter_values(rows.iter().map(|p| p.price)),
+            )?
+            .column(
+                "condition",
+                StringArray::from_iter(rows.iter().map(|p| p.condition.as_deref())),
+            )?
+            .column("bid", floats(rows.iter().map(|p| p.bid)))?
+            .column("ask", floats(rows.iter().map(|p| p.ask)))?
+            .column(
+                "underlying_bid",
                 floats(rows.iter().map(|p| p.underlying_bid)),
+            )?
+            .column(
+                "underlying_ask",
                 floats(rows.iter().map(|p| p.underlying_ask)),
-            ],
-            source,
-            rows.iter().map(|p| p.line),
-            now,
-        );
-        columns.extend(rest);
-        let batch = RecordBatch::try_new(OPTION_TRADES.file_schema(), columns)?;
+            )?
+            .provenance(source, rows.iter().map(|p| p.line), now)?
+            .finish()?;
         transaction.replace(
             &OPTION_TRADES,
             Some(&date.format("%Y-%m-%d").to_string()),
@@ -712,29 +723,42 @@ fn stage_quotes(
 ) -> Result<()> {
     let now = Utc::now();
     for (date, rows) in by_date(quotes, |q| trading_date(q.ts)) {
-        let columns: Vec<ArrayRef> = with_provenance(
-            vec![
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|q| q.contract.as_str()),
-                )),
-                Arc::new(timestamps(rows.iter().map(|q| q.ts))),
-                Arc::new(Int64Array::from_iter_values(rows.iter().map(|q| q.seq))),
-                Arc::new(Float64Array::from_iter_values(rows.iter().map(|q| q.bid))),
-                Arc::new(Float64Array::from_iter_values(rows.iter().map(|q| q.ask))),
-                Arc::new(Int64Array::from_iter(rows.iter().map(|q| q.bid_size))),
-                Arc::new(Int64Array::from_iter(rows.iter().map(|q| q.ask_size))),
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|q| q.bid_exchange.as_deref()),
-                )),
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|q| q.ask_exchange.as_deref()),
-                )),
-            ],
-            source,
-            rows.iter().map(|q| q.line),
-            now,
-        );
-        let batch = RecordBatch::try_new(OPTION_QUOTES.file_schema(), columns)?;
+        let batch = BatchBuilder::new(&OPTION_QUOTES, rows.len())
+            .column(
+                "contract",
+                StringArray::from_iter_values(rows.iter().map(|q| q.contract.as_str())),
+            )?
+            .column("ts", timestamps(rows.iter().map(|q| q.ts)))?
+            .column(
+                "seq",
+                Int64Array::from_iter_values(rows.iter().map(|q| q.seq)),
+            )?
+            .column(
+                "bid",
+                Float64Array::from_iter_values(rows.iter().map(|q| q.bid)),
+            )?
+            .column(
+                "ask",
+                Float64Array::from_iter_values(rows.iter().map(|q| q.ask)),
+            )?
+            .column(
+                "bid_size",
+                Int64Array::from_iter(rows.iter().map(|q| q.bid_size)),
+            )?
+            .column(
+                "ask_size",
+                Int64Array::from_iter(rows.iter().map(|q| q.ask_size)),
+            )?
+            .column(
+                "bid_exchange",
+                StringArray::from_iter(rows.iter().map(|q| q.bid_exchange.as_deref())),
+            )?
+            .column(
+                "ask_exchange",
+                StringArray::from_iter(rows.iter().map(|q| q.ask_exchange.as_deref())),
+            )?
+            .provenance(source, rows.iter().map(|q| q.line), now)?
+            .finish()?;
         transaction.replace(
             &OPTION_QUOTES,
             Some(&date.format("%Y-%m-%d").to_string()),

@@ -29,14 +29,14 @@ use datafusion::arrow::datatypes::DataType;
 use super::edgar_index;
 use super::http::{Fetched, HttpClient};
 use super::{
-    days_since_epoch, ingest_local_files, land_remote_sources, sha256_hex, with_provenance,
-    IngestReport, Progress, RemoteSource,
+    days_since_epoch, ingest_local_files, land_remote_sources, sha256_hex, IngestReport, Progress,
+    RemoteSource,
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::timestamps;
 use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 /// The unit a filing's `value` column is in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -100,30 +100,31 @@ pub(crate) fn other_managers_batch(
     source: &str,
     now: DateTime<Utc>,
 ) -> Result<RecordBatch> {
-    let strings = |f: fn(&OtherManager) -> Option<&str>| -> ArrayRef {
-        Arc::new(StringArray::from_iter(rows.iter().map(|r| f(r.2))))
-    };
-    let columns = with_provenance(
-        vec![
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.0))),
-            Arc::new(StringArray::from_iter_values(rows.iter().map(|r| r.1))),
-            Arc::new(Int64Array::from_iter_values(
-                rows.iter().map(|r| r.2.sequence_number),
-            )),
-            strings(|m| m.cik.as_deref()),
+    let strings =
+        |f: fn(&OtherManager) -> Option<&str>| StringArray::from_iter(rows.iter().map(|r| f(r.2)));
+    BatchBuilder::new(&OTHER_MANAGERS_13F, rows.len())
+        .column(
+            "accession",
+            StringArray::from_iter_values(rows.iter().map(|r| r.0)),
+        )?
+        .column(
+            "cik",
+            StringArray::from_iter_values(rows.iter().map(|r| r.1)),
+        )?
+        .column(
+            "sequence_number",
+            Int64Array::from_iter_values(rows.iter().map(|r| r.2.sequence_number)),
+        )?
+        .column("manager_cik", strings(|m| m.cik.as_deref()))?
+        .column(
+            "form13f_file_number",
             strings(|m| m.form13f_file_number.as_deref()),
-            strings(|m| m.crd_number.as_deref()),
-            strings(|m| m.sec_file_number.as_deref()),
-            strings(|m| m.name.as_deref()),
-        ],
-        source,
-        rows.iter().map(|r| r.3),
-        now,
-    );
-    Ok(RecordBatch::try_new(
-        OTHER_MANAGERS_13F.file_schema(),
-        columns,
-    )?)
+        )?
+        .column("crd_number", strings(|m| m.crd_number.as_deref()))?
+        .column("sec_file_number", strings(|m| m.sec_file_number.as_deref()))?
+        .column("name", strings(|m| m.name.as_deref()))?
+        .provenance(source, rows.iter().map(|r| r.3), now)?
+        .finish()
 }
 
 /// One filing: its `filings_13f` row (cover and summary pages, unit, reconciliation), its
@@ -557,18 +558,10 @@ impl FilingRow {
 
 /// The `filings_13f` file rows of `rows`.
 pub(crate) fn filings_batch(rows: &[FilingRow], now: DateTime<Utc>) -> Result<RecordBatch> {
-    let strings = |f: fn(&FilingRow) -> Option<&str>| -> ArrayRef {
-        Arc::new(StringArray::from_iter(rows.iter().map(f)))
-    };
-    let integers = |f: fn(&FilingRow) -> Option<i64>| -> ArrayRef {
-        Arc::new(Int64Array::from_iter(rows.iter().map(f)))
-    };
-    let floats = |f: fn(&FilingRow) -> Option<f64>| -> ArrayRef {
-        Arc::new(Float64Array::from_iter(rows.iter().map(f)))
-    };
-    let booleans = |f: fn(&FilingRow) -> Option<bool>| -> ArrayRef {
-        Arc::new(BooleanArray::from_iter(rows.iter().map(f)))
-    };
+    let strings = |f: fn(&FilingRow) -> Option<&str>| StringArray::from_iter(rows.iter().map(f));
+    let integers = |f: fn(&FilingRow) -> Option<i64>| Int64Array::from_iter(rows.iter().map(f));
+    let floats = |f: fn(&FilingRow) -> Option<f64>| Float64Array::from_iter(rows.iter().map(f));
+    let booleans = |f: fn(&FilingRow) -> Option<bool>| BooleanArray::from_iter(rows.iter().map(f));
     let accepted_at = match rows.iter().any(|r| r.accepted_at.is_some()) {
         true => datafusion::arrow::array::TimestampMicrosecondArray::from_iter(
             rows.iter()
@@ -577,36 +570,125 @@ pub(crate) fn filings_batch(rows: &[FilingRow], now: DateTime<Utc>) -> Result<Re
         .with_timezone("UTC"),
         false => timestamps_opt_n(None, rows.len()),
     };
-    let mut columns = vec![
-        strings(|r| Some(r.accession.as_str())),
-        strings(|r| Some(r.cik.as_str())),
-        strings(|r| r.filer_name.as_deref()),
-        strings(|r| Some(r.form_type.as_str())),
-        Arc::new(Date32Array::from_iter(
-            rows.iter().map(|r| r.filed_date.map(days_since_epoch)),
-        )) as ArrayRef,
-        Arc::new(accepted_at),
-        strings(|r| r.schema_version.as_deref()),
-        strings(|r| r.report_type.as_deref()),
-        booleans(|r| Some(r.is_amendment)),
-        integers(|r| r.amendment_no),
-        strings(|r| r.amendment_type.as_deref()),
-        integers(|r| r.other_managers_count),
-        integers(|r| r.table_entry_total),
-        floats(|r| r.table_value_total),
-        integers(|r| Some(r.rows)),
-        floats(|r| Some(r.value_sum_raw)),
-        strings(|r| Some(r.value_unit.as_str())),
-        strings(|r| Some(r.value_unit_reason.as_str())),
-        booleans(FilingRow::rows_match_total),
-        booleans(FilingRow::value_matches_total),
-        strings(|r| Some(r.holdings_file.as_str())),
-    ];
-    // The provenance columns, row by row: a bulk data set's filings come from one file's lines.
-    columns.push(strings(|r| Some(r.source.as_str())));
-    columns.push(integers(|r| Some(r.line as i64)));
-    columns.push(Arc::new(timestamps(std::iter::repeat_n(now, rows.len()))));
-    Ok(RecordBatch::try_new(FILINGS_13F.file_schema(), columns)?)
+    BatchBuilder::new(&FILINGS_13F, rows.len())
+        .column("accession", strings(|r| Some(r.accession.as_str())))?
+        .column("cik", strings(|r| Some(r.cik.as_str())))?
+        .column("filer_name", strings(|r| r.filer_name.as_deref()))?
+        .column("form_type", strings(|r| Some(r.form_type.as_str())))?
+        .column(
+            "filed_date",
+            Date32Array::from_iter(rows.iter().map(|r| r.filed_date.map(days_since_epoch))),
+        )?
+        .column("accepted_at", accepted_at)?
+        .column("schema_version", strings(|r| r.schema_version.as_deref()))?
+        .column("report_type", strings(|r| r.report_type.as_deref()))?
+        .column("is_amendment", booleans(|r| Some(r.is_amendment)))?
+        .column("amendment_no", integers(|r| r.amendment_no))?
+        .column("amendment_type", strings(|r| r.amendment_type.as_deref()))?
+        .column("other_managers_count", integers(|r| r.other_managers_count))?
+        .column("table_entry_total", integers(|r| r.table_entry_total))?
+        .column("table_value_total", floats(|r| r.table_value_total))?
+        .column("rows", integers(|r| Some(r.rows)))?
+        .column("value_sum_raw", floats(|r| Some(r.value_sum_raw)))?
+        .column("value_unit", strings(|r| Some(r.value_unit.as_str())))?
+        .column(
+            "value_unit_reason",
+            strings(|r| Some(r.value_unit_reason.as_str())),
+        )?
+        .column("rows_match_total", booleans(FilingRow::rows_match_total))?
+        .column(
+            "value_matches_total",
+            booleans(FilingRow::value_matches_total),
+        )?
+        .column("holdings_file", strings(|r| Some(r.holdings_file.as_str())))?
+        // The provenance columns, row by row: a bulk data set's filings come from one file's lines.
+        .column("source", strings(|r| Some(r.source.as_str())))?
+        .column("source_line", integers(|r| Some(r.line as i64)))?
+        .column(
+            "ingested_at",
+            timestamps(std::iter::repeat_n(now, rows.len())),
+        )?
+        .finish()
+}
+
+/// The columns of a `holdings_13f` file, by name: built from a filing's parsed rows (EDGAR) or
+/// taken from a data set's columns (the SEC's Form 13F data sets). [`holdings_batch`] makes
+/// them a batch.
+pub(crate) struct HoldingsColumns {
+    pub accession: ArrayRef,
+    pub cik: ArrayRef,
+    pub row: ArrayRef,
+    pub issuer: ArrayRef,
+    pub class: ArrayRef,
+    pub cusip: ArrayRef,
+    pub cusip_valid: ArrayRef,
+    pub figi: ArrayRef,
+    pub value_raw: ArrayRef,
+    pub value_usd: ArrayRef,
+    pub value_unit: ArrayRef,
+    pub amount: ArrayRef,
+    pub amount_type: ArrayRef,
+    pub put_call: ArrayRef,
+    pub investment_discretion: ArrayRef,
+    pub other_managers: ArrayRef,
+    pub voting_sole: ArrayRef,
+    pub voting_shared: ArrayRef,
+    pub voting_none: ArrayRef,
+    pub accepted_at: ArrayRef,
+}
+
+/// The `holdings_13f` file rows of `columns`, read from `source` at `lines`.
+pub(crate) fn holdings_batch(
+    columns: HoldingsColumns,
+    source: &str,
+    lines: impl Iterator<Item = u64>,
+    now: DateTime<Utc>,
+) -> Result<RecordBatch> {
+    let HoldingsColumns {
+        accession,
+        cik,
+        row,
+        issuer,
+        class,
+        cusip,
+        cusip_valid,
+        figi,
+        value_raw,
+        value_usd,
+        value_unit,
+        amount,
+        amount_type,
+        put_call,
+        investment_discretion,
+        other_managers,
+        voting_sole,
+        voting_shared,
+        voting_none,
+        accepted_at,
+    } = columns;
+    BatchBuilder::new(&HOLDINGS_13F, accession.len())
+        .column("accession", accession)?
+        .column("cik", cik)?
+        .column("row", row)?
+        .column("issuer", issuer)?
+        .column("class", class)?
+        .column("cusip", cusip)?
+        .column("cusip_valid", cusip_valid)?
+        .column("figi", figi)?
+        .column("value_raw", value_raw)?
+        .column("value_usd", value_usd)?
+        .column("value_unit", value_unit)?
+        .column("amount", amount)?
+        .column("amount_type", amount_type)?
+        .column("put_call", put_call)?
+        .column("investment_discretion", investment_discretion)?
+        .column("other_managers", other_managers)?
+        .column("voting_sole", voting_sole)?
+        .column("voting_shared", voting_shared)?
+        .column("voting_none", voting_none)?
+        .column("accepted_at", accepted_at)?
+        .provenance(source, lines, now)?
+        .finish()
 }
 
 /// Stages one filing. `landed` is [`landed_filings`] from before the run.
@@ -652,38 +734,33 @@ fn stage(
         Arc::new(Float64Array::from_iter(h.iter().map(f)))
     };
     let factor = filing.row.value_unit.factor();
-    let holding_columns = with_provenance(
-        vec![
-            Arc::new(StringArray::from(vec![filing.row.accession.as_str(); n])),
-            Arc::new(StringArray::from(vec![filing.row.cik.as_str(); n])),
-            Arc::new(Int64Array::from_iter_values(h.iter().map(|h| h.row))),
-            strings(|h| Some(h.issuer.as_str())),
-            strings(|h| h.class.as_deref()),
-            strings(|h| Some(h.cusip.as_str())),
-            Arc::new(BooleanArray::from_iter(
-                h.iter().map(|h| Some(h.cusip_valid)),
-            )),
-            strings(|h| h.figi.as_deref()),
-            floats(|h| Some(h.value_raw)),
-            Arc::new(Float64Array::from_iter_values(
-                h.iter().map(|h| h.value_raw * factor),
-            )),
-            Arc::new(StringArray::from(vec![filing.row.value_unit.as_str(); n])),
-            floats(|h| Some(h.amount)),
-            strings(|h| Some(h.amount_type.as_str())),
-            strings(|h| h.put_call.as_deref()),
-            strings(|h| h.investment_discretion.as_deref()),
-            strings(|h| h.other_managers.as_deref()),
-            floats(|h| h.voting_sole),
-            floats(|h| h.voting_shared),
-            floats(|h| h.voting_none),
-            Arc::new(timestamps_opt_n(filing.row.accepted_at, n)),
-        ],
-        source,
-        h.iter().map(|h| h.row as u64),
-        now,
-    );
-    let batch = RecordBatch::try_new(HOLDINGS_13F.file_schema(), holding_columns)?;
+    let columns = HoldingsColumns {
+        accession: Arc::new(StringArray::from(vec![filing.row.accession.as_str(); n])),
+        cik: Arc::new(StringArray::from(vec![filing.row.cik.as_str(); n])),
+        row: Arc::new(Int64Array::from_iter_values(h.iter().map(|h| h.row))),
+        issuer: strings(|h| Some(h.issuer.as_str())),
+        class: strings(|h| h.class.as_deref()),
+        cusip: strings(|h| Some(h.cusip.as_str())),
+        cusip_valid: Arc::new(BooleanArray::from_iter(
+            h.iter().map(|h| Some(h.cusip_valid)),
+        )),
+        figi: strings(|h| h.figi.as_deref()),
+        value_raw: floats(|h| Some(h.value_raw)),
+        value_usd: Arc::new(Float64Array::from_iter_values(
+            h.iter().map(|h| h.value_raw * factor),
+        )),
+        value_unit: Arc::new(StringArray::from(vec![filing.row.value_unit.as_str(); n])),
+        amount: floats(|h| Some(h.amount)),
+        amount_type: strings(|h| Some(h.amount_type.as_str())),
+        put_call: strings(|h| h.put_call.as_deref()),
+        investment_discretion: strings(|h| h.investment_discretion.as_deref()),
+        other_managers: strings(|h| h.other_managers.as_deref()),
+        voting_sole: floats(|h| h.voting_sole),
+        voting_shared: floats(|h| h.voting_shared),
+        voting_none: floats(|h| h.voting_none),
+        accepted_at: Arc::new(timestamps_opt_n(filing.row.accepted_at, n)),
+    };
+    let batch = holdings_batch(columns, source, h.iter().map(|h| h.row as u64), now)?;
     transaction.replace(&HOLDINGS_13F, Some(&period), &filing.row.accession, batch)?;
     if !filing.other_managers.is_empty() {
         let rows: Vec<_> = filing

@@ -21,19 +21,18 @@ use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, RecordBatch, StringArray,
-    StringBuilder, UInt32Array,
+    Array, ArrayRef, BooleanArray, Float64Array, Int64Array, StringArray, StringBuilder,
+    UInt32Array,
 };
 use datafusion::arrow::compute::take;
 
 use super::http::HttpClient;
 use super::sec_13f::{
-    cusip_valid, decide_unit_from, filings_batch, landed_filings, normalize_cik,
-    other_managers_batch, timestamps_opt_n, FilingRow, OtherManager, ValueUnit, FILINGS_FILE,
+    cusip_valid, decide_unit_from, filings_batch, holdings_batch, landed_filings, normalize_cik,
+    other_managers_batch, timestamps_opt_n, FilingRow, HoldingsColumns, OtherManager, ValueUnit,
+    FILINGS_FILE,
 };
-use super::{
-    ingest_local_files, land_remote_sources, with_provenance, IngestReport, Progress, RemoteSource,
-};
+use super::{ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::{IngestRun, SourceStatus};
@@ -812,46 +811,46 @@ fn stage(
             let optional_floats = |values: &[Option<f64>]| -> ArrayRef {
                 Arc::new(Float64Array::from_iter(at.iter().map(|&i| values[i])))
             };
-            let columns = with_provenance(
-                vec![
-                    Arc::new(StringArray::from_iter_values(
-                        at.iter().map(|&i| filing_of(i).0.as_str()),
-                    )),
-                    Arc::new(StringArray::from_iter_values(
-                        at.iter().map(|&i| filing_of(i).1.as_str()),
-                    )),
-                    Arc::new(Int64Array::from_iter_values(
-                        at.iter().map(|&i| row_number[i]),
-                    )),
-                    taken(&issuer)?,
-                    taken(&class)?,
-                    taken(&cusips)?,
-                    Arc::new(BooleanArray::from_iter(
-                        at.iter().map(|&i| Some(cusip_valid(cusips.value(i)))),
-                    )),
-                    taken(&figi)?,
-                    floats(&table.value_raw),
-                    Arc::new(Float64Array::from_iter_values(
-                        at.iter().map(|&i| table.value_raw[i] * unit[i].factor()),
-                    )),
-                    Arc::new(StringArray::from_iter_values(
-                        at.iter().map(|&i| unit[i].as_str()),
-                    )),
-                    floats(&table.amount),
-                    taken(&amount_types)?,
-                    taken(&put_call)?,
-                    taken(&discretion)?,
-                    taken(&other_managers)?,
-                    optional_floats(&table.voting_sole),
-                    optional_floats(&table.voting_shared),
-                    optional_floats(&table.voting_none),
-                    Arc::new(timestamps_opt_n(None, at.len())),
-                ],
+            let columns = HoldingsColumns {
+                accession: Arc::new(StringArray::from_iter_values(
+                    at.iter().map(|&i| filing_of(i).0.as_str()),
+                )),
+                cik: Arc::new(StringArray::from_iter_values(
+                    at.iter().map(|&i| filing_of(i).1.as_str()),
+                )),
+                row: Arc::new(Int64Array::from_iter_values(
+                    at.iter().map(|&i| row_number[i]),
+                )),
+                issuer: taken(&issuer)?,
+                class: taken(&class)?,
+                cusip: taken(&cusips)?,
+                cusip_valid: Arc::new(BooleanArray::from_iter(
+                    at.iter().map(|&i| Some(cusip_valid(cusips.value(i)))),
+                )),
+                figi: taken(&figi)?,
+                value_raw: floats(&table.value_raw),
+                value_usd: Arc::new(Float64Array::from_iter_values(
+                    at.iter().map(|&i| table.value_raw[i] * unit[i].factor()),
+                )),
+                value_unit: Arc::new(StringArray::from_iter_values(
+                    at.iter().map(|&i| unit[i].as_str()),
+                )),
+                amount: floats(&table.amount),
+                amount_type: taken(&amount_types)?,
+                put_call: taken(&put_call)?,
+                investment_discretion: taken(&discretion)?,
+                other_managers: taken(&other_managers)?,
+                voting_sole: optional_floats(&table.voting_sole),
+                voting_shared: optional_floats(&table.voting_shared),
+                voting_none: optional_floats(&table.voting_none),
+                accepted_at: Arc::new(timestamps_opt_n(None, at.len())),
+            };
+            let part = holdings_batch(
+                columns,
                 &holdings_source,
                 at.iter().map(|&i| table.line[i]),
                 now,
-            );
-            let part = RecordBatch::try_new(HOLDINGS_13F.file_schema(), columns)?;
+            )?;
             staged += part.num_rows() as u64;
             transaction.replace(&HOLDINGS_13F, Some(&period), file_stem, part)?;
         }

@@ -5,18 +5,17 @@
 
 use std::collections::HashMap;
 use std::path::PathBuf;
-use std::sync::Arc;
 
 use chrono::{NaiveDate, Utc};
-use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, RecordBatch, StringArray};
+use datafusion::arrow::array::{Date32Array, Float64Array, StringArray};
 
 use super::option_trades::{file_stem, parse_date};
 use super::sec_13f::cusip_valid;
 use super::tabular::{self, Fields};
-use super::{days_since_epoch, ingest_local_files, with_provenance, IngestReport};
+use super::{days_since_epoch, ingest_local_files, IngestReport};
 use crate::error::Result;
 use crate::lake::datasets::SECURITIES;
-use crate::lake::{Lake, Rejected, Transaction};
+use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 const COLUMNS: [(&str, &[&str]); 6] = [
     ("cusip", &["cusip"]),
@@ -114,32 +113,33 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
                 Err(rejected) => refused.push(rejected),
             }
         }
-        let columns = with_provenance(
-            vec![
-                Arc::new(StringArray::from_iter_values(
-                    rows.iter().map(|s| s.cusip.as_str()),
-                )) as ArrayRef,
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|s| s.symbol.as_deref()),
-                )),
-                Arc::new(StringArray::from_iter(
-                    rows.iter().map(|s| s.name.as_deref()),
-                )),
-                Arc::new(Float64Array::from_iter(
-                    rows.iter().map(|s| s.shares_outstanding),
-                )),
-                Arc::new(Date32Array::from_iter(
-                    rows.iter().map(|s| s.valid_from.map(days_since_epoch)),
-                )),
-                Arc::new(Date32Array::from_iter(
-                    rows.iter().map(|s| s.valid_to.map(days_since_epoch)),
-                )),
-            ],
-            source,
-            rows.iter().map(|s| s.line),
-            Utc::now(),
-        );
-        let batch = RecordBatch::try_new(SECURITIES.file_schema(), columns)?;
+        let batch = BatchBuilder::new(&SECURITIES, rows.len())
+            .column(
+                "cusip",
+                StringArray::from_iter_values(rows.iter().map(|s| s.cusip.as_str())),
+            )?
+            .column(
+                "symbol",
+                StringArray::from_iter(rows.iter().map(|s| s.symbol.as_deref())),
+            )?
+            .column(
+                "name",
+                StringArray::from_iter(rows.iter().map(|s| s.name.as_deref())),
+            )?
+            .column(
+                "shares_outstanding",
+                Float64Array::from_iter(rows.iter().map(|s| s.shares_outstanding)),
+            )?
+            .column(
+                "valid_from",
+                Date32Array::from_iter(rows.iter().map(|s| s.valid_from.map(days_since_epoch))),
+            )?
+            .column(
+                "valid_to",
+                Date32Array::from_iter(rows.iter().map(|s| s.valid_to.map(days_since_epoch))),
+            )?
+            .provenance(source, rows.iter().map(|s| s.line), Utc::now())?
+            .finish()?;
         let mut transaction = Transaction::new(lake);
         transaction.replace(&SECURITIES, None, &file_stem(path), batch)?;
         transaction.commit()?;

@@ -2,17 +2,16 @@
 //! refused in `rejected_records`, so nothing is dropped in silence.
 
 use std::collections::HashMap;
-use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
 use datafusion::arrow::array::{
-    Array, ArrayRef, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
+    Array, AsArray, Int64Array, RecordBatch, StringArray, TimestampMicrosecondArray,
 };
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::{DataType, Int64Type};
 
 use super::datasets::{DatasetSpec, INGEST_LOG, REJECTED_RECORDS};
-use super::{Lake, Transaction};
+use super::{BatchBuilder, Lake, Transaction};
 use crate::error::Result;
 
 /// What became of one source.
@@ -211,59 +210,71 @@ impl IngestRun {
 
     fn log_batch(&self) -> Result<RecordBatch> {
         let e = &self.entries;
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from(vec![self.id.as_str(); e.len()])),
-            Arc::new(StringArray::from(vec![self.dataset; e.len()])),
-            Arc::new(StringArray::from_iter_values(
-                e.iter().map(|e| e.source.as_str()),
-            )),
-            Arc::new(StringArray::from_iter(
-                e.iter().map(|e| e.sha256.as_deref()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                e.iter().map(|e| e.status.as_str()),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                e.iter().map(|e| e.rows_written as i64),
-            )),
-            Arc::new(Int64Array::from_iter_values(
-                e.iter().map(|e| e.rows_rejected as i64),
-            )),
-            Arc::new(StringArray::from_iter(
-                e.iter().map(|e| e.message.as_deref()),
-            )),
-            Arc::new(timestamps(e.iter().map(|e| e.started_at))),
-            Arc::new(timestamps(e.iter().map(|e| e.finished_at))),
-        ];
-        Ok(RecordBatch::try_new(INGEST_LOG.file_schema(), columns)?)
+        BatchBuilder::new(&INGEST_LOG, e.len())
+            .column(
+                "ingest_id",
+                StringArray::from(vec![self.id.as_str(); e.len()]),
+            )?
+            .column("dataset", StringArray::from(vec![self.dataset; e.len()]))?
+            .column(
+                "source",
+                StringArray::from_iter_values(e.iter().map(|e| e.source.as_str())),
+            )?
+            .column(
+                "sha256",
+                StringArray::from_iter(e.iter().map(|e| e.sha256.as_deref())),
+            )?
+            .column(
+                "status",
+                StringArray::from_iter_values(e.iter().map(|e| e.status.as_str())),
+            )?
+            .column(
+                "rows_written",
+                Int64Array::from_iter_values(e.iter().map(|e| e.rows_written as i64)),
+            )?
+            .column(
+                "rows_rejected",
+                Int64Array::from_iter_values(e.iter().map(|e| e.rows_rejected as i64)),
+            )?
+            .column(
+                "message",
+                StringArray::from_iter(e.iter().map(|e| e.message.as_deref())),
+            )?
+            .column("started_at", timestamps(e.iter().map(|e| e.started_at)))?
+            .column("finished_at", timestamps(e.iter().map(|e| e.finished_at)))?
+            .finish()
     }
 
     fn rejected_batch(&self) -> Result<RecordBatch> {
         let r = &self.rejected;
-        let columns: Vec<ArrayRef> = vec![
-            Arc::new(StringArray::from(vec![self.id.as_str(); r.len()])),
-            Arc::new(StringArray::from(vec![self.dataset; r.len()])),
-            Arc::new(StringArray::from_iter_values(
-                r.iter().map(|(r, _)| r.source.as_str()),
-            )),
-            Arc::new(Int64Array::from_iter(
-                r.iter().map(|(r, _)| r.line.map(|l| l as i64)),
-            )),
-            Arc::new(StringArray::from_iter(
-                r.iter().map(|(r, _)| r.field.as_deref()),
-            )),
-            Arc::new(StringArray::from_iter(
-                r.iter().map(|(r, _)| r.raw.as_deref()),
-            )),
-            Arc::new(StringArray::from_iter_values(
-                r.iter().map(|(r, _)| r.reason.as_str()),
-            )),
-            Arc::new(timestamps(r.iter().map(|(_, at)| *at))),
-        ];
-        Ok(RecordBatch::try_new(
-            REJECTED_RECORDS.file_schema(),
-            columns,
-        )?)
+        BatchBuilder::new(&REJECTED_RECORDS, r.len())
+            .column(
+                "ingest_id",
+                StringArray::from(vec![self.id.as_str(); r.len()]),
+            )?
+            .column("dataset", StringArray::from(vec![self.dataset; r.len()]))?
+            .column(
+                "source",
+                StringArray::from_iter_values(r.iter().map(|(r, _)| r.source.as_str())),
+            )?
+            .column(
+                "line",
+                Int64Array::from_iter(r.iter().map(|(r, _)| r.line.map(|l| l as i64))),
+            )?
+            .column(
+                "field",
+                StringArray::from_iter(r.iter().map(|(r, _)| r.field.as_deref())),
+            )?
+            .column(
+                "raw",
+                StringArray::from_iter(r.iter().map(|(r, _)| r.raw.as_deref())),
+            )?
+            .column(
+                "reason",
+                StringArray::from_iter_values(r.iter().map(|(r, _)| r.reason.as_str())),
+            )?
+            .column("rejected_at", timestamps(r.iter().map(|(_, at)| *at)))?
+            .finish()
     }
 }
 

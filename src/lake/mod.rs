@@ -5,6 +5,7 @@
 //! reader sees a whole file or none and a failed or killed ingest leaves the lake as it was.
 //! Rows are merged on the dataset's natural key, so re-ingesting a source replaces its rows.
 
+mod batch;
 pub mod datasets;
 pub mod ingest_log;
 mod location;
@@ -13,6 +14,7 @@ mod writer;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
+pub use batch::{BatchBuilder, IntoColumn};
 pub use datasets::DatasetSpec;
 pub use ingest_log::{IngestRun, Rejected, SourceStatus};
 pub use location::{LakeLocation, LocationOrigin, LAKE_MARKER};
