@@ -9,6 +9,7 @@ use datafusion::prelude::SessionContext;
 use crate::catalog::VIEWS;
 use crate::error::{Error, Result};
 use crate::lake::datasets;
+use crate::sql::output;
 
 async fn row_count(ctx: &SessionContext, table: &str) -> Result<i64> {
     let batches: Vec<RecordBatch> = ctx
@@ -21,8 +22,14 @@ async fn row_count(ctx: &SessionContext, table: &str) -> Result<i64> {
         .map_or(0, |b| b.column(0).as_primitive::<Int64Type>().value(0)))
 }
 
-/// One line per dataset and view: name, rows, partitioning, and what it holds.
+/// One line per dataset and view: name, rows, partitioning, and what it holds, the description
+/// cut to the terminal's width ([`output::terminal_width`]; whole when there is none).
 pub async fn tables(ctx: &SessionContext) -> Result<String> {
+    tables_fitted(ctx, output::terminal_width()).await
+}
+
+/// [`tables`] with lines cut to `width` characters (None: not cut).
+pub async fn tables_fitted(ctx: &SessionContext, width: Option<usize>) -> Result<String> {
     let mut out = String::new();
     let _ = writeln!(
         out,
@@ -32,27 +39,31 @@ pub async fn tables(ctx: &SessionContext) -> Result<String> {
     for spec in datasets::ALL {
         let partition = spec.partition.as_ref().map_or("-", |(c, _)| c);
         let rows = row_count(ctx, spec.name).await?;
+        let prefix = format!("{:<28} {:>12}  {:<14} ", spec.name, rows, partition);
         let _ = writeln!(
             out,
-            "{:<28} {:>12}  {:<14} {}",
-            spec.name,
-            rows,
-            partition,
-            first_sentence(spec.description)
+            "{}",
+            fit_line(&prefix, first_sentence(spec.description), width)
         );
     }
     for view in VIEWS {
         let rows = row_count(ctx, view.name).await?;
-        let _ = writeln!(
-            out,
-            "{:<28} {:>12}  {:<14} (view) {}",
-            view.name,
-            rows,
-            "-",
-            first_sentence(view.description)
-        );
+        let prefix = format!("{:<28} {:>12}  {:<14} ", view.name, rows, "-");
+        let description = format!("(view) {}", first_sentence(view.description));
+        let _ = writeln!(out, "{}", fit_line(&prefix, &description, width));
     }
     Ok(out)
+}
+
+/// `prefix` then `text`, `text` cut with "…" so that the line fits in `width` characters.
+fn fit_line(prefix: &str, text: &str, width: Option<usize>) -> String {
+    match width {
+        Some(width) => {
+            let room = width.saturating_sub(prefix.chars().count());
+            format!("{prefix}{}", output::elide(text, room))
+        }
+        None => format!("{prefix}{text}"),
+    }
 }
 
 fn first_sentence(text: &str) -> &str {
@@ -155,4 +166,25 @@ pub fn functions(name: Option<&str>) -> Result<String> {
         }
     }
     Ok(out)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_line_is_cut_to_the_width() {
+        let prefix = "short_volume     12 ";
+        let line = fit_line(prefix, "Daily short-sale volume by symbol", Some(30));
+        assert_eq!(line, "short_volume     12 Daily sho…");
+        assert_eq!(line.chars().count(), 30);
+        assert_eq!(
+            fit_line(prefix, "Daily", Some(30)),
+            "short_volume     12 Daily"
+        );
+        assert_eq!(
+            fit_line(prefix, "Daily short-sale volume by symbol", None),
+            "short_volume     12 Daily short-sale volume by symbol"
+        );
+    }
 }

@@ -161,3 +161,190 @@ pub fn write(
         }
     }
 }
+
+/// The width of the terminal in columns: `$COLUMNS` when it is set (an explicit choice wins),
+/// else the size of the terminal standard output is on; None when output goes elsewhere.
+pub fn terminal_width() -> Option<usize> {
+    std::env::var("COLUMNS")
+        .ok()
+        .and_then(|c| c.trim().parse::<usize>().ok())
+        .filter(|&w| w > 0)
+        .or_else(|| {
+            terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+        })
+}
+
+/// A column is never cut narrower than this: "AAP…" still says something.
+const MIN_COLUMN_WIDTH: usize = 4;
+
+/// `text` cut to at most `width` characters, its end replaced with "…" when cut (each line of a
+/// multi-line value on its own).
+pub fn elide(text: &str, width: usize) -> String {
+    let width = width.max(1);
+    text.split('\n')
+        .map(|line| {
+            if line.chars().count() <= width {
+                line.to_string()
+            } else {
+                let mut cut: String = line.chars().take(width - 1).collect();
+                cut.push('…');
+                cut
+            }
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The widths to give columns whose widest values are `natural` so that a table of them, framed
+/// as `| a | b |`, fits in `width`: the widest column gives up a character at a time, down to
+/// [`MIN_COLUMN_WIDTH`] (so a table of very many columns may still be wider).
+pub fn fit_column_widths(natural: &[usize], width: usize) -> Vec<usize> {
+    let frame = 3 * natural.len() + 1;
+    let budget = width.saturating_sub(frame);
+    let mut widths = natural.to_vec();
+    let mut total: usize = widths.iter().sum();
+    while total > budget {
+        let Some((widest, &w)) = widths
+            .iter()
+            .enumerate()
+            .max_by_key(|(i, w)| (**w, std::cmp::Reverse(*i)))
+        else {
+            break;
+        };
+        if w <= MIN_COLUMN_WIDTH {
+            break;
+        }
+        widths[widest] = w - 1;
+        total -= 1;
+    }
+    widths
+}
+
+/// A terminal table like [`Format::Table`]'s, of the first `max_rows` rows (None: all), with
+/// long values cut with "…" so that a line fits in `width` columns (see [`fit_column_widths`]).
+pub fn table_fitted(
+    schema: &SchemaRef,
+    batches: &[RecordBatch],
+    max_rows: Option<usize>,
+    width: usize,
+) -> Result<String> {
+    let options = FormatOptions::default().with_display_error(true);
+    let limit = max_rows.unwrap_or(usize::MAX);
+    let mut rows: Vec<Vec<String>> = Vec::new();
+    for batch in batches {
+        if rows.len() >= limit {
+            break;
+        }
+        let formatters = batch
+            .columns()
+            .iter()
+            .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
+            .collect::<std::result::Result<Vec<_>, _>>()?;
+        for row in 0..batch.num_rows().min(limit - rows.len()) {
+            rows.push(
+                formatters
+                    .iter()
+                    .map(|f| f.value(row).to_string())
+                    .collect(),
+            );
+        }
+    }
+    let line_width = |text: &str| text.split('\n').map(|l| l.chars().count()).max();
+    let natural: Vec<usize> = schema
+        .fields()
+        .iter()
+        .enumerate()
+        .map(|(i, field)| {
+            rows.iter()
+                .filter_map(|row| line_width(&row[i]))
+                .chain(line_width(field.name()))
+                .max()
+                .unwrap_or(0)
+        })
+        .collect();
+    let widths = fit_column_widths(&natural, width);
+    // The cut values go through arrow's own printer, so a fitted table looks like any other.
+    let fields: Vec<Field> = schema
+        .fields()
+        .iter()
+        .zip(&widths)
+        .map(|(field, &w)| Field::new(elide(field.name(), w), DataType::Utf8, true))
+        .collect();
+    let columns: Vec<ArrayRef> = widths
+        .iter()
+        .enumerate()
+        .map(|(i, &w)| {
+            let text: StringArray = rows.iter().map(|row| Some(elide(&row[i], w))).collect();
+            Arc::new(text) as ArrayRef
+        })
+        .collect();
+    let schema = Arc::new(Schema::new(fields));
+    let batch = if columns.is_empty() {
+        RecordBatch::new_empty(schema.clone())
+    } else {
+        RecordBatch::try_new(schema.clone(), columns)?
+    };
+    Ok(format!(
+        "{}\n",
+        pretty_format_batches_with_schema(schema, &[batch])?
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::Int64Array;
+
+    #[test]
+    fn elide_cuts_with_an_ellipsis() {
+        assert_eq!(elide("AAPL", 4), "AAPL");
+        assert_eq!(elide("Apple Inc.", 6), "Apple…");
+        assert_eq!(elide("Äpfel und Birnen", 3), "Äp…");
+        assert_eq!(elide("one\ntwo three", 4), "one\ntwo…");
+    }
+
+    #[test]
+    fn the_widest_columns_give_up_width_first() {
+        // Frame of 3 columns: 10 characters; 30 - 10 leaves 20 for the values.
+        assert_eq!(fit_column_widths(&[4, 30, 10], 30), vec![4, 8, 8]);
+        assert_eq!(fit_column_widths(&[4, 5, 6], 100), vec![4, 5, 6]);
+        // Never below the minimum, even when that overflows.
+        assert_eq!(fit_column_widths(&[20, 20], 5), vec![4, 4]);
+    }
+
+    #[test]
+    fn a_wide_table_is_cut_to_the_width_and_rows_to_max_rows() {
+        let schema = Arc::new(Schema::new(vec![
+            Field::new("n", DataType::Int64, false),
+            Field::new("description", DataType::Utf8, true),
+        ]));
+        let long = "a very long description of a security that goes on and on".to_string();
+        let batch = RecordBatch::try_new(
+            schema.clone(),
+            vec![
+                Arc::new(Int64Array::from(vec![1, 2, 3])),
+                Arc::new(StringArray::from(vec![
+                    Some(long.clone()),
+                    None,
+                    Some("short".into()),
+                ])),
+            ],
+        )
+        .unwrap();
+        let text = table_fitted(&schema, std::slice::from_ref(&batch), Some(2), 30).unwrap();
+        for line in text.lines() {
+            assert!(line.chars().count() <= 30, "{line:?} is wider than 30");
+        }
+        assert!(text.contains("| 1 | a very long descripti… |"), "{text}");
+        assert!(text.contains("| 2 |"), "{text}");
+        assert!(
+            !text.contains("short"),
+            "the third row is past max_rows: {text}"
+        );
+        // Wide enough: the same table as `Format::Table` prints.
+        let all = table_fitted(&schema, std::slice::from_ref(&batch), None, 200).unwrap();
+        let plain = String::from_utf8(encode(&schema, &[batch], Format::Table).unwrap()).unwrap();
+        assert_eq!(all, plain);
+        assert!(!all.contains('…'));
+    }
+}

@@ -8,6 +8,7 @@ mod finra_ats;
 mod finra_http;
 mod lake;
 mod options;
+mod repl;
 mod sec_13f;
 mod sec_13f_bulk;
 mod slt;
