@@ -170,7 +170,14 @@ pub fn terminal_width() -> Option<usize> {
         .and_then(|c| c.trim().parse::<usize>().ok())
         .filter(|&w| w > 0)
         .or_else(|| {
-            terminal_size::terminal_size_of(std::io::stdout()).map(|(w, _)| usize::from(w.0))
+            // console is indicatif's (already built); terminal_size would rebuild DataFusion's
+            // rustix with another feature.
+            let stdout = console::Term::stdout();
+            stdout
+                .is_term()
+                .then(|| stdout.size_checked())
+                .flatten()
+                .map(|(_, columns)| usize::from(columns))
         })
 }
 
