@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use serde::Deserialize;
 
+use crate::collect::finra::{ats as finra_ats, short_volume as finra_short_volume};
 use crate::collect::http::HttpConfig;
-use crate::collect::{finra_ats, finra_short_volume};
 use crate::error::{Error, Result};
 use crate::lake::{LakeLocation, LocationOrigin};
 

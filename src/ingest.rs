@@ -8,12 +8,13 @@ use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
 
-use crate::collect::finra_short_volume::Facility;
+use crate::collect::finra::short_volume::Facility;
+use crate::collect::finra::{ats as finra_ats, short_volume as finra_short_volume};
 use crate::collect::http::HttpClient;
-use crate::collect::{
-    bars, baskets, cboe_put_call, equity_trades, finra_ats, finra_short_volume, manager_types,
-    option_chains, option_trades, sec_13f, sec_13f_bulk, securities, IngestReport, Progress,
-};
+use crate::collect::reference::{bars, baskets, manager_types, securities};
+use crate::collect::sec_13f::{self, bulk as sec_13f_bulk};
+use crate::collect::tapes::{cboe_put_call, equity_trades, option_chains, option_trades};
+use crate::collect::{IngestReport, Progress};
 use crate::config::Config;
 use crate::error::{Error, Result};
 use crate::lake::Lake;

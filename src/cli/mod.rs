@@ -6,8 +6,9 @@ use std::path::PathBuf;
 use chrono::NaiveDate;
 use clap::{Args, Parser, Subcommand};
 
-use whalewatch::collect::finra_short_volume::Facility;
-use whalewatch::collect::{bars, option_chains};
+use whalewatch::collect::finra::short_volume::Facility;
+use whalewatch::collect::reference::bars;
+use whalewatch::collect::tapes::option_chains;
 use whalewatch::ingest::IngestJob;
 use whalewatch::sql::output::Format;
 use whalewatch::sql::query_file::parse_param_assignment;

@@ -1,27 +1,19 @@
 //! Collectors: each reads one kind of feed (over HTTP or from local files), checks every record,
 //! and lands it in the lake. A collector never queries; it only writes through `lake`.
 
-pub mod bars;
-pub mod baskets;
-pub mod cboe_put_call;
-pub mod edgar_index;
-pub mod equity_trades;
-pub mod finra_ats;
-pub mod finra_short_volume;
+pub mod fields;
+pub mod finra;
 pub mod http;
-pub mod manager_types;
-pub mod option_chains;
-pub mod option_trades;
+pub mod reference;
 pub mod sec_13f;
-pub mod sec_13f_bulk;
-pub mod securities;
 mod tabular;
+pub mod tapes;
 
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
 
-use chrono::{NaiveDate, Utc};
+use chrono::Utc;
 use datafusion::arrow::array::StringArray;
 use sha2::{Digest, Sha256};
 
@@ -197,18 +189,6 @@ pub(crate) fn repeated_text(text: &str, n: usize) -> StringArray {
     let offsets =
         datafusion::arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(text.len(), n));
     StringArray::new(offsets, text.repeat(n).into_bytes().into(), None)
-}
-
-/// A date as Arrow's `Date32` stores it (days since 1970-01-01), by Arrow's own conversion.
-pub(crate) fn days_since_epoch(date: NaiveDate) -> i32 {
-    datafusion::arrow::datatypes::Date32Type::from_naive_date(date)
-}
-
-/// The date of a `Date32` value (dates the collectors computed themselves, so in range).
-pub(crate) fn date_from_days(days: i32) -> NaiveDate {
-    datafusion::arrow::temporal_conversions::date32_to_datetime(days)
-        .map(|at| at.date())
-        .unwrap_or_default()
 }
 
 /// A reader that hashes what passes through it (SHA-256), for sources read as a stream.

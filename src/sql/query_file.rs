@@ -79,7 +79,9 @@ impl ParamType {
             ParamType::Date => {
                 let date = NaiveDate::parse_from_str(text, "%Y-%m-%d")
                     .map_err(|_| bad("a YYYY-MM-DD date"))?;
-                ScalarValue::Date32(Some(crate::collect::days_since_epoch(date)))
+                ScalarValue::Date32(Some(
+                    datafusion::arrow::datatypes::Date32Type::from_naive_date(date),
+                ))
             }
             ParamType::Timestamp => {
                 let ts = DateTime::parse_from_rfc3339(text)

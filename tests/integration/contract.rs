@@ -7,7 +7,7 @@ use std::process::{Command, Output};
 use std::time::{Duration, Instant};
 
 use chrono::NaiveDate;
-use whalewatch::collect::finra_short_volume::Facility;
+use whalewatch::collect::finra::short_volume::Facility;
 use whalewatch::collect::NoProgress;
 use whalewatch::config::Config;
 use whalewatch::ingest::{self, IngestJob};

@@ -6,8 +6,8 @@ use std::io::Write;
 use std::path::Path;
 use std::sync::Arc;
 
-use whalewatch::collect::equity_trades::{self, EquityTradesOptions};
-use whalewatch::collect::finra_short_volume;
+use whalewatch::collect::finra::short_volume as finra_short_volume;
+use whalewatch::collect::tapes::equity_trades::{self, EquityTradesOptions};
 use whalewatch::lake::Lake;
 
 use crate::support::{fixture, query_rows, run_query_file, snapshot};

@@ -2,7 +2,7 @@
 //! every venue by MPID, refused rows kept, and a revised week replacing the rows it republishes.
 
 use chrono::NaiveDate;
-use whalewatch::collect::finra_ats::{self, AtsOptions};
+use whalewatch::collect::finra::ats::{self as finra_ats, AtsOptions};
 use whalewatch::lake::Lake;
 
 use crate::support::{fixture, query_rows};
@@ -162,7 +162,7 @@ mod api {
     use std::time::Duration;
 
     use chrono::NaiveDate;
-    use whalewatch::collect::finra_ats;
+    use whalewatch::collect::finra::ats as finra_ats;
     use whalewatch::collect::http::{HttpClient, HttpConfig};
     use whalewatch::collect::NoProgress;
     use whalewatch::lake::Lake;

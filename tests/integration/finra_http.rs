@@ -3,7 +3,7 @@
 use std::time::Duration;
 
 use chrono::NaiveDate;
-use whalewatch::collect::finra_short_volume::{ingest_dates, Facility};
+use whalewatch::collect::finra::short_volume::{ingest_dates, Facility};
 use whalewatch::collect::http::{HttpClient, HttpConfig};
 use whalewatch::collect::IngestReport;
 use whalewatch::lake::Lake;

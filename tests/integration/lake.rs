@@ -3,8 +3,8 @@
 
 use std::path::PathBuf;
 
-use whalewatch::collect::bars::{self, BarsOptions};
-use whalewatch::collect::finra_short_volume::{ingest_files, Facility};
+use whalewatch::collect::finra::short_volume::{ingest_files, Facility};
+use whalewatch::collect::reference::bars::{self, BarsOptions};
 use whalewatch::lake::Lake;
 
 use crate::support::{fixture, query_rows, snapshot};

@@ -4,9 +4,9 @@
 use std::collections::BTreeMap;
 use std::fmt::Write;
 
-use whalewatch::collect::cboe_put_call;
-use whalewatch::collect::option_chains::{self, ChainOptions};
-use whalewatch::collect::option_trades::{self, OptionTradesOptions};
+use whalewatch::collect::tapes::cboe_put_call;
+use whalewatch::collect::tapes::option_chains::{self, ChainOptions};
+use whalewatch::collect::tapes::option_trades::{self, OptionTradesOptions};
 use whalewatch::lake::Lake;
 
 use crate::support::{query_rows, run_query_file, snapshot};

@@ -414,7 +414,7 @@ mod over_http {
 fn the_real_daily_index_of_2020_03_18_reads_whole() {
     let text = std::fs::read_to_string(fixture("sec13f/edgar_index/form.20200318.idx")).unwrap();
     let (entries, refused) =
-        whalewatch::collect::edgar_index::parse(&text, "form.20200318.idx").unwrap();
+        whalewatch::collect::sec_13f::edgar_index::parse(&text, "form.20200318.idx").unwrap();
     assert_eq!((entries.len(), refused.len()), (4084, 0));
     let forms: Vec<_> = entries
         .iter()
@@ -430,7 +430,7 @@ fn the_real_daily_index_of_2020_03_18_reads_whole() {
     );
     let empty = std::fs::read_to_string(fixture("sec13f/edgar_index/empty-form.idx")).unwrap();
     assert_eq!(
-        whalewatch::collect::edgar_index::parse(&empty, "empty")
+        whalewatch::collect::sec_13f::edgar_index::parse(&empty, "empty")
             .unwrap()
             .0
             .len(),
@@ -617,7 +617,8 @@ async fn institutional_holdings_compare_each_report_with_the_previous() {
          88160R102,BAD,Wrong check digit,,\n",
     )
     .unwrap();
-    let report = whalewatch::collect::securities::ingest_files(&lake, &[master]).unwrap();
+    let report =
+        whalewatch::collect::reference::securities::ingest_files(&lake, &[master]).unwrap();
     assert_eq!((report.rows_written, report.rows_rejected), (2, 1));
 
     let count = |sql: &str| {
@@ -676,7 +677,7 @@ async fn institutional_holdings_compare_each_report_with_the_previous() {
     // doubled position), Vanguard's short-term government ETF the largest position.
     let types = dir.path().join("managers.csv");
     std::fs::write(&types, "cik,type,name\n1790837,Asset Manager,Bull Street\n").unwrap();
-    whalewatch::collect::manager_types::ingest_files(&lake, &[types]).unwrap();
+    whalewatch::collect::reference::manager_types::ingest_files(&lake, &[types]).unwrap();
     let wallet = count(
         "SELECT wallet_identifier, name, wallet_type, estimated_aum, first_seen, total_trades, win_rate, \
          top_positions[1], latest_report_period, current_holdings LIKE '{\"%' FROM whale_wallets",
@@ -851,7 +852,7 @@ async fn a_later_report_without_holdings_ends_the_old_ones_and_periods_can_be_co
         "cusip,symbol,name,shares_outstanding,valid_from\n037833100,AAPL,Apple,,\n037833100,AAPL,Apple Inc,,2020-10-01\n",
     )
     .unwrap();
-    whalewatch::collect::securities::ingest_files(&lake, &[master]).unwrap();
+    whalewatch::collect::reference::securities::ingest_files(&lake, &[master]).unwrap();
     assert_eq!(
         query_rows(
             lake.root(),

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use whalewatch::collect::http::{HttpClient, HttpConfig};
-use whalewatch::collect::{sec_13f, sec_13f_bulk};
+use whalewatch::collect::sec_13f::{self, bulk as sec_13f_bulk};
 use whalewatch::lake::Lake;
 
 use crate::sec_13f::filings;

@@ -16,9 +16,10 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Float64Array, Int64Array, StringArray};
 
-use super::option_trades::{parse_date, parse_right, ContractTerms};
-use super::tabular::{self, Fields};
-use super::{ingest_local_files, IngestReport};
+use crate::collect::fields::parse_date;
+use crate::collect::tabular::{self, Fields};
+use crate::collect::tapes::option_trades::{parse_right, ContractTerms};
+use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::OPEN_INTEREST;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
@@ -308,7 +309,7 @@ pub fn ingest_files(
     paths: &[PathBuf],
     options: &ChainOptions,
 ) -> Result<IngestReport> {
-    super::option_trades::distinct_names(paths)?;
+    crate::collect::fields::distinct_names(paths)?;
     ingest_local_files(
         lake,
         &OPEN_INTEREST,
@@ -317,9 +318,9 @@ pub fn ingest_files(
             let (rows, rejected) = parse(path, source, bytes, options)?;
             refused.extend(rejected);
             let now = Utc::now();
-            let stem = super::option_trades::file_stem(path);
+            let stem = crate::collect::fields::file_stem(path);
             let mut transaction = Transaction::new(lake);
-            for (date, rows) in super::option_trades::by_date(&rows, |r| r.date) {
+            for (date, rows) in crate::collect::fields::by_date(&rows, |r| r.date) {
                 let batch = BatchBuilder::new(&OPEN_INTEREST, rows.len())
                     .column(
                         "contract",
@@ -329,7 +330,7 @@ pub fn ingest_files(
                         "underlying",
                         StringArray::from_iter_values(rows.iter().map(|r| r.underlying.as_str())),
                     )?
-                    .columns(super::option_trades::term_columns(
+                    .columns(crate::collect::tapes::option_trades::term_columns(
                         rows.iter().map(|r| &r.terms),
                     ))?
                     .column(

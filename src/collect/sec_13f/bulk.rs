@@ -26,13 +26,15 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::take;
 
-use super::http::HttpClient;
-use super::sec_13f::{
+use crate::collect::http::HttpClient;
+use crate::collect::sec_13f::{
     cusip_valid, decide_unit_from, filings_batch, holdings_batch, landed_filings, normalize_cik,
     other_managers_batch, timestamps_opt_n, FilingRow, HoldingsColumns, OtherManager, ValueUnit,
     FILINGS_FILE,
 };
-use super::{ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource};
+use crate::collect::{
+    ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource,
+};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
 use crate::lake::ingest_log::{IngestRun, SourceStatus};

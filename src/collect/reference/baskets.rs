@@ -7,8 +7,8 @@ use std::path::{Path, PathBuf};
 use chrono::Utc;
 use datafusion::arrow::array::{Float64Array, StringArray};
 
-use super::tabular;
-use super::{ingest_local_files, IngestReport};
+use crate::collect::tabular;
+use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BASKETS;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};

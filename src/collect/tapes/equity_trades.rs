@@ -32,12 +32,10 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
 
-use super::option_trades::{distinct_names, file_stem, parse_date, parse_instant};
-use super::tabular;
-use super::{
-    date_from_days, days_since_epoch, ingest_local_paths, repeated_text, HashingReader,
-    IngestReport,
-};
+use crate::collect::fields::{date_from_days, days_since_epoch};
+use crate::collect::fields::{distinct_names, file_stem, parse_date, parse_instant};
+use crate::collect::tabular;
+use crate::collect::{ingest_local_paths, repeated_text, HashingReader, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{EQUITY_DAILY_VOLUME, EQUITY_TRADES};
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
@@ -1137,7 +1135,7 @@ fn read_tape(
 ) -> Result<Tape> {
     let pieces = if tabular::has_extension(path, "parquet") {
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-        *sha256 = Some(super::sha256_hex(&bytes));
+        *sha256 = Some(crate::collect::sha256_hex(&bytes));
         parse_parquet(path, source, bytes, options)?
     } else {
         let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;

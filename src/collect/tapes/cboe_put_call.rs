@@ -13,7 +13,8 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Date32Array, Float64Array, Int64Array, StringArray};
 
-use super::{days_since_epoch, ingest_local_files, IngestReport};
+use crate::collect::fields::days_since_epoch;
+use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::PUT_CALL_CBOE;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};

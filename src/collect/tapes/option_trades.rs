@@ -17,17 +17,18 @@
 
 use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::sync::Arc;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, TimeZone, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
 use chrono_tz::America::New_York;
 use chrono_tz::Tz;
 use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, StringArray};
 
-use super::bars::{parse_time, Time};
-use super::tabular::{self, Fields, Table};
-use super::{days_since_epoch, ingest_local_files, IngestReport};
+use crate::collect::fields::days_since_epoch;
+use crate::collect::fields::{by_date, distinct_names, file_stem, parse_date, parse_instant};
+use crate::collect::tabular::{self, Fields, Table};
+use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{OPTION_QUOTES, OPTION_TRADES};
 use crate::lake::ingest_log::timestamps;
@@ -199,47 +200,11 @@ impl ContractTerms {
     }
 }
 
-pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
-    let text = text.trim();
-    ["%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"]
-        .iter()
-        .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
-        .ok_or_else(|| format!("{text:?} is not a date (YYYY-MM-DD, YYYYMMDD or M/D/YYYY)"))
-}
-
 pub(crate) fn parse_right(text: &str) -> Result<&'static str, String> {
     match text.trim().to_ascii_uppercase().as_str() {
         "C" | "CALL" | "CALLS" => Ok("C"),
         "P" | "PUT" | "PUTS" => Ok("P"),
         _ => Err(format!("{text:?} is neither a call (C) nor a put (P)")),
-    }
-}
-
-/// An instant from a field: with a UTC offset, an epoch number (s, ms, µs or ns by magnitude),
-/// or a local time in `zone`. Epoch nanoseconds keep microsecond precision.
-pub(crate) fn parse_instant(text: &str, zone: Option<Tz>) -> Result<DateTime<Utc>, String> {
-    match parse_time(text) {
-        Ok(Time::Instant(at)) => Ok(at),
-        Ok(Time::Date(_)) => Err(format!("{text:?} is a date without a time of day")),
-        Err(reason) => {
-            let Some(zone) = zone else {
-                return Err(if reason.contains("no UTC offset") {
-                    format!("{reason}, or pass --time-zone (America/New_York, UTC, …)")
-                } else {
-                    reason
-                });
-            };
-            let text = text.trim();
-            let local = ["%Y-%m-%d %H:%M:%S%.f", "%Y-%m-%dT%H:%M:%S%.f"]
-                .iter()
-                .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
-                .ok_or(reason)?;
-            // The earlier of an ambiguous hour: no option trades in the 01:00–02:00 fold.
-            zone.from_local_datetime(&local)
-                .earliest()
-                .map(|t| t.with_timezone(&Utc))
-                .ok_or_else(|| format!("{text:?} does not exist in {zone} (a daylight-saving gap)"))
-        }
     }
 }
 
@@ -597,25 +562,6 @@ impl QuoteBook {
     }
 }
 
-/// The file a source lands under (in each date partition): its file name, extension included,
-/// in letters, digits, `-` and `_`. A source is known by its name, not its directory: ingesting a
-/// file of the same name again (a re-download, a correction, the repository cloned elsewhere)
-/// replaces its rows instead of adding them twice; tapes that differ need different names.
-pub(crate) fn file_stem(path: &Path) -> String {
-    path.file_name()
-        .and_then(|s| s.to_str())
-        .unwrap_or("source")
-        .chars()
-        .map(|c| {
-            if c.is_ascii_alphanumeric() || c == '-' || c == '_' {
-                c
-            } else {
-                '_'
-            }
-        })
-        .collect()
-}
-
 /// The expiry, right and strike columns of contracts, by name.
 pub(crate) fn term_columns<'a>(
     terms: impl Iterator<Item = &'a ContractTerms>,
@@ -631,18 +577,6 @@ pub(crate) fn term_columns<'a>(
         ("right", Arc::new(StringArray::from(right))),
         ("strike", Arc::new(Float64Array::from(strike))),
     ]
-}
-
-/// Rows grouped by their partition date.
-pub(crate) fn by_date<T>(
-    rows: &[T],
-    date: impl Fn(&T) -> NaiveDate,
-) -> BTreeMap<NaiveDate, Vec<&T>> {
-    let mut by_date: BTreeMap<NaiveDate, Vec<&T>> = BTreeMap::new();
-    for row in rows {
-        by_date.entry(date(row)).or_default().push(row);
-    }
-    by_date
 }
 
 /// The New York trading date of an instant: a print's partition.
@@ -774,22 +708,6 @@ fn stage_quotes(
 pub struct OptionTradesReport {
     pub quotes: Option<IngestReport>,
     pub trades: IngestReport,
-}
-
-/// Refuses two sources of one run that share a file name: in the lake one would replace the other.
-pub(crate) fn distinct_names(paths: &[PathBuf]) -> Result<()> {
-    let mut seen: HashMap<String, &PathBuf> = HashMap::new();
-    for path in paths {
-        if let Some(first) = seen.insert(file_stem(path), path) {
-            return Err(Error::Usage(format!(
-                "{} and {} have the same file name: a source is known by its name in the lake, so \
-                 one would replace the other; rename one of them",
-                first.display(),
-                path.display()
-            )));
-        }
-    }
-    Ok(())
 }
 
 /// Lands the quote files (when given) into `option_quotes`, then the tapes into `option_trades`,

@@ -9,10 +9,11 @@ use std::path::PathBuf;
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Date32Array, Float64Array, StringArray};
 
-use super::option_trades::{file_stem, parse_date};
-use super::sec_13f::cusip_valid;
-use super::tabular::{self, Fields};
-use super::{days_since_epoch, ingest_local_files, IngestReport};
+use crate::collect::fields::days_since_epoch;
+use crate::collect::fields::{file_stem, parse_date};
+use crate::collect::sec_13f::cusip_valid;
+use crate::collect::tabular::{self, Fields};
+use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::Result;
 use crate::lake::datasets::SECURITIES;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};

@@ -19,9 +19,11 @@ use std::str::FromStr;
 use chrono::{Datelike, NaiveDate, Utc, Weekday};
 use datafusion::arrow::array::{Float64Array, StringArray};
 
-use super::http::HttpClient;
-use super::{ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource};
 use crate::calendar;
+use crate::collect::http::HttpClient;
+use crate::collect::{
+    ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource,
+};
 use crate::error::{Error, Result};
 use crate::lake::datasets::SHORT_VOLUME;
 use crate::lake::{BatchBuilder, IngestRun, Lake, Rejected, SourceStatus, Transaction};

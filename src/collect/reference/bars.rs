@@ -9,12 +9,14 @@ use std::collections::hash_map::Entry;
 use std::collections::{BTreeMap, HashMap};
 use std::path::PathBuf;
 
-use chrono::{DateTime, NaiveDate, NaiveDateTime, Utc};
+use chrono::{DateTime, NaiveDate, Utc};
+
+use crate::collect::fields::{parse_time, Time};
 use chrono_tz::America::New_York;
 use datafusion::arrow::array::{Float64Array, StringArray};
 
-use super::tabular::{self, Table};
-use super::{ingest_local_files, IngestReport};
+use crate::collect::tabular::{self, Table};
+use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BARS;
 use crate::lake::ingest_log::timestamps;
@@ -62,56 +64,6 @@ const COLUMN_NAMES: [(&str, &[&str]); 7] = [
     ("close", &["close", "c"]),
     ("volume", &["volume", "v", "vol"]),
 ];
-
-/// A time field: a trading date, or an instant.
-pub(crate) enum Time {
-    Date(NaiveDate),
-    Instant(DateTime<Utc>),
-}
-
-pub(crate) fn parse_time(text: &str) -> Result<Time, String> {
-    let text = text.trim();
-    for format in ["%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"] {
-        if let Ok(date) = NaiveDate::parse_from_str(text, format) {
-            return Ok(Time::Date(date));
-        }
-    }
-    if text.len() >= 9 && text.bytes().all(|b| b.is_ascii_digit()) {
-        let value: i64 = text
-            .parse()
-            .map_err(|_| format!("{text:?} is out of range"))?;
-        // Epoch units told apart by magnitude: seconds have ≤ 11 digits until the year 5138.
-        let instant = match text.len() {
-            ..=11 => DateTime::from_timestamp(value, 0),
-            12..=14 => DateTime::from_timestamp_millis(value),
-            15..=17 => DateTime::from_timestamp_micros(value),
-            _ => Some(DateTime::from_timestamp_nanos(value)),
-        };
-        return instant
-            .map(Time::Instant)
-            .ok_or_else(|| format!("{text:?} is out of range"));
-    }
-    if let Ok(t) = DateTime::parse_from_rfc3339(text) {
-        return Ok(Time::Instant(t.with_timezone(&Utc)));
-    }
-    for format in [
-        "%Y-%m-%dT%H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f%z",
-        "%Y-%m-%d %H:%M:%S%.f %z",
-    ] {
-        if let Ok(t) = DateTime::parse_from_str(text, format) {
-            return Ok(Time::Instant(t.with_timezone(&Utc)));
-        }
-    }
-    if NaiveDateTime::parse_from_str(text, "%Y-%m-%d %H:%M:%S%.f").is_ok()
-        || NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f").is_ok()
-    {
-        return Err(format!("{text:?} has no UTC offset: give times with an offset (…+00:00, …-05:00) or as epoch numbers"));
-    }
-    Err(format!(
-        "{text:?} is not a date, a timestamp with offset, or an epoch number"
-    ))
-}
 
 /// Reads a bars file into good bars and refused records. Fails only when the file as a whole
 /// cannot be read (no such columns, not CSV, intraday without a timeframe).

@@ -13,6 +13,9 @@
 //!   `tableValueTotal`: a filing that does not reconcile is flagged, never dropped;
 //! - **CUSIPs.** The check digit is verified and a wrong one flagged; the row is kept.
 
+pub mod bulk;
+pub mod edgar_index;
+
 use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -26,11 +29,10 @@ use datafusion::arrow::array::{
 use datafusion::arrow::compute::cast;
 use datafusion::arrow::datatypes::DataType;
 
-use super::edgar_index;
-use super::http::{Fetched, HttpClient};
-use super::{
-    days_since_epoch, ingest_local_files, land_remote_sources, sha256_hex, IngestReport, Progress,
-    RemoteSource,
+use crate::collect::fields::days_since_epoch;
+use crate::collect::http::{Fetched, HttpClient};
+use crate::collect::{
+    ingest_local_files, land_remote_sources, sha256_hex, IngestReport, Progress, RemoteSource,
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};

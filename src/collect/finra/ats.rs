@@ -18,11 +18,11 @@ use std::path::{Path, PathBuf};
 use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Date32Array, Float64Array, Int64Array, StringArray};
 
-use super::http::{Authorization, Fetched, HttpClient};
-use super::tabular;
-use super::{
-    days_since_epoch, ingest_local_files, land_fetched_sources, IngestReport, Progress,
-    RemoteSource,
+use crate::collect::fields::days_since_epoch;
+use crate::collect::http::{Authorization, Fetched, HttpClient};
+use crate::collect::tabular;
+use crate::collect::{
+    ingest_local_files, land_fetched_sources, IngestReport, Progress, RemoteSource,
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::ATS_WEEKLY;

@@ -8,9 +8,9 @@ use std::path::PathBuf;
 use chrono::Utc;
 use datafusion::arrow::array::StringArray;
 
-use super::option_trades::file_stem;
-use super::tabular;
-use super::{ingest_local_files, IngestReport};
+use crate::collect::fields::file_stem;
+use crate::collect::tabular;
+use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::Result;
 use crate::lake::datasets::MANAGER_TYPES;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
