@@ -23,7 +23,7 @@ use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result, ScalarValue};
 use datafusion::datasource::TableType;
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{DocSection, Documentation, Expr};
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::projection::ProjectionExec;
@@ -33,6 +33,49 @@ use crate::lake::datasets::timestamp_utc;
 
 #[derive(Debug)]
 pub struct HoldingsAsOfFunction;
+
+/// For `whalewatch functions`: table functions have no documentation hook in DataFusion.
+pub fn documentation() -> Documentation {
+    Documentation::builder(
+        DocSection {
+            include: true,
+            label: "13F",
+            description: None,
+        },
+        "Every 13F manager's latest holdings as they were known at the end of `day` (New York time), \
+for queries that simulate the past without peeking. Only filings EDGAR had accepted by then count (a \
+filing without an acceptance time counts from 22:00 New York on its filing date, EDGAR's close). For \
+each manager the latest report period known then is taken (a 13F-NT or an empty 13F-HR counts: it \
+ends the holdings before it), and within it the latest complete report (the original, or a later \
+RESTATEMENT, which replaces it) plus the NEW HOLDINGS amendments filed after it; `basis` says which \
+('original', 'restatement', 'new_holdings'). A restatement with fewer than half the original's rows is \
+taken as partial: the replaced rows it does not list stay, as 'kept_after_partial_restatement'. One \
+row per holding, with the filing's cik, filer_name, report_period, accession, form_type, \
+amendment_type and known_at, and the holding's row, issuer, class, cusip, cusip_valid, put_call, \
+amount_type, amount, value_usd, value_unit, investment_discretion and other_managers.",
+        "holdings_asof(day)",
+    )
+    .with_argument(
+        "day",
+        "A constant date: 'YYYY-MM-DD' text or a DATE; in a query file, a date parameter written \
+exactly as holdings_asof($name).",
+    )
+    .with_sql_example(HOLDINGS_ASOF_EXAMPLE)
+    .build()
+}
+
+/// Checked against the sample lake by the integration tests, as every function's example is. MetLife's
+/// 2021-12-31 report, accepted on 2023-03-23, is not known yet.
+const HOLDINGS_ASOF_EXAMPLE: &str = r#"```sql
+> SELECT filer_name, report_period, basis, count(*) AS holdings
+  FROM holdings_asof('2023-03-22') GROUP BY 1, 2, 3 ORDER BY 1;
++---------------------------+---------------+----------+----------+
+| filer_name                | report_period | basis    | holdings |
++---------------------------+---------------+----------+----------+
+| ACTIAM N.V.               | 2020-12-31    | original | 5        |
+| Bull Street Advisors, LLC | 2022-12-31    | original | 90       |
++---------------------------+---------------+----------+----------+
+```"#;
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![

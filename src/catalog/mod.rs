@@ -72,6 +72,22 @@ current holdings (JSON) and top positions. win_rate and avg_return are NULL unti
     },
 ];
 
+/// The documentation of the table functions `register_lake` adds, sorted by name, for
+/// `whalewatch functions` beside the functions of `whalewatch_udfs::function_docs`.
+pub fn table_function_docs() -> Vec<whalewatch_udfs::FunctionDoc> {
+    [
+        ("holdings_asof", holdings_asof::documentation()),
+        ("print_clusters", print_clusters::documentation()),
+    ]
+    .into_iter()
+    .map(|(name, documentation)| whalewatch_udfs::FunctionDoc {
+        name: name.to_string(),
+        kind: "table",
+        documentation,
+    })
+    .collect()
+}
+
 /// The table provider for one dataset: a Parquet listing of its directory, or an empty table of
 /// the same schema when nothing has landed yet.
 pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvider>> {
