@@ -118,9 +118,12 @@ pub async fn describe(ctx: &SessionContext, table: &str) -> Result<String> {
     Ok(out)
 }
 
-/// All functions in brief, or one in full.
+/// All functions in brief, or one in full: whalewatch's SQL functions and the catalog's table
+/// functions.
 pub fn functions(name: Option<&str>) -> Result<String> {
-    let docs = whalewatch_udfs::function_docs();
+    let mut docs = whalewatch_udfs::function_docs();
+    docs.extend(crate::catalog::table_function_docs());
+    docs.sort_by(|a, b| a.name.cmp(&b.name));
     let mut out = String::new();
     match name {
         None => {

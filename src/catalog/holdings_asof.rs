@@ -23,7 +23,7 @@ use datafusion::catalog::{Session, TableFunctionImpl, TableProvider};
 use datafusion::common::{plan_err, Result, ScalarValue};
 use datafusion::datasource::TableType;
 use datafusion::execution::SessionState;
-use datafusion::logical_expr::Expr;
+use datafusion::logical_expr::{DocSection, Documentation, Expr};
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::PhysicalExpr;
 use datafusion::physical_plan::projection::ProjectionExec;
@@ -33,6 +33,49 @@ use crate::lake::datasets::timestamp_utc;
 
 #[derive(Debug)]
 pub struct HoldingsAsOfFunction;
+
+/// For `whalewatch functions`: table functions have no documentation hook in DataFusion.
+pub fn documentation() -> Documentation {
+    Documentation::builder(
+        DocSection {
+            include: true,
+            label: "13F",
+            description: None,
+        },
+        "Every 13F manager's latest holdings as they were known at the end of `day` (New York time), \
+for queries that simulate the past without peeking. Only filings EDGAR had accepted by then count (a \
+filing without an acceptance time counts from 22:00 New York on its filing date, EDGAR's close). For \
+each manager the latest report period known then is taken (a 13F-NT or an empty 13F-HR counts: it \
+ends the holdings before it), and within it the latest complete report (the original, or a later \
+RESTATEMENT, which replaces it) plus the NEW HOLDINGS amendments filed after it; `basis` says which \
+('original', 'restatement', 'new_holdings'). A restatement with fewer than half the original's rows is \
+taken as partial: the replaced rows it does not list stay, as 'kept_after_partial_restatement'. One \
+row per holding, with the filing's cik, filer_name, report_period, accession, form_type, \
+amendment_type and known_at, and the holding's row, issuer, class, cusip, cusip_valid, put_call, \
+amount_type, amount, value_usd, value_unit, investment_discretion and other_managers.",
+        "holdings_asof(day)",
+    )
+    .with_argument(
+        "day",
+        "A constant date: 'YYYY-MM-DD' text or a DATE; in a query file, a date parameter written \
+exactly as holdings_asof($name).",
+    )
+    .with_sql_example(HOLDINGS_ASOF_EXAMPLE)
+    .build()
+}
+
+/// Checked against the sample lake by the integration tests, as every function's example is. MetLife's
+/// 2021-12-31 report, accepted on 2023-03-23, is not known yet.
+const HOLDINGS_ASOF_EXAMPLE: &str = r#"```sql
+> SELECT filer_name, report_period, basis, count(*) AS holdings
+  FROM holdings_asof('2023-03-22') GROUP BY 1, 2, 3 ORDER BY 1;
++---------------------------+---------------+----------+----------+
+| filer_name                | report_period | basis    | holdings |
++---------------------------+---------------+----------+----------+
+| ACTIAM N.V.               | 2020-12-31    | original | 5        |
+| Bull Street Advisors, LLC | 2022-12-31    | original | 90       |
++---------------------------+---------------+----------+----------+
+```"#;
 
 fn schema() -> SchemaRef {
     Arc::new(Schema::new(vec![
@@ -113,10 +156,11 @@ investment_discretion, other_managers";
 /// as known before `cutoff_micros` (or now): the latest complete report (original or
 /// RESTATEMENT), the NEW HOLDINGS amendments filed after it, and, after a partial restatement,
 /// the replaced report's rows it does not list. `effective` also carries `filed_date`.
+/// The views institutional_holdings_13f.sql and whale_wallets.sql hold the `None` text verbatim.
 pub fn effective_holdings_ctes(cutoff_micros: Option<i64>) -> String {
     let known = match cutoff_micros {
         Some(micros) => format!(
-            "WHERE known_at < arrow_cast({micros}, 'Timestamp(Microsecond, Some(\"UTC\"))')"
+            " WHERE known_at < arrow_cast({micros}, 'Timestamp(Microsecond, Some(\"UTC\"))')"
         ),
         None => String::new(),
     };
@@ -133,7 +177,7 @@ pub fn effective_holdings_ctes(cutoff_micros: Option<i64>) -> String {
     FROM filings_13f
     WHERE form_type LIKE '13F-HR%' OR form_type LIKE '13F-NT%'
 ), known AS (
-    SELECT * FROM filings {known}
+    SELECT * FROM filings{known}
 ), complete AS (
     -- Reports that stand for the whole period: originals (13F-HR with or without rows, 13F-NT)
     -- and restatements, the latest first: by filing date, an amendment after the report it
@@ -267,152 +311,26 @@ impl TableProvider for HoldingsAsOf {
     }
 }
 
-/// The spec's `institutional_holdings_13f`: one row per manager, report period and position
-/// (CUSIP, put/call, shares or principal), with the amendments as filed so far applied; changes
-/// against the manager's previous report; a position the previous report had and this one does
-/// not appears with 0 shares and `is_closed_position`. Percentages are in percent (12.5 = 12.5 %).
-pub fn institutional_holdings_sql() -> String {
-    format!(
-        r#"WITH {}, positions AS (
-    SELECT cik, report_period, cusip, coalesce(put_call, '') AS put_call_key, amount_type,
-           max(put_call) AS put_call, max(issuer) AS company_name,
-           sum(amount) AS shares, sum(value_usd) AS market_value, count(*) AS filed_rows
-    FROM effective
-    GROUP BY cik, report_period, cusip, coalesce(put_call, ''), amount_type
-), periods AS (
-    SELECT cik, report_period, filer_name, filing_date,
-           lag(report_period) OVER (PARTITION BY cik ORDER BY report_period) AS previous_period,
-           lead(report_period) OVER (PARTITION BY cik ORDER BY report_period) AS next_period
-    -- Every period the manager reported, holdings or not (a 13F-NT, an empty 13F-HR): what it
-    -- held before and not then is closed.
-    FROM (SELECT cik, report_period, filer_name, filed_date AS filing_date FROM chosen)
-), keyed AS (
-    -- Each position beside the row before and after it in (cusip, put/call, SH/PRN, period)
-    -- order within its manager: the same position's previous and next appearance when the key
-    -- matches. The positions are aggregated once (no self-joins, which DataFusion would plan as
-    -- separate aggregations), and the window has one partition a manager (one a position key
-    -- would mean millions of one-row partitions).
-    SELECT c.*, pr.filer_name, pr.filing_date, pr.previous_period, pr.next_period,
-           n.filer_name AS next_filer_name, n.filing_date AS next_filing_date,
-           CASE WHEN lag(c.cusip) OVER manager_order = c.cusip
-                 AND lag(c.put_call_key) OVER manager_order = c.put_call_key
-                 AND lag(c.amount_type) OVER manager_order = c.amount_type
-                THEN lag(c.report_period) OVER manager_order END AS key_previous_period,
-           lag(c.shares) OVER manager_order AS key_previous_shares,
-           CASE WHEN lead(c.cusip) OVER manager_order = c.cusip
-                 AND lead(c.put_call_key) OVER manager_order = c.put_call_key
-                 AND lead(c.amount_type) OVER manager_order = c.amount_type
-                THEN lead(c.report_period) OVER manager_order END AS key_next_period
-    FROM positions c
-    JOIN periods pr ON pr.cik = c.cik AND pr.report_period = c.report_period
-    LEFT JOIN periods n ON n.cik = c.cik AND n.report_period = pr.next_period
-    WINDOW manager_order AS (PARTITION BY c.cik
-                             ORDER BY c.cusip, c.put_call_key, c.amount_type, c.report_period)
-), compared AS (
-    SELECT k.*,
-           CASE WHEN key_previous_period = previous_period THEN key_previous_shares END
-               AS previous_shares,
-           -- Held in this report, and not in the manager's next one: closed there.
-           unnest(CASE WHEN next_period IS NOT NULL AND key_next_period IS DISTINCT FROM next_period
-                       THEN make_array(false, true) ELSE make_array(false) END) AS closed
-    FROM keyed k
-), all_rows AS (
-    -- Every position as held, and a second copy, in the next report, of each one closed there.
-    SELECT c.cik,
-           CASE WHEN c.closed THEN c.next_filer_name ELSE c.filer_name END AS filer_name,
-           CASE WHEN c.closed THEN c.next_period ELSE c.report_period END AS report_period,
-           CASE WHEN c.closed THEN c.next_filing_date ELSE c.filing_date END AS filing_date,
-           c.cusip, c.put_call, c.amount_type, c.company_name,
-           CASE WHEN c.closed THEN 0.0 ELSE c.shares END AS shares,
-           CASE WHEN c.closed THEN 0.0 ELSE c.market_value END AS market_value,
-           CASE WHEN c.closed THEN CAST(0 AS BIGINT) ELSE c.filed_rows END AS filed_rows,
-           CASE WHEN c.closed THEN -c.shares
-                WHEN c.previous_period IS NOT NULL THEN c.shares - coalesce(c.previous_shares, 0.0)
-           END AS shares_change,
-           CASE WHEN c.closed THEN -100.0
-                WHEN c.previous_shares > 0
-                THEN 100.0 * (c.shares - c.previous_shares) / c.previous_shares END AS shares_change_pct,
-           CASE WHEN c.closed THEN false
-                WHEN c.previous_period IS NOT NULL THEN c.previous_shares IS NULL END AS is_new_position,
-           c.closed AS is_closed_position
-    FROM compared c
-), master AS (
-    -- One master row per CUSIP and report period: the latest valid_from that holds at the
-    -- period's end (picked among the master's rows, not the holdings').
-    SELECT cusip, report_period, symbol, name, shares_outstanding FROM (
-        SELECT s.cusip, p.report_period, s.symbol, s.name, s.shares_outstanding,
-               row_number() OVER (PARTITION BY s.cusip, p.report_period
-                                  ORDER BY s.valid_from DESC NULLS LAST, s.source DESC) AS pick
-        FROM securities s
-        JOIN (SELECT DISTINCT report_period FROM periods) p
-          ON (s.valid_from IS NULL OR s.valid_from <= p.report_period)
-         AND (s.valid_to IS NULL OR s.valid_to >= p.report_period))
-    WHERE pick = 1
-), matched AS (
-    SELECT r.*, m.symbol, m.name AS master_name, m.shares_outstanding
-    FROM all_rows r
-    LEFT JOIN master m ON m.cusip = r.cusip AND m.report_period = r.report_period
-)
-SELECT cik, filer_name, report_period, filing_date, symbol,
-       coalesce(master_name, company_name) AS company_name, shares, market_value, shares_change,
-       shares_change_pct,
-       100.0 * market_value / sum(market_value) OVER (PARTITION BY cik, report_period)
-           AS pct_of_portfolio,
-       CASE WHEN amount_type = 'SH' AND put_call IS NULL
-            THEN 100.0 * shares / shares_outstanding END AS pct_of_shares_outstanding,
-       is_new_position, is_closed_position, cusip, put_call, amount_type, filed_rows
-FROM matched"#,
-        effective_holdings_ctes(None)
-    )
-}
+#[cfg(test)]
+mod tests {
+    use super::effective_holdings_ctes;
 
-/// The spec's `whale_wallets`: one row per 13F manager. `estimated_aum` is the latest complete
-/// report's summary total in dollars; `total_trades` counts position changes between consecutive
-/// reports (new, closed, or a different share count); `current_holdings` is a JSON object of the
-/// latest report's CUSIPs and shares; `top_positions` its ten largest issuers by value. `win_rate`
-/// and `avg_return` need prices and are NULL.
-pub fn whale_wallets_sql() -> String {
-    format!(
-        r#"WITH {}, latest AS (
-    -- Each manager's latest report, as effective_holdings_ctes chose it for its period.
-    SELECT cik, report_period, filer_name, table_value_total, value_unit,
-           row_number() OVER (PARTITION BY cik ORDER BY report_period DESC) AS recency
-    FROM chosen
-), activity AS (
-    SELECT cik, min(filed_date) AS first_seen, max(filed_date) AS last_activity
-    FROM filings_13f GROUP BY cik
-), changes AS (
-    SELECT cik, count(*) AS total_trades
-    FROM institutional_holdings_13f
-    WHERE is_new_position OR is_closed_position OR shares_change <> 0
-    GROUP BY cik
-), holdings AS (
-    SELECT h.cik,
-           '{{' || string_agg('"' || h.cusip || coalesce(' ' || h.put_call, '') || '": ' || CAST(CAST(h.shares AS BIGINT) AS VARCHAR), ', ' ORDER BY h.market_value DESC) || '}}'
-               AS current_holdings,
-           array_agg(h.company_name ORDER BY h.market_value DESC) AS by_value
-    FROM institutional_holdings_13f h
-    JOIN latest l ON l.cik = h.cik AND l.report_period = h.report_period AND l.recency = 1
-    WHERE NOT h.is_closed_position
-    GROUP BY h.cik
-)
-SELECT l.cik AS wallet_identifier,
-       coalesce(m.name, l.filer_name) AS name,
-       coalesce(m.manager_type, 'unclassified') AS wallet_type,
-       l.table_value_total * CASE l.value_unit WHEN 'thousands' THEN 1000 ELSE 1 END AS estimated_aum,
-       a.first_seen, a.last_activity,
-       coalesce(c.total_trades, 0) AS total_trades,
-       CAST(NULL AS DOUBLE) AS win_rate,
-       CAST(NULL AS DOUBLE) AS avg_return,
-       h.current_holdings,
-       array_slice(h.by_value, 1, 10) AS top_positions,
-       l.report_period AS latest_report_period
-FROM latest l
-JOIN activity a ON a.cik = l.cik
-LEFT JOIN changes c ON c.cik = l.cik
-LEFT JOIN holdings h ON h.cik = l.cik
-LEFT JOIN manager_types m ON m.cik = l.cik
-WHERE l.recency = 1"#,
-        effective_holdings_ctes(None)
-    )
+    #[test]
+    fn the_views_hold_the_same_effective_holdings_as_the_table_function() {
+        // The views are plain SQL files; this keeps their copy of the CTEs from drifting.
+        let ctes = effective_holdings_ctes(None);
+        for (view, sql) in [
+            (
+                "institutional_holdings_13f",
+                include_str!("institutional_holdings_13f.sql"),
+            ),
+            ("whale_wallets", include_str!("whale_wallets.sql")),
+        ] {
+            assert!(
+                sql.contains(&format!("WITH {ctes}, ")),
+                "{view}.sql no longer starts with holdings_asof's CTEs"
+            );
+        }
+        assert!(effective_holdings_ctes(Some(0)).contains("FROM filings WHERE known_at < "));
+    }
 }

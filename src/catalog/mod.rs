@@ -61,16 +61,32 @@ consolidated volume in equity_trades that day).",
 position (CUSIP, put/call, shares or principal) with amendments applied as filed so far: shares, market \
 value, the change against the manager's previous report, percent of portfolio and of shares outstanding \
 (with the securities master), new and closed positions (a closed one shows 0 shares).",
-        sql: holdings_asof::institutional_holdings_sql,
+        sql: || include_str!("institutional_holdings_13f.sql").to_string(),
     },
     ViewSpec {
         name: "whale_wallets",
         description: "The spec's whale_wallets: one row per 13F manager (CIK) with its type from \
 manager_types, estimated AUM from its latest report, first seen and last activity, position changes, \
 current holdings (JSON) and top positions. win_rate and avg_return are NULL until prices are joined.",
-        sql: holdings_asof::whale_wallets_sql,
+        sql: || include_str!("whale_wallets.sql").to_string(),
     },
 ];
+
+/// The documentation of the table functions `register_lake` adds, sorted by name, for
+/// `whalewatch functions` beside the functions of `whalewatch_udfs::function_docs`.
+pub fn table_function_docs() -> Vec<whalewatch_udfs::FunctionDoc> {
+    [
+        ("holdings_asof", holdings_asof::documentation()),
+        ("print_clusters", print_clusters::documentation()),
+    ]
+    .into_iter()
+    .map(|(name, documentation)| whalewatch_udfs::FunctionDoc {
+        name: name.to_string(),
+        kind: "table",
+        documentation,
+    })
+    .collect()
+}
 
 /// The table provider for one dataset: a Parquet listing of its directory, or an empty table of
 /// the same schema when nothing has landed yet.

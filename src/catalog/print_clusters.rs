@@ -19,7 +19,7 @@ use datafusion::common::tree_node::TreeNodeRecursion;
 use datafusion::common::{plan_err, Result, ScalarValue};
 use datafusion::datasource::TableType;
 use datafusion::execution::{SendableRecordBatchStream, TaskContext};
-use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
+use datafusion::logical_expr::{DocSection, Documentation, Expr, TableProviderFilterPushDown};
 use datafusion::physical_expr::expressions::Column;
 use datafusion::physical_expr::{
     EquivalenceProperties, LexOrdering, OrderingRequirements, PhysicalExpr, PhysicalSortExpr,
@@ -46,6 +46,54 @@ const EXCHANGE: &str = "exchange";
 const DAY: &str = "date";
 /// The columns added to the tape's.
 const ADDED: [&str; 3] = ["cluster_id", "cluster_prints", "cluster_exchanges"];
+
+/// For `whalewatch functions`: table functions have no documentation hook in DataFusion.
+pub fn documentation() -> Documentation {
+    Documentation::builder(
+        DocSection {
+            include: true,
+            label: "Options",
+            description: None,
+        },
+        "The lake's option_trades with each print's cluster added as cluster_id, cluster_prints \
+and cluster_exchanges. The clusters are those of print_cluster(ts, exchange, window_ms, mode, \
+contract, date), computed while streaming the tape in its files' (contract, ts, seq) order, so \
+that it scales to a day's tape (the window function must buffer its whole input). In the default \
+'anchored' mode a cluster is a contract's prints within window_ms milliseconds of the cluster's \
+first print; in 'gap' mode a print joins the cluster when it is within window_ms of the previous \
+print. cluster_id counts clusters across contracts, and a cluster never spans two trading dates, \
+so a filter on date prunes whole days before clustering. whalewatch's sweeps are the clusters of \
+print_clusters(50) on 2 or more exchanges (see options_flow).",
+        "print_clusters(window_ms [, 'anchored' | 'gap'])",
+    )
+    .with_argument(
+        "window_ms",
+        "A constant: the window in milliseconds, from 0 to 86,400,000 (fractions allowed).",
+    )
+    .with_argument(
+        "mode",
+        "A constant: 'anchored' (default: within the window of the cluster's first print) or 'gap' \
+(within the window of the previous print).",
+    )
+    .with_sql_example(PRINT_CLUSTERS_EXAMPLE)
+    .build()
+}
+
+/// Checked against the sample lake by the integration tests, as every function's example is.
+const PRINT_CLUSTERS_EXAMPLE: &str = r#"```sql
+> SELECT cluster_prints, cluster_exchanges, count(DISTINCT cluster_id) AS clusters
+  FROM print_clusters(50) WHERE contract = 'IWM210219C00214000' GROUP BY 1, 2 ORDER BY 1, 2;
++----------------+-------------------+----------+
+| cluster_prints | cluster_exchanges | clusters |
++----------------+-------------------+----------+
+| 1              | 1                 | 12       |
+| 2              | 1                 | 1        |
+| 2              | 2                 | 2        |
+| 3              | 1                 | 2        |
+| 4              | 4                 | 1        |
+| 5              | 5                 | 2        |
++----------------+-------------------+----------+
+```"#;
 
 /// The table function, holding the tape it clusters (the lake's `option_trades`).
 #[derive(Debug)]

@@ -236,6 +236,27 @@ fn listing_commands() {
     );
     let dix = stdout(&whalewatch(lake.path(), &["functions", "dix"]));
     assert!(dix.contains("SqueezeMetrics"), "{dix}");
+    // The table functions are listed too, as kind "table", and shown in full.
+    for (name, syntax) in [
+        ("holdings_asof", "holdings_asof(day)"),
+        (
+            "print_clusters",
+            "print_clusters(window_ms [, 'anchored' | 'gap'])",
+        ),
+    ] {
+        assert!(
+            functions
+                .lines()
+                .any(|line| line.starts_with(syntax) && line.contains(" table ")),
+            "{name} missing from {functions}"
+        );
+        let full = stdout(&whalewatch(lake.path(), &["functions", name]));
+        assert!(
+            full.starts_with(&format!("{syntax} (table function, ")),
+            "{full}"
+        );
+        assert!(full.contains("Example:"), "{full}");
+    }
 }
 
 #[test]
@@ -415,7 +436,11 @@ fn a_per_symbol_window_across_days_merges_the_sorted_files_instead_of_sorting() 
 #[test]
 fn every_function_example_in_the_documentation_is_true_on_the_sample_lake() {
     let lake = sample_lake();
-    for doc in whalewatch_udfs::function_docs() {
+    // The table functions' examples too: `whalewatch functions` shows them beside the others.
+    let docs = whalewatch_udfs::function_docs()
+        .into_iter()
+        .chain(whalewatch::catalog::table_function_docs());
+    for doc in docs {
         let example = doc
             .documentation
             .sql_example

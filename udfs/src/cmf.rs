@@ -104,15 +104,16 @@ mod tests {
             "SELECT cmf(h, l, c, v, 3) OVER (ORDER BY g) FROM v ORDER BY g",
         )
         .await;
+        assert_eq!(got.len(), sheet.len());
         assert_eq!(got[..2], [None, None]);
-        for row in 2..sheet.len() {
+        for (row, ours) in got.iter().enumerate().skip(2) {
             let column = |c: usize| -> f64 {
                 (row - 2..=row)
                     .map(|r| sheet[r][c].parse::<f64>().unwrap())
                     .sum()
             };
             let expected = column(6) / column(5);
-            let ours = got[row].unwrap();
+            let ours = ours.unwrap();
             assert!(
                 (ours - expected).abs() < 1e-7,
                 "row {row}: {ours} against {expected}"

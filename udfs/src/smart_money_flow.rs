@@ -138,7 +138,7 @@ impl Dollars {
     }
 
     fn flow(&self) -> Option<f64> {
-        (self.rows > 0).then(|| self.later - self.first_half_hour)
+        (self.rows > 0).then_some(self.later - self.first_half_hour)
     }
 }
 

@@ -207,8 +207,11 @@ impl Contract {
         if price >= ceiling {
             return Err(NoFit::AboveUpperBound);
         }
-        // Written so that a NaN price (overflowing inputs) is refused too.
-        if !(self.price(MAX_VOLATILITY) >= price) {
+        // A NaN price (overflowing inputs) compares as None and is refused too.
+        if !matches!(
+            self.price(MAX_VOLATILITY).partial_cmp(&price),
+            Some(std::cmp::Ordering::Greater | std::cmp::Ordering::Equal)
+        ) {
             return Err(NoFit::VolatilityTooHigh);
         }
         // The price rises with volatility: keep low below the root and high above it.

@@ -104,6 +104,30 @@ pub fn is_early_close(date: NaiveDate) -> bool {
     }
 }
 
+/// The argument types of the functions over `(ts, price, volume)`: any timestamp becomes
+/// microseconds in UTC (a timestamp without a zone is read as UTC), numbers become Float64.
+pub(crate) fn coerce_ts_price_volume(
+    function: &str,
+    arg_types: &[datafusion::arrow::datatypes::DataType],
+) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::DataType>> {
+    use datafusion::arrow::datatypes::{DataType, TimeUnit};
+    let number = |t: &DataType| t.is_numeric() || t.is_null();
+    match arg_types {
+        [DataType::Timestamp(..) | DataType::Null, price, volume]
+            if number(price) && number(volume) =>
+        {
+            Ok(vec![
+                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
+                DataType::Float64,
+                DataType::Float64,
+            ])
+        }
+        _ => datafusion::common::plan_err!(
+            "{function}(ts, price, volume) takes a timestamp and two numbers, not {arg_types:?}"
+        ),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -170,29 +194,5 @@ mod tests {
         // 01:00 UTC on the 6th is still the 5th in New York.
         let late = SessionDay::containing(utc("2026-01-06T01:00:00Z")).unwrap();
         assert_eq!(late.date, date("2026-01-05"));
-    }
-}
-
-/// The argument types of the functions over `(ts, price, volume)`: any timestamp becomes
-/// microseconds in UTC (a timestamp without a zone is read as UTC), numbers become Float64.
-pub(crate) fn coerce_ts_price_volume(
-    function: &str,
-    arg_types: &[datafusion::arrow::datatypes::DataType],
-) -> datafusion::common::Result<Vec<datafusion::arrow::datatypes::DataType>> {
-    use datafusion::arrow::datatypes::{DataType, TimeUnit};
-    let number = |t: &DataType| t.is_numeric() || t.is_null();
-    match arg_types {
-        [DataType::Timestamp(..) | DataType::Null, price, volume]
-            if number(price) && number(volume) =>
-        {
-            Ok(vec![
-                DataType::Timestamp(TimeUnit::Microsecond, Some("UTC".into())),
-                DataType::Float64,
-                DataType::Float64,
-            ])
-        }
-        _ => datafusion::common::plan_err!(
-            "{function}(ts, price, volume) takes a timestamp and two numbers, not {arg_types:?}"
-        ),
     }
 }
