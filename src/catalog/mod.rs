@@ -61,14 +61,14 @@ consolidated volume in equity_trades that day).",
 position (CUSIP, put/call, shares or principal) with amendments applied as filed so far: shares, market \
 value, the change against the manager's previous report, percent of portfolio and of shares outstanding \
 (with the securities master), new and closed positions (a closed one shows 0 shares).",
-        sql: || include_str!("institutional_holdings_13f.sql").to_string(),
+        sql: || holdings_asof::with_effective_holdings(include_str!("institutional_holdings_13f.sql")),
     },
     ViewSpec {
         name: "whale_wallets",
         description: "The spec's whale_wallets: one row per 13F manager (CIK) with its type from \
 manager_types, estimated AUM from its latest report, first seen and last activity, position changes, \
 current holdings (JSON) and top positions. win_rate and avg_return are NULL until prices are joined.",
-        sql: || include_str!("whale_wallets.sql").to_string(),
+        sql: || holdings_asof::with_effective_holdings(include_str!("whale_wallets.sql")),
     },
 ];
 

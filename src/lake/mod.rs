@@ -25,6 +25,12 @@ use crate::error::{Error, Result};
 /// Temporary files carry this marker; they never end in `.parquet`, so no table lists them.
 const TEMP_MARKER: &str = ".tmp-";
 
+/// The partition value of a date column (`date=2021-08-02`): the one place a date becomes part
+/// of a path.
+pub fn date_partition(date: chrono::NaiveDate) -> String {
+    date.format("%Y-%m-%d").to_string()
+}
+
 #[derive(Clone)]
 pub struct Lake {
     root: PathBuf,

@@ -7,7 +7,7 @@ use datafusion::arrow::array::{
     Array, ArrayRef, AsArray, Date32Builder, Float64Builder, StringBuilder, StructArray,
 };
 use datafusion::arrow::buffer::NullBuffer;
-use datafusion::arrow::datatypes::{DataType, Field, Fields};
+use datafusion::arrow::datatypes::{DataType, Date32Type, Field, Fields};
 use datafusion::common::Result;
 use datafusion::logical_expr::{
     ColumnarValue, Documentation, ScalarFunctionArgs, ScalarUDFImpl, Signature, Volatility,
@@ -112,7 +112,6 @@ impl ScalarUDFImpl for ParseOsi {
     fn invoke_with_args(&self, args: ScalarFunctionArgs) -> Result<ColumnarValue> {
         let arrays = ColumnarValue::values_to_arrays(&args.args)?;
         let symbols = arrays[0].as_string::<i32>();
-        let epoch = NaiveDate::from_ymd_opt(1970, 1, 1).unwrap_or_default();
         let mut underlying = StringBuilder::new();
         let mut expiry = Date32Builder::new();
         let mut right = StringBuilder::new();
@@ -127,7 +126,7 @@ impl ScalarUDFImpl for ParseOsi {
             match parsed {
                 Some((root, date, side, price)) => {
                     underlying.append_value(root);
-                    expiry.append_value((date - epoch).num_days() as i32);
+                    expiry.append_value(Date32Type::from_naive_date(date));
                     right.append_value(side);
                     strike.append_value(price);
                 }

@@ -3,7 +3,7 @@
 
 use std::sync::Arc;
 
-use chrono::{NaiveDate, TimeZone};
+use chrono::TimeZone;
 use chrono_tz::America::New_York;
 use datafusion::arrow::array::{Array, AsArray, Float64Builder};
 use datafusion::arrow::datatypes::{DataType, Date32Type, TimeUnit, TimestampMicrosecondType};
@@ -53,8 +53,7 @@ const MICROS_PER_YEAR: f64 = 365.0 * 86_400.0 * 1e6;
 
 /// 16:00 New York time on the expiry date (days since 1970-01-01), in µs since the epoch.
 fn close_micros(expiry_days: i32) -> Option<i64> {
-    let date = NaiveDate::from_ymd_opt(1970, 1, 1)?
-        .checked_add_signed(chrono::Duration::days(expiry_days as i64))?;
+    let date = datafusion::arrow::temporal_conversions::date32_to_datetime(expiry_days)?.date();
     let close = New_York
         .from_local_datetime(&date.and_hms_opt(16, 0, 0)?)
         .earliest()?;

@@ -26,6 +26,7 @@ use crate::collect::{
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::ATS_WEEKLY;
+use crate::lake::date_partition;
 use crate::lake::ingest_log::{IngestRun, SourceStatus};
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
@@ -305,7 +306,7 @@ fn land_table(
             )?
             .provenance(source, rows.iter().map(|r| r.line), now)?
             .finish()?;
-        let week = week.format("%Y-%m-%d").to_string();
+        let week = date_partition(week);
         let stem = format!("{tier}-{}", venue_type.as_str().to_ascii_lowercase());
         transaction.upsert(&ATS_WEEKLY, Some(&week), &stem, batch)?;
     }

@@ -26,6 +26,7 @@ use crate::collect::{
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::SHORT_VOLUME;
+use crate::lake::date_partition;
 use crate::lake::{BatchBuilder, IngestRun, Lake, Rejected, SourceStatus, Transaction};
 
 /// FINRA's public CDN for the daily files: `{base}/{FACILITY}shvol{YYYYMMDD}.txt`.
@@ -432,7 +433,7 @@ fn stage(
             )?
             .provenance(source, rows.iter().map(|r| r.line), now)?
             .finish()?;
-        let partition = date.format("%Y-%m-%d").to_string();
+        let partition = date_partition(date);
         transaction.upsert(&SHORT_VOLUME, Some(&partition), facility.code(), batch)?;
     }
     Ok(records.len() as u64)

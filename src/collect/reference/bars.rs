@@ -19,6 +19,7 @@ use crate::collect::tabular::{self, Table};
 use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::BARS;
+use crate::lake::date_partition;
 use crate::lake::ingest_log::timestamps;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
@@ -282,12 +283,7 @@ fn stage(transaction: &mut Transaction, bars: &[Bar], timeframe: &str, source: &
             .column("volume", column(|b| b.volume))?
             .provenance(source, rows.iter().map(|b| b.line), now)?
             .finish()?;
-        transaction.upsert(
-            &BARS,
-            Some(&date.format("%Y-%m-%d").to_string()),
-            timeframe,
-            batch,
-        )?;
+        transaction.upsert(&BARS, Some(&date_partition(date)), timeframe, batch)?;
     }
     Ok(())
 }

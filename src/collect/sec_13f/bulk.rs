@@ -37,6 +37,7 @@ use crate::collect::{
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
+use crate::lake::date_partition;
 use crate::lake::ingest_log::{IngestRun, SourceStatus};
 use crate::lake::{Lake, Rejected, Transaction};
 
@@ -730,7 +731,7 @@ fn stage(
     }
     let others_source = format!("{source}!OTHERMANAGER2.tsv");
     for (period, rows) in others {
-        let period = period.format("%Y-%m-%d").to_string();
+        let period = date_partition(period);
         let batch = other_managers_batch(&rows, &others_source, now)?;
         transaction.replace(&OTHER_MANAGERS_13F, Some(&period), file_stem, batch)?;
     }
@@ -798,7 +799,7 @@ fn stage(
     let holdings_source = format!("{source}!INFOTABLE.tsv");
     let mut staged = 0u64;
     for (period, (rows, period_filings)) in by_period {
-        let period = period.format("%Y-%m-%d").to_string();
+        let period = date_partition(period);
         if !rows.is_empty() {
             let indices = UInt32Array::from(rows);
             let at: Vec<usize> = indices.values().iter().map(|&i| i as usize).collect();

@@ -36,6 +36,7 @@ use crate::collect::{
 };
 use crate::error::{Error, Result};
 use crate::lake::datasets::{FILINGS_13F, HOLDINGS_13F, OTHER_MANAGERS_13F};
+use crate::lake::date_partition;
 use crate::lake::ingest_log::timestamps;
 use crate::lake::ingest_log::{IngestRun, SourceOutcome, SourceStatus};
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
@@ -717,7 +718,7 @@ fn stage(
         ));
     }
     let now = Utc::now();
-    let period = filing.report_period.format("%Y-%m-%d").to_string();
+    let period = date_partition(filing.report_period);
     // The row names the file it was parsed from (`source`, line 1) already.
     let row = filing.row.clone();
     transaction.upsert(

@@ -38,6 +38,7 @@ use crate::collect::tabular;
 use crate::collect::{ingest_local_paths, repeated_text, HashingReader, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{EQUITY_DAILY_VOLUME, EQUITY_TRADES};
+use crate::lake::date_partition;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
@@ -1297,7 +1298,7 @@ pub fn ingest_files(
             let now = Utc::now().timestamp_micros();
             for (date, batches) in tape.by_date {
                 rows += batches.iter().map(|b| b.num_rows() as u64).sum::<u64>();
-                let date = date_from_days(date).format("%Y-%m-%d").to_string();
+                let date = date_partition(date_from_days(date));
                 transaction.replace(
                     &EQUITY_DAILY_VOLUME,
                     Some(&date),

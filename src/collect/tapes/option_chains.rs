@@ -22,6 +22,7 @@ use crate::collect::tapes::option_trades::{parse_right, ContractTerms};
 use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::OPEN_INTEREST;
+use crate::lake::date_partition;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
@@ -355,12 +356,7 @@ pub fn ingest_files(
                     )?
                     .provenance(source, rows.iter().map(|r| r.line), now)?
                     .finish()?;
-                transaction.replace(
-                    &OPEN_INTEREST,
-                    Some(&date.format("%Y-%m-%d").to_string()),
-                    &stem,
-                    batch,
-                )?;
+                transaction.replace(&OPEN_INTEREST, Some(&date_partition(date)), &stem, batch)?;
             }
             if !rows.is_empty() {
                 transaction.remove_other_partitions_of(&OPEN_INTEREST, &stem, source)?;

@@ -31,6 +31,7 @@ use crate::collect::tabular::{self, Fields, Table};
 use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{OPTION_QUOTES, OPTION_TRADES};
+use crate::lake::date_partition;
 use crate::lake::ingest_log::timestamps;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
@@ -639,12 +640,7 @@ fn stage_trades(
             )?
             .provenance(source, rows.iter().map(|p| p.line), now)?
             .finish()?;
-        transaction.replace(
-            &OPTION_TRADES,
-            Some(&date.format("%Y-%m-%d").to_string()),
-            stem,
-            batch,
-        )?;
+        transaction.replace(&OPTION_TRADES, Some(&date_partition(date)), stem, batch)?;
     }
     Ok(())
 }
@@ -693,12 +689,7 @@ fn stage_quotes(
             )?
             .provenance(source, rows.iter().map(|q| q.line), now)?
             .finish()?;
-        transaction.replace(
-            &OPTION_QUOTES,
-            Some(&date.format("%Y-%m-%d").to_string()),
-            stem,
-            batch,
-        )?;
+        transaction.replace(&OPTION_QUOTES, Some(&date_partition(date)), stem, batch)?;
     }
     Ok(())
 }
