@@ -31,12 +31,15 @@ pub fn date_partition(date: chrono::NaiveDate) -> String {
     date.format("%Y-%m-%d").to_string()
 }
 
+/// What a front end asked to be called with the lake's root while an ingest waits for the lock.
+type LockWaitNotice = std::sync::Arc<dyn Fn(&Path) + Send + Sync>;
+
 #[derive(Clone)]
 pub struct Lake {
     root: PathBuf,
     /// Called when an ingest must wait for another one's lock (a front end says so; the lake
     /// itself prints nothing).
-    on_lock_wait: Option<std::sync::Arc<dyn Fn(&Path) + Send + Sync>>,
+    on_lock_wait: Option<LockWaitNotice>,
 }
 
 impl std::fmt::Debug for Lake {

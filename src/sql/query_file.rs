@@ -221,12 +221,10 @@ impl QueryFile {
                 else {
                     continue;
                 };
-                for function in ["holdings_asof"] {
-                    sql = sql.replace(
-                        &format!("{function}(${name})"),
-                        &format!("{function}('{}')", date.format("%Y-%m-%d")),
-                    );
-                }
+                sql = sql.replace(
+                    &format!("holdings_asof(${name})"),
+                    &format!("holdings_asof('{}')", date.format("%Y-%m-%d")),
+                );
             }
         }
         sql

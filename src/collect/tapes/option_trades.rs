@@ -545,7 +545,7 @@ impl QuoteBook {
 
     fn sort(&mut self) {
         for quotes in self.by_contract.values_mut() {
-            quotes.sort_by(|a, b| (a.0, a.1).cmp(&(b.0, b.1)));
+            quotes.sort_by_key(|quote| (quote.0, quote.1));
         }
     }
 
