@@ -14,7 +14,6 @@ use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
-use datafusion::arrow::array::StringArray;
 use sha2::{Digest, Sha256};
 
 use crate::error::{Error, Result};
@@ -181,14 +180,6 @@ pub(crate) fn sha256_hex(bytes: &[u8]) -> String {
 
 fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
-}
-
-/// `text` `n` times as a column, built as two buffers rather than `n` strings (a source name
-/// repeated down every row of a batch).
-pub(crate) fn repeated_text(text: &str, n: usize) -> StringArray {
-    let offsets =
-        datafusion::arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(text.len(), n));
-    StringArray::new(offsets, text.repeat(n).into_bytes().into(), None)
 }
 
 /// A reader that hashes what passes through it (SHA-256), for sources read as a stream.

@@ -13,7 +13,6 @@ use datafusion::arrow::datatypes::{ArrowPrimitiveType, SchemaRef};
 
 use super::datasets::DatasetSpec;
 use super::ingest_log::timestamps;
-use crate::collect::repeated_text;
 use crate::error::{Error, Result};
 
 /// The values [`BatchBuilder::column`] takes: a typed array, or one already behind an `ArrayRef`.
@@ -175,6 +174,14 @@ impl BatchBuilder {
             message,
         }
     }
+}
+
+/// `text` `n` times as a column, built as two buffers rather than `n` strings (a source name
+/// repeated down every row of a batch).
+pub fn repeated_text(text: &str, n: usize) -> datafusion::arrow::array::StringArray {
+    let offsets =
+        datafusion::arrow::buffer::OffsetBuffer::from_lengths(std::iter::repeat_n(text.len(), n));
+    datafusion::arrow::array::StringArray::new(offsets, text.repeat(n).into_bytes().into(), None)
 }
 
 #[cfg(test)]

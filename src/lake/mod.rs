@@ -14,7 +14,7 @@ mod writer;
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
 
-pub use batch::{BatchBuilder, IntoColumn};
+pub use batch::{repeated_text, BatchBuilder, IntoColumn};
 pub use datasets::DatasetSpec;
 pub use ingest_log::{IngestRun, Rejected, SourceStatus};
 pub use location::{LakeLocation, LocationOrigin, LAKE_MARKER};

@@ -35,10 +35,11 @@ use datafusion::arrow::compute::{concat_batches, take_record_batch};
 use crate::collect::fields::{date_from_days, days_since_epoch};
 use crate::collect::fields::{distinct_names, file_stem, parse_date, parse_instant};
 use crate::collect::tabular;
-use crate::collect::{ingest_local_paths, repeated_text, HashingReader, IngestReport};
+use crate::collect::{ingest_local_paths, HashingReader, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::{EQUITY_DAILY_VOLUME, EQUITY_TRADES};
 use crate::lake::date_partition;
+use crate::lake::repeated_text;
 use crate::lake::{BatchBuilder, Lake, Rejected, Transaction};
 
 #[derive(Debug, Clone, Default)]
