@@ -124,6 +124,7 @@ impl Lake {
         spec: &DatasetSpec,
         file_stem: &str,
     ) -> Result<Vec<(String, PathBuf)>> {
+        writer::check_path_component(spec, "file name", file_stem)?;
         let dir = self.dataset_dir(spec);
         let Some((column, _)) = &spec.partition else {
             return Ok(Vec::new());

@@ -47,15 +47,23 @@ impl<'a> Transaction<'a> {
         }
     }
 
+    /// The path of one file of the dataset. Its stem and partition value often come from a feed
+    /// (an accession number, a file's name): each must be one plain path component, or the
+    /// write is refused before anything touches the disk.
     fn file_path(
         &self,
         spec: &DatasetSpec,
         partition_value: Option<&str>,
         file_stem: &str,
-    ) -> PathBuf {
-        self.lake
+    ) -> Result<PathBuf> {
+        check_path_component(spec, "file name", file_stem)?;
+        if let Some(value) = partition_value {
+            check_path_component(spec, "partition value", value)?;
+        }
+        Ok(self
+            .lake
             .partition_dir(spec, partition_value)
-            .join(format!("{file_stem}.parquet"))
+            .join(format!("{file_stem}.parquet")))
     }
 
     /// Merges `batch` into one file of the dataset: existing rows whose natural key appears in
@@ -67,7 +75,7 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         batch: RecordBatch,
     ) -> Result<usize> {
-        let path = self.file_path(spec, partition_value, file_stem);
+        let path = self.file_path(spec, partition_value, file_stem)?;
         let existing = match self.files.remove(&path) {
             Some(pending) => Some(concat_batches(&spec.file_schema(), &pending)?),
             None if path.exists() => Some(read_parquet_file(&path)?),
@@ -87,7 +95,7 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         batch: RecordBatch,
     ) -> Result<()> {
-        let path = self.file_path(spec, partition_value, file_stem);
+        let path = self.file_path(spec, partition_value, file_stem)?;
         let sorted = sort_batch(&batch, spec)?;
         self.files.insert(path, vec![sorted]);
         Ok(())
@@ -103,7 +111,7 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         batches: Vec<RecordBatch>,
     ) -> Result<()> {
-        let path = self.file_path(spec, partition_value, file_stem);
+        let path = self.file_path(spec, partition_value, file_stem)?;
         self.files.insert(path, batches);
         Ok(())
     }
@@ -116,6 +124,7 @@ impl<'a> Transaction<'a> {
         spec: &DatasetSpec,
         file_stem: &str,
     ) -> Result<Vec<String>> {
+        check_path_component(spec, "file name", file_stem)?;
         let dir = self.lake.dataset_dir(spec);
         let mut found = Vec::new();
         let Ok(entries) = fs::read_dir(&dir) else {
@@ -149,6 +158,7 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         source: &str,
     ) -> Result<()> {
+        check_path_component(spec, "file name", file_stem)?;
         let dir = self.lake.dataset_dir(spec);
         let Ok(entries) = fs::read_dir(&dir) else {
             return Ok(());
@@ -178,7 +188,7 @@ impl<'a> Transaction<'a> {
         column: &str,
         values: &HashSet<&str>,
     ) -> Result<usize> {
-        let path = self.file_path(spec, partition_value, file_stem);
+        let path = self.file_path(spec, partition_value, file_stem)?;
         let existing = match self.files.remove(&path) {
             Some(pending) => concat_batches(&spec.file_schema(), &pending)?,
             None if path.is_file() => read_parquet_file(&path)?,
@@ -277,6 +287,27 @@ impl<'a> Transaction<'a> {
             }
         }
         Ok(())
+    }
+}
+
+/// A value that becomes one component of a lake path must stay one: not empty, no `/`, `\\` or
+/// NUL, not starting with a dot (no `..`, no hidden or temporary names), at most 200 bytes. Other
+/// characters (a basket called "S&P 500") are kept as they are.
+pub(super) fn check_path_component(spec: &DatasetSpec, what: &str, value: &str) -> Result<()> {
+    let plain = !value.is_empty()
+        && value.len() <= 200
+        && !value.starts_with('.')
+        && !value.contains(['/', '\\', '\0']);
+    if plain {
+        Ok(())
+    } else {
+        Err(Error::Batch {
+            dataset: spec.name,
+            message: format!(
+                "{what} {value:?} cannot name a file in the lake (it would not be one plain name: \
+                 no '/', '\\' or NUL, not starting with '.'); nothing was written"
+            ),
+        })
     }
 }
 
@@ -548,6 +579,46 @@ fn merge_on_key(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_value_from_a_feed_cannot_leave_its_partition() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        let transaction = Transaction::new(&lake);
+        let spec = &super::super::datasets::HOLDINGS_13F;
+        for bad in [
+            "../../short_volume/date=2021-08-02/CNMS",
+            "../../../../elsewhere/x",
+            "a/b",
+            "..",
+            ".hidden",
+            "",
+            "nul\0byte",
+        ] {
+            let error = transaction
+                .file_path(spec, Some("2024-12-31"), bad)
+                .unwrap_err()
+                .to_string();
+            assert!(
+                error.contains("cannot name a file in the lake"),
+                "{bad:?}: {error}"
+            );
+            assert!(
+                transaction.file_path(spec, Some(bad), "filings").is_err(),
+                "{bad:?}"
+            );
+        }
+        let path = transaction
+            .file_path(spec, Some("2024-12-31"), "0001140361-23-013281")
+            .unwrap();
+        assert!(
+            path.ends_with("holdings_13f/report_period=2024-12-31/0001140361-23-013281.parquet")
+        );
+        assert!(
+            std::fs::read_dir(dir.path()).unwrap().next().is_none(),
+            "nothing written"
+        );
+    }
     use datafusion::arrow::array::{Float64Array, StringArray, TimestampMicrosecondArray};
 
     /// A file large enough for the two-lane encoder (and more than one row group) reads back as
