@@ -297,6 +297,15 @@ fn header_value<'a>(header: &'a str, key: &str) -> Option<&'a str> {
     })
 }
 
+/// EDGAR's accession number: ten digits (the filer agent's CIK), two (the year), six (the
+/// sequence), joined by dashes.
+pub fn is_accession_number(text: &str) -> bool {
+    let parts: Vec<&str> = text.split('-').collect();
+    matches!(parts.as_slice(), [a, b, c]
+        if a.len() == 10 && b.len() == 2 && c.len() == 6
+            && [a, b, c].iter().all(|p| p.bytes().all(|d| d.is_ascii_digit())))
+}
+
 /// The text after `<TAG>` up to the next `<` (the `.nc` form and `<ACCEPTANCE-DATETIME>`).
 fn tag_value<'a>(text: &'a str, tag: &str) -> Option<&'a str> {
     let start = text.find(&format!("<{tag}>"))? + tag.len() + 2;
@@ -353,6 +362,12 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
             error("no ACCESSION NUMBER: not an EDGAR full submission (.txt or .nc)".into())
         })?
         .to_string();
+    // The accession names the filing's files in the lake: only EDGAR's own form may.
+    if !is_accession_number(&accession) {
+        return Err(error(format!(
+            "ACCESSION NUMBER {accession:?} is not EDGAR's 0000000000-00-000000"
+        )));
+    }
     let accepted_at = tag_value(header, "ACCEPTANCE-DATETIME")
         .and_then(|t| NaiveDateTime::parse_from_str(t, "%Y%m%d%H%M%S").ok())
         .and_then(|local| New_York.from_local_datetime(&local).earliest())
@@ -1080,6 +1095,29 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf]) -> Result<IngestReport> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_edgar_s_accession_form_may_name_a_file() {
+        assert!(is_accession_number("0001140361-23-013281"));
+        for bad in [
+            "../../short_volume/date=2021-08-02/CNMS",
+            "0001140361-23-01328",
+            "0001140361-23-0132811",
+            "000114036a-23-013281",
+            "0001140361_23_013281",
+            "",
+        ] {
+            assert!(!is_accession_number(bad), "{bad}");
+        }
+        let filing = "ACCESSION NUMBER:\t../../../../elsewhere/x\nCONFORMED SUBMISSION TYPE:\t13F-HR\n<DOCUMENT>\n";
+        let error = parse_submission(filing, "evil.txt")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            error.contains("is not EDGAR's 0000000000-00-000000"),
+            "{error}"
+        );
+    }
 
     fn holding(value_raw: f64, amount: f64, amount_type: &str) -> Holding {
         Holding {
