@@ -132,6 +132,12 @@ impl Error {
         matches!(self, Error::Http { cause: Some(cause), status: None, .. } if cause.is_connect())
     }
 
+    /// A remote run stops at this error: the host refuses or cannot be reached, so every next
+    /// request would meet the same wall.
+    pub fn ends_the_run(&self) -> bool {
+        self.is_refusal() || self.is_unreachable()
+    }
+
     /// The whole chain of causes on one line: each cause is added unless the text so far
     /// already says it (most variants render their cause in their own message).
     pub fn chain_line(&self) -> String {

@@ -10,7 +10,6 @@ mod tabular;
 pub mod tapes;
 
 use std::collections::HashMap;
-use std::fmt;
 use std::path::{Path, PathBuf};
 
 use chrono::Utc;
@@ -20,22 +19,6 @@ use crate::error::{Error, Result};
 use crate::lake::datasets::DatasetSpec;
 use crate::lake::ingest_log::SourceOutcome;
 use crate::lake::{IngestRun, Lake, Rejected, SourceStatus};
-
-/// Where a feed's bytes came from.
-#[derive(Debug, Clone)]
-pub enum Source {
-    Url(String),
-    File(PathBuf),
-}
-
-impl fmt::Display for Source {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Source::Url(url) => f.write_str(url),
-            Source::File(path) => write!(f, "{}", path.display()),
-        }
-    }
-}
 
 /// How a long ingest tells its front end what it is doing. The CLI draws a progress bar; a
 /// scheduler may log; collectors print nothing themselves.
@@ -125,7 +108,7 @@ pub(crate) async fn land_fetched_sources<T>(
                     lake,
                     SourceOutcome::failed(&source.url, error.chain_line(), started_at),
                 )?;
-                if error.is_refusal() || error.is_unreachable() {
+                if error.ends_the_run() {
                     return Err(error);
                 }
                 progress.done_one();

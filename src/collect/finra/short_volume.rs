@@ -16,7 +16,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::str::FromStr;
 
-use chrono::{Datelike, NaiveDate, Utc, Weekday};
+use chrono::{Datelike, NaiveDate, Utc};
 use datafusion::arrow::array::{Float64Array, StringArray};
 
 use crate::calendar;
@@ -457,14 +457,6 @@ fn land(
     let rows = stage(&mut transaction, &records, facility, source)?;
     transaction.commit()?;
     Ok(rows)
-}
-
-/// The trading-day candidates in a range: weekdays (holidays are found by FINRA's 404).
-pub fn weekdays(from: NaiveDate, to: NaiveDate) -> Vec<NaiveDate> {
-    from.iter_days()
-        .take_while(|d| *d <= to)
-        .filter(|d| !matches!(d.weekday(), Weekday::Sat | Weekday::Sun))
-        .collect()
 }
 
 pub fn url_for(base_url: &str, facility: Facility, date: NaiveDate) -> String {

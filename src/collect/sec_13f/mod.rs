@@ -971,7 +971,7 @@ pub async fn ingest_edgar(
                 continue;
             }
             Err(error) => {
-                let refused = error.is_refusal() || error.is_unreachable();
+                let refused = error.ends_the_run();
                 run.record(
                     lake,
                     SourceOutcome::failed(&index_url, error.to_string(), started_at),
