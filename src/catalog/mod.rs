@@ -5,11 +5,11 @@
 use std::sync::Arc;
 
 use datafusion::catalog::TableProvider;
-use datafusion::datasource::empty::EmptyTable;
 use datafusion::datasource::file_format::parquet::ParquetFormat;
 use datafusion::datasource::listing::{
     ListingOptions, ListingTable, ListingTableConfig, ListingTableUrl,
 };
+use datafusion::execution::object_store::ObjectStoreUrl;
 use datafusion::prelude::{col, SessionContext};
 
 mod holdings_asof;
@@ -20,7 +20,7 @@ pub use sorted_files::{SortedFilesTable, MAX_FILE_PARTITIONS};
 
 use crate::error::Result;
 use crate::lake::datasets::{self, DatasetSpec};
-use crate::lake::Lake;
+use crate::lake::{Lake, LakeStore};
 
 /// A view the catalog defines over the datasets.
 pub struct ViewSpec {
@@ -88,13 +88,11 @@ pub fn table_function_docs() -> Vec<whalewatch_udfs::FunctionDoc> {
     .collect()
 }
 
-/// The table provider for one dataset: a Parquet listing of its directory, or an empty table of
-/// the same schema when nothing has landed yet.
-pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvider>> {
-    let dir = lake.dataset_dir(spec);
-    if !dir.is_dir() {
-        return Ok(Arc::new(EmptyTable::new(spec.table_schema())));
-    }
+/// The table provider for one dataset: a Parquet listing of its directory through the lake's
+/// object store, which lists the statement's pinned snapshot (so a dataset with nothing landed
+/// yet is an empty table of the same schema, and fills as ingests publish).
+pub fn table_for(store: &Arc<LakeStore>, spec: &DatasetSpec) -> Result<Arc<dyn TableProvider>> {
+    let dir = store.root().join(spec.name);
     let ascending = |columns: Vec<&str>| -> Vec<_> {
         columns
             .into_iter()
@@ -118,8 +116,15 @@ pub fn table_for(lake: &Lake, spec: &DatasetSpec) -> Result<Arc<dyn TableProvide
         .with_schema(spec.file_schema());
     Ok(Arc::new(SortedFilesTable::new(
         ListingTable::try_new(config)?,
-        dir,
+        Arc::clone(store),
+        spec.name,
     )))
+}
+
+/// The lake store a session registered with [`register_lake`]: the SQL front pins a snapshot
+/// in it before each statement and releases it after.
+pub fn lake_store(ctx: &SessionContext) -> Option<Arc<LakeStore>> {
+    ctx.state_ref().read().config().get_extension::<LakeStore>()
 }
 
 /// The order declared to the planner: the files' sort order with the partition column added. Any
@@ -144,9 +149,20 @@ pub fn declared_order(spec: &DatasetSpec) -> Vec<&'static str> {
 /// Registers every dataset and view of `lake` with `ctx`, replacing earlier registrations (which
 /// also refreshes DataFusion's cached file listings).
 pub async fn register_lake(ctx: &SessionContext, lake: &Lake) -> Result<()> {
+    let store = Arc::new(LakeStore::new(lake)?);
+    // Every `file://` path goes through it: lake paths list the pinned snapshot (a user's
+    // `SELECT * FROM 'data/bars/'` too), other paths are the plain local file system.
+    ctx.register_object_store(
+        ObjectStoreUrl::local_filesystem().as_ref(),
+        Arc::clone(&store) as Arc<dyn datafusion::object_store::ObjectStore>,
+    );
+    ctx.state_ref()
+        .write()
+        .config_mut()
+        .set_extension(Arc::clone(&store));
     for spec in datasets::ALL {
         ctx.deregister_table(spec.name)?;
-        ctx.register_table(spec.name, table_for(lake, spec)?)?;
+        ctx.register_table(spec.name, table_for(&store, spec)?)?;
     }
     ctx.register_udtf(
         "holdings_asof",
@@ -155,7 +171,7 @@ pub async fn register_lake(ctx: &SessionContext, lake: &Lake) -> Result<()> {
     ctx.register_udtf(
         "print_clusters",
         Arc::new(print_clusters::PrintClustersFunction {
-            trades: table_for(lake, &datasets::OPTION_TRADES)?,
+            trades: table_for(&store, &datasets::OPTION_TRADES)?,
         }),
     );
     for view in VIEWS {

@@ -9,7 +9,6 @@
 //! `MAX_FILE_PARTITIONS` files the listing is scanned as DataFusion would: that many concurrent
 //! readers would cost more memory than the merge saves.
 
-use std::path::PathBuf;
 use std::sync::Arc;
 
 use async_trait::async_trait;
@@ -22,43 +21,33 @@ use datafusion::execution::{SessionState, SessionStateBuilder};
 use datafusion::logical_expr::{Expr, TableProviderFilterPushDown};
 use datafusion::physical_plan::ExecutionPlan;
 
+use crate::lake::LakeStore;
+
 /// The most files scanned one per partition.
 pub const MAX_FILE_PARTITIONS: usize = 128;
 
 #[derive(Debug)]
 pub struct SortedFilesTable {
     listing: ListingTable,
-    dir: PathBuf,
+    /// Where the dataset's files are listed from (the statement's snapshot).
+    store: Arc<LakeStore>,
+    dataset: &'static str,
 }
 
 impl SortedFilesTable {
-    pub fn new(listing: ListingTable, dir: PathBuf) -> Self {
-        Self { listing, dir }
+    pub fn new(listing: ListingTable, store: Arc<LakeStore>, dataset: &'static str) -> Self {
+        Self {
+            listing,
+            store,
+            dataset,
+        }
     }
 
-    /// The Parquet files of the dataset (`dir/partition=value/file.parquet`, or `dir/file.parquet`),
-    /// counted up to one more than `MAX_FILE_PARTITIONS`. All of them, not those a query's filters
-    /// keep: a dataset past the limit is scanned as DataFusion does even for a query of two files.
+    /// The dataset's files in the statement's snapshot. All of them, not those a query's
+    /// filters keep: a dataset past the limit is scanned as DataFusion does even for a query of
+    /// two files.
     fn count_files(&self) -> usize {
-        let parquet = |path: &std::path::Path| path.extension().is_some_and(|e| e == "parquet");
-        let Ok(entries) = std::fs::read_dir(&self.dir) else {
-            return 0;
-        };
-        let mut total = 0;
-        for entry in entries.flatten() {
-            let path = entry.path();
-            total += if path.is_dir() {
-                std::fs::read_dir(&path).map_or(0, |inner| {
-                    inner.flatten().filter(|f| parquet(&f.path())).count()
-                })
-            } else {
-                usize::from(parquet(&path))
-            };
-            if total > MAX_FILE_PARTITIONS {
-                break;
-            }
-        }
-        total
+        self.store.file_count(self.dataset)
     }
 }
 

@@ -152,7 +152,13 @@ impl IngestRun {
 
     /// Adds one source's outcome and saves the run's log at once, so that every source that
     /// landed has its log row even if the process is stopped before the run ends.
+    ///
+    /// The source's rows and its log row become visible together: what the source's
+    /// transactions staged is published with the log, or discarded when the source failed.
     pub fn record(&mut self, lake: &Lake, outcome: SourceOutcome) -> Result<()> {
+        if outcome.status != SourceStatus::Landed {
+            lake.discard_unpublished()?;
+        }
         let now = Utc::now();
         self.entries.push(SourceEntry {
             source: outcome.source,
@@ -205,7 +211,8 @@ impl IngestRun {
         if !self.rejected.is_empty() {
             transaction.replace(&REJECTED_RECORDS, None, &self.id, self.rejected_batch()?)?;
         }
-        transaction.commit()
+        transaction.commit()?;
+        lake.publish()
     }
 
     fn log_batch(&self) -> Result<RecordBatch> {

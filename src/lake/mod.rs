@@ -1,23 +1,30 @@
 //! Where datasets live: one root directory, `<root>/<dataset>/<partition>=<value>/<file>.parquet`.
 //!
-//! Only this module knows paths. Writes go through a [`Transaction`]: new files are written
-//! under temporary names that no reader lists, synced, then renamed over their targets, so a
-//! reader sees a whole file or none and a failed or killed ingest leaves the lake as it was.
-//! Rows are merged on the dataset's natural key, so re-ingesting a source replaces its rows.
+//! Only this module knows paths. Writes go through a [`Transaction`] and become visible all at
+//! once when the lake publishes a new snapshot (see [`snapshot`]): a reader sees one committed
+//! state from the start of a statement to its end, and a failed or killed ingest leaves the lake
+//! as it was. Rows are merged on the dataset's natural key, so re-ingesting a source replaces
+//! its rows.
 
 mod batch;
 pub mod datasets;
+mod fault;
 pub mod ingest_log;
 mod location;
+pub mod snapshot;
+mod store;
 mod writer;
 
 use std::fs::{self, File};
 use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex};
 
 pub use batch::{repeated_text, BatchBuilder, IntoColumn};
 pub use datasets::DatasetSpec;
 pub use ingest_log::{IngestRun, Rejected, SourceStatus};
 pub use location::{LakeLocation, LocationOrigin, LAKE_MARKER};
+pub use snapshot::{FileEntry, FileKey, PinnedSnapshot, Snapshot};
+pub use store::LakeStore;
 pub use writer::{read_parquet_file, Transaction};
 
 use crate::error::{Error, Result};
@@ -40,6 +47,19 @@ pub struct Lake {
     /// Called when an ingest must wait for another one's lock (a front end says so; the lake
     /// itself prints nothing).
     on_lock_wait: Option<LockWaitNotice>,
+    /// What this process has committed but not yet published, while it holds the writer lock.
+    writer: Arc<Mutex<Option<WriterState>>>,
+}
+
+/// A writer's view of the lake between two publications: the last published snapshot, the one
+/// its transactions have built since, and the files that differ.
+struct WriterState {
+    published: Snapshot,
+    working: Snapshot,
+    /// Files written since the last publication (no reader knows them; a discard deletes them).
+    unpublished: Vec<String>,
+    /// Published files the working snapshot no longer names (retired after publication).
+    replaced: Vec<String>,
 }
 
 impl std::fmt::Debug for Lake {
@@ -55,6 +75,7 @@ impl Lake {
         Lake {
             root: root.into(),
             on_lock_wait: None,
+            writer: Arc::new(Mutex::new(None)),
         }
     }
 
@@ -95,26 +116,40 @@ impl Lake {
         self.root.join(spec.name)
     }
 
-    /// Every Parquet file of a dataset (in every partition), in name order.
-    pub fn dataset_files(&self, spec: &DatasetSpec) -> Result<Vec<PathBuf>> {
-        fn walk(dir: &Path, files: &mut Vec<PathBuf>) -> Result<()> {
-            let Ok(entries) = fs::read_dir(dir) else {
-                return Ok(());
-            };
-            for entry in entries {
-                let path = entry.map_err(|e| Error::io(dir, e))?.path();
-                if path.is_dir() {
-                    walk(&path, files)?;
-                } else if path.extension().is_some_and(|e| e == "parquet") {
-                    files.push(path);
-                }
-            }
-            Ok(())
+    /// The lake's files as this process sees them: a writer its own working snapshot, anyone
+    /// else the newest published one.
+    fn with_snapshot<T>(&self, read: impl FnOnce(&Snapshot) -> T) -> Result<T> {
+        if let Some(state) = self.writer_state()?.as_ref() {
+            return Ok(read(&state.working));
         }
-        let mut files = Vec::new();
-        walk(&self.dataset_dir(spec), &mut files)?;
-        files.sort();
-        Ok(files)
+        let pinned = snapshot::pin(&self.root)?;
+        Ok(read(&pinned.snapshot))
+    }
+
+    fn writer_state(&self) -> Result<std::sync::MutexGuard<'_, Option<WriterState>>> {
+        self.writer
+            .lock()
+            .map_err(|_| Error::io(&self.root, std::io::Error::other("a writer thread panicked")))
+    }
+
+    /// Pins the newest published snapshot for a reader (see [`snapshot::pin`]).
+    pub fn pin_snapshot(&self) -> Result<PinnedSnapshot> {
+        snapshot::pin(&self.root)
+    }
+
+    /// Every Parquet file of a dataset (in every partition), in key order.
+    pub fn dataset_files(&self, spec: &DatasetSpec) -> Result<Vec<PathBuf>> {
+        self.with_snapshot(|snapshot| {
+            snapshot
+                .dataset_files(spec.name)
+                .map(|entry| self.root.join(&entry.path))
+                .collect()
+        })
+    }
+
+    /// Where the file of `key` is now, if the lake has it.
+    pub(crate) fn file_path(&self, key: &FileKey) -> Result<Option<PathBuf>> {
+        self.with_snapshot(|snapshot| snapshot.files.get(key).map(|e| self.root.join(&e.path)))
     }
 
     /// The file named `file_stem` in every partition of a partitioned dataset that has one:
@@ -125,28 +160,16 @@ impl Lake {
         file_stem: &str,
     ) -> Result<Vec<(String, PathBuf)>> {
         writer::check_path_component(spec, "file name", file_stem)?;
-        let dir = self.dataset_dir(spec);
-        let Some((column, _)) = &spec.partition else {
-            return Ok(Vec::new());
-        };
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return Ok(Vec::new());
-        };
-        let mut files = Vec::new();
-        for entry in entries {
-            let partition = entry.map_err(|e| Error::io(&dir, e))?.path();
-            let file = partition.join(format!("{file_stem}.parquet"));
-            let value = partition
-                .file_name()
-                .and_then(|n| n.to_str())
-                .and_then(|n| n.strip_prefix(&format!("{column}=")))
-                .map(str::to_string);
-            if let (Some(value), true) = (value, file.is_file()) {
-                files.push((value, file));
-            }
-        }
-        files.sort();
-        Ok(files)
+        self.with_snapshot(|snapshot| {
+            snapshot
+                .dataset_files(spec.name)
+                .filter(|entry| entry.stem == file_stem)
+                .filter_map(|entry| {
+                    let value = entry.partition.clone()?;
+                    Some((value, self.root.join(&entry.path)))
+                })
+                .collect()
+        })
     }
 
     /// Reads the file named `file_stem` of every partition (see [`Lake::partition_files`]).
@@ -171,8 +194,10 @@ impl Lake {
         }
     }
 
-    /// Takes the lake's writer lock (one ingest at a time; readers never wait) and clears
-    /// temporary files that a killed ingest left behind.
+    /// Takes the lake's writer lock (one writer at a time; readers never wait), finishes what a
+    /// writer that died left (see [`snapshot::recover`]) and starts a working snapshot.
+    /// Transactions committed while the lock is held become visible at [`Lake::publish`]; those
+    /// still unpublished when it is released are discarded.
     pub fn lock(&self) -> Result<LakeLock> {
         self.mark()?;
         let path = self.root.join(".whalewatch.lock");
@@ -188,39 +213,175 @@ impl Lake {
             }
             file.lock().map_err(|e| Error::io(&path, e))?;
         }
-        self.remove_stale_temp_files()?;
-        Ok(LakeLock { _file: file })
+        let published = match snapshot::latest_id(&self.root)? {
+            Some(id) => snapshot::read(&self.root, id)?,
+            None => {
+                // A lake without snapshots: its directories become snapshot 1.
+                let mut listed = snapshot::list_directories(&self.root)?;
+                listed.id = 1;
+                snapshot::publish(&self.root, &listed)?;
+                listed
+            }
+        };
+        snapshot::recover(&self.root, &published)?;
+        *self.writer_state()? = Some(WriterState {
+            working: published.clone(),
+            published,
+            unpublished: Vec::new(),
+            replaced: Vec::new(),
+        });
+        Ok(LakeLock {
+            lake: self.clone(),
+            _file: file,
+        })
     }
 
-    fn remove_stale_temp_files(&self) -> Result<()> {
-        for spec in datasets::ALL {
-            let dir = self.dataset_dir(spec);
-            remove_temp_files_under(&dir)?;
+    pub(crate) fn holds_writer_lock(&self) -> Result<bool> {
+        Ok(self.writer_state()?.is_some())
+    }
+
+    /// Writes a transaction's files under new names and adds them to the working snapshot
+    /// (nobody else sees them before [`Lake::publish`]). Needs the writer lock.
+    pub(crate) fn stage(
+        &self,
+        files: Vec<(FileKey, PathBuf, Vec<datafusion::arrow::array::RecordBatch>)>,
+        removals: Vec<FileKey>,
+    ) -> Result<()> {
+        let mut guard = self.writer_state()?;
+        let Some(state) = guard.as_mut() else {
+            return Err(Error::io(
+                &self.root,
+                std::io::Error::other("a transaction committed without the lake's writer lock"),
+            ));
+        };
+        let version = state.published.id + 1;
+        let mut written: Vec<FileEntry> = Vec::with_capacity(files.len());
+        let mut directories = std::collections::BTreeSet::new();
+        let outcome = (|| {
+            for (key, directory, batches) in files {
+                // A file rewritten within one publication gets a new name, so that a failure
+                // now cannot touch the earlier version the working snapshot names.
+                let mut sequence = 0;
+                let path = loop {
+                    let name = snapshot::versioned_name(&key.stem, version, sequence);
+                    let path = directory.join(&name);
+                    if !path.exists() {
+                        break path;
+                    }
+                    sequence += 1;
+                };
+                writer::write_new_file(&path, &batches)?;
+                written.push(snapshot::entry_for(
+                    &self.root,
+                    &key.dataset,
+                    key.partition.clone(),
+                    key.stem.clone(),
+                    &path,
+                )?);
+                directories.insert(directory);
+            }
+            for directory in &directories {
+                fault::step("sync a dataset directory").map_err(|e| Error::io(directory, e))?;
+                snapshot::sync_directory(directory);
+            }
+            Ok(())
+        })();
+        if let Err(error) = outcome {
+            for entry in &written {
+                let _ = fs::remove_file(self.root.join(&entry.path));
+            }
+            return Err(error);
+        }
+        let mut gone = Vec::new();
+        for entry in written {
+            state.unpublished.push(entry.path.clone());
+            if let Some(old) = state.working.files.insert(entry.key(), entry) {
+                gone.push(old);
+            }
+        }
+        for key in removals {
+            gone.extend(state.working.files.remove(&key));
+        }
+        for old in gone {
+            if let Some(at) = state.unpublished.iter().position(|p| p == &old.path) {
+                // Written and replaced within one publication: no reader ever saw it.
+                state.unpublished.swap_remove(at);
+                let _ = fs::remove_file(self.root.join(&old.path));
+            } else {
+                state.replaced.push(old.path);
+            }
+        }
+        Ok(())
+    }
+
+    /// Makes everything staged since the last publication visible at once: the new snapshot is
+    /// published (one rename), then the files it replaced are retired and snapshots and retired
+    /// files nobody reads any more are deleted.
+    pub fn publish(&self) -> Result<()> {
+        let mut guard = self.writer_state()?;
+        let Some(state) = guard.as_mut() else {
+            return Ok(());
+        };
+        if state.unpublished.is_empty() && state.replaced.is_empty() {
+            return Ok(());
+        }
+        let mut next = state.working.clone();
+        next.id = state.published.id + 1;
+        if let Err(error) = snapshot::publish(&self.root, &next) {
+            discard(&self.root, state);
+            return Err(error);
+        }
+        // Committed. What follows tidies up; a crash here is finished by the next writer.
+        let mut directories = std::collections::BTreeSet::new();
+        for relative in &state.replaced {
+            if snapshot::retire(&self.root, next.id, relative).is_ok() {
+                if let Some(parent) = self.root.join(relative).parent() {
+                    directories.insert(parent.to_path_buf());
+                }
+            }
+        }
+        for directory in directories {
+            snapshot::sync_directory(&directory);
+        }
+        let _ = snapshot::collect_garbage(&self.root, next.id);
+        state.working = next.clone();
+        state.published = next;
+        state.unpublished.clear();
+        state.replaced.clear();
+        Ok(())
+    }
+
+    /// Forgets what was staged since the last publication (a source that failed part-way).
+    pub fn discard_unpublished(&self) -> Result<()> {
+        if let Some(state) = self.writer_state()?.as_mut() {
+            discard(&self.root, state);
         }
         Ok(())
     }
 }
 
-fn remove_temp_files_under(dir: &Path) -> Result<()> {
-    let Ok(entries) = fs::read_dir(dir) else {
-        return Ok(());
-    };
-    for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            remove_temp_files_under(&path)?;
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.contains(TEMP_MARKER))
-        {
-            fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-        }
+fn discard(root: &Path, state: &mut WriterState) {
+    for relative in state.unpublished.drain(..) {
+        let _ = fs::remove_file(root.join(relative));
     }
-    Ok(())
+    state.replaced.clear();
+    state.working = state.published.clone();
 }
 
-/// Held while an ingest writes; released on drop.
+/// Held while an ingest writes: the file lock and this process's working snapshot. Dropping it
+/// discards what was not published and releases the lock.
 pub struct LakeLock {
+    lake: Lake,
     _file: File,
+}
+
+impl Drop for LakeLock {
+    fn drop(&mut self) {
+        if let Ok(mut state) = self.lake.writer.lock() {
+            if let Some(state) = state.as_mut() {
+                discard(&self.lake.root, state);
+            }
+            *state = None;
+        }
+    }
 }

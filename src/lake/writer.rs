@@ -22,20 +22,23 @@ use datafusion::parquet::file::properties::WriterProperties;
 use datafusion::parquet::file::writer::SerializedFileWriter;
 use datafusion::parquet::schema::types::ColumnPath;
 
-use super::{DatasetSpec, Lake, TEMP_MARKER};
+use super::{fault, DatasetSpec, FileKey, Lake, TEMP_MARKER};
 use crate::error::{Error, Result};
 
-/// A set of file writes that land together at [`Transaction::commit`], or not at all.
+/// A set of file writes that land together, or not at all.
 ///
-/// Nothing touches the lake before `commit`: every file is built in memory, then all are written
-/// under temporary names and synced, and only then renamed over their targets. Dropping an
-/// uncommitted transaction leaves the lake exactly as it was.
+/// Nothing touches the lake before [`Transaction::commit`]: every file is built in memory, then
+/// written under a new name and added to the writer's working snapshot, which readers see when
+/// the lake publishes it (at once, when the transaction is committed without the writer lock
+/// held; at [`Lake::publish`] for an ingest that holds it). Dropping an uncommitted transaction
+/// leaves the lake exactly as it was.
 pub struct Transaction<'a> {
     lake: &'a Lake,
-    /// Each file's rows, as one batch or as consecutive ones (a tape parsed in pieces).
-    files: BTreeMap<PathBuf, Vec<RecordBatch>>,
-    /// Files to delete once the new ones are in place.
-    removals: Vec<PathBuf>,
+    /// Each file's directory and rows, as one batch or as consecutive ones (a tape parsed in
+    /// pieces).
+    files: BTreeMap<FileKey, (PathBuf, Vec<RecordBatch>)>,
+    /// Files to drop from the lake.
+    removals: Vec<FileKey>,
 }
 
 impl<'a> Transaction<'a> {
@@ -47,23 +50,38 @@ impl<'a> Transaction<'a> {
         }
     }
 
-    /// The path of one file of the dataset. Its stem and partition value often come from a feed
-    /// (an accession number, a file's name): each must be one plain path component, or the
-    /// write is refused before anything touches the disk.
-    fn file_path(
+    /// The key and directory of one file of the dataset. Its stem and partition value often come
+    /// from a feed (an accession number, a file's name): each must be one plain path component,
+    /// or the write is refused before anything touches the disk.
+    fn file_key(
         &self,
         spec: &DatasetSpec,
         partition_value: Option<&str>,
         file_stem: &str,
-    ) -> Result<PathBuf> {
+    ) -> Result<(FileKey, PathBuf)> {
         check_path_component(spec, "file name", file_stem)?;
         if let Some(value) = partition_value {
             check_path_component(spec, "partition value", value)?;
         }
-        Ok(self
-            .lake
-            .partition_dir(spec, partition_value)
-            .join(format!("{file_stem}.parquet")))
+        let key = FileKey {
+            dataset: spec.name.to_string(),
+            partition: partition_value
+                .filter(|_| spec.partition.is_some())
+                .map(str::to_string),
+            stem: file_stem.to_string(),
+        };
+        Ok((key, self.lake.partition_dir(spec, partition_value)))
+    }
+
+    /// The rows the file of `key` holds so far: this transaction's, or the lake's.
+    fn existing_rows(&mut self, spec: &DatasetSpec, key: &FileKey) -> Result<Option<RecordBatch>> {
+        Ok(match self.files.remove(key) {
+            Some((_, pending)) => Some(concat_batches(&spec.file_schema(), &pending)?),
+            None => match self.lake.file_path(key)? {
+                Some(path) => Some(read_parquet_file(&path)?),
+                None => None,
+            },
+        })
     }
 
     /// Merges `batch` into one file of the dataset: existing rows whose natural key appears in
@@ -75,15 +93,11 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         batch: RecordBatch,
     ) -> Result<usize> {
-        let path = self.file_path(spec, partition_value, file_stem)?;
-        let existing = match self.files.remove(&path) {
-            Some(pending) => Some(concat_batches(&spec.file_schema(), &pending)?),
-            None if path.exists() => Some(read_parquet_file(&path)?),
-            None => None,
-        };
+        let (key, directory) = self.file_key(spec, partition_value, file_stem)?;
+        let existing = self.existing_rows(spec, &key)?;
         let merged = merge_on_key(existing, batch, spec)?;
         let rows = merged.num_rows();
-        self.files.insert(path, vec![merged]);
+        self.files.insert(key, (directory, vec![merged]));
         Ok(rows)
     }
 
@@ -95,9 +109,9 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         batch: RecordBatch,
     ) -> Result<()> {
-        let path = self.file_path(spec, partition_value, file_stem)?;
+        let (key, directory) = self.file_key(spec, partition_value, file_stem)?;
         let sorted = sort_batch(&batch, spec)?;
-        self.files.insert(path, vec![sorted]);
+        self.files.insert(key, (directory, vec![sorted]));
         Ok(())
     }
 
@@ -111,9 +125,18 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         batches: Vec<RecordBatch>,
     ) -> Result<()> {
-        let path = self.file_path(spec, partition_value, file_stem)?;
-        self.files.insert(path, batches);
+        let (key, directory) = self.file_key(spec, partition_value, file_stem)?;
+        self.files.insert(key, (directory, batches));
         Ok(())
+    }
+
+    /// The key of the file named `file_stem` in partition `value`.
+    fn partition_key(spec: &DatasetSpec, value: &str, file_stem: &str) -> FileKey {
+        FileKey {
+            dataset: spec.name.to_string(),
+            partition: Some(value.to_string()),
+            stem: file_stem.to_string(),
+        }
     }
 
     /// Removes, at commit, every file named `file_stem` in the dataset's partitions other than
@@ -124,25 +147,12 @@ impl<'a> Transaction<'a> {
         spec: &DatasetSpec,
         file_stem: &str,
     ) -> Result<Vec<String>> {
-        check_path_component(spec, "file name", file_stem)?;
-        let dir = self.lake.dataset_dir(spec);
         let mut found = Vec::new();
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return Ok(found);
-        };
-        for entry in entries {
-            let partition = entry.map_err(|e| Error::io(&dir, e))?.path();
-            let file = partition.join(format!("{file_stem}.parquet"));
-            if partition.is_dir() && file.is_file() && !self.files.contains_key(&file) {
-                if let Some(value) = partition
-                    .file_name()
-                    .and_then(|n| n.to_str())
-                    .and_then(|n| n.split_once('='))
-                    .map(|(_, v)| v.to_string())
-                {
-                    found.push(value);
-                }
-                self.removals.push(file);
+        for (value, _) in self.lake.partition_files(spec, file_stem)? {
+            let key = Self::partition_key(spec, &value, file_stem);
+            if !self.files.contains_key(&key) {
+                self.removals.push(key);
+                found.push(value);
             }
         }
         Ok(found)
@@ -158,20 +168,10 @@ impl<'a> Transaction<'a> {
         file_stem: &str,
         source: &str,
     ) -> Result<()> {
-        check_path_component(spec, "file name", file_stem)?;
-        let dir = self.lake.dataset_dir(spec);
-        let Ok(entries) = fs::read_dir(&dir) else {
-            return Ok(());
-        };
-        for entry in entries {
-            let partition = entry.map_err(|e| Error::io(&dir, e))?.path();
-            let file = partition.join(format!("{file_stem}.parquet"));
-            if partition.is_dir()
-                && file.is_file()
-                && !self.files.contains_key(&file)
-                && first_source(&file)?.as_deref() == Some(source)
-            {
-                self.removals.push(file);
+        for (value, path) in self.lake.partition_files(spec, file_stem)? {
+            let key = Self::partition_key(spec, &value, file_stem);
+            if !self.files.contains_key(&key) && first_source(&path)?.as_deref() == Some(source) {
+                self.removals.push(key);
             }
         }
         Ok(())
@@ -188,11 +188,9 @@ impl<'a> Transaction<'a> {
         column: &str,
         values: &HashSet<&str>,
     ) -> Result<usize> {
-        let path = self.file_path(spec, partition_value, file_stem)?;
-        let existing = match self.files.remove(&path) {
-            Some(pending) => concat_batches(&spec.file_schema(), &pending)?,
-            None if path.is_file() => read_parquet_file(&path)?,
-            None => return Ok(0),
+        let (key, directory) = self.file_key(spec, partition_value, file_stem)?;
+        let Some(existing) = self.existing_rows(spec, &key)? else {
+            return Ok(0);
         };
         let text = datafusion::arrow::compute::cast(
             existing.column(existing.schema().index_of(column)?),
@@ -209,7 +207,7 @@ impl<'a> Transaction<'a> {
         } else {
             datafusion::arrow::compute::filter_record_batch(&existing, &keep)?
         };
-        self.files.insert(path, vec![kept]);
+        self.files.insert(key, (directory, vec![kept]));
         Ok(removed)
     }
 
@@ -233,61 +231,41 @@ impl<'a> Transaction<'a> {
         self.files.is_empty() && self.removals.is_empty()
     }
 
-    /// Writes every file under a temporary name, syncs it, then renames all of them into place.
+    /// Writes every file under a new name and adds the lot to the writer's working snapshot;
+    /// without the writer lock held, takes it and publishes at once.
     pub fn commit(self) -> Result<()> {
-        let mut written: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(self.files.len());
-        let outcome = (|| {
-            for (path, batches) in &self.files {
-                let temp = temp_path(path);
-                written.push((temp.clone(), path.clone()));
-                write_parquet_file(&temp, batches)?;
-            }
-            Ok(())
-        })();
-        if let Err(error) = outcome {
-            for (temp, _) in &written {
-                let _ = fs::remove_file(temp);
-            }
-            return Err(error);
-        }
-        // Files to remove are first moved aside under temporary names (which no table lists): if
-        // one cannot be, the lake is put back as it was and nothing lands.
-        let mut moved: Vec<(PathBuf, PathBuf)> = Vec::with_capacity(self.removals.len());
-        for path in &self.removals {
-            let aside = temp_path(path);
-            if let Err(e) = fs::rename(path, &aside) {
-                for (original, aside) in moved.iter().rev() {
-                    let _ = fs::rename(aside, original);
-                }
-                for (temp, _) in &written {
-                    let _ = fs::remove_file(temp);
-                }
-                return Err(Error::io(path, e));
-            }
-            moved.push((path.clone(), aside));
-        }
-        let mut directories = HashSet::new();
-        for (temp, path) in &written {
-            fs::rename(temp, path).map_err(|e| Error::io(path, e))?;
-            if let Some(dir) = path.parent() {
-                directories.insert(dir.to_path_buf());
-            }
-        }
-        // Best effort: a file left aside is invisible, and the next ingest clears it.
-        for (original, aside) in &moved {
-            let _ = fs::remove_file(aside);
-            if let Some(dir) = original.parent() {
-                directories.insert(dir.to_path_buf());
-            }
-        }
-        // Make the renames and removals themselves durable.
-        for dir in directories {
-            if let Ok(handle) = File::open(&dir) {
-                let _ = handle.sync_all();
-            }
+        let temporary_lock = if self.lake.holds_writer_lock()? {
+            None
+        } else {
+            Some(self.lake.lock()?)
+        };
+        let files = self
+            .files
+            .into_iter()
+            .map(|(key, (directory, batches))| (key, directory, batches))
+            .collect();
+        self.lake.stage(files, self.removals)?;
+        if temporary_lock.is_some() {
+            self.lake.publish()?;
         }
         Ok(())
     }
+}
+
+/// Writes a file that no snapshot names yet: under a temporary name (no reader lists it),
+/// synced, then renamed to `path`.
+pub(super) fn write_new_file(path: &Path, batches: &[RecordBatch]) -> Result<()> {
+    let temp = temp_path(path);
+    let written = (|| {
+        fault::step("write a new file").map_err(|e| Error::io(path, e))?;
+        write_parquet_file(&temp, batches)?;
+        fault::step("rename a new file into place").map_err(|e| Error::io(path, e))?;
+        fs::rename(&temp, path).map_err(|e| Error::io(path, e))
+    })();
+    if written.is_err() {
+        let _ = fs::remove_file(&temp);
+    }
+    written
 }
 
 /// A value that becomes one component of a lake path must stay one: not empty, no `/`, `\\` or
@@ -596,7 +574,7 @@ mod tests {
             "nul\0byte",
         ] {
             let error = transaction
-                .file_path(spec, Some("2024-12-31"), bad)
+                .file_key(spec, Some("2024-12-31"), bad)
                 .unwrap_err()
                 .to_string();
             assert!(
@@ -604,16 +582,15 @@ mod tests {
                 "{bad:?}: {error}"
             );
             assert!(
-                transaction.file_path(spec, Some(bad), "filings").is_err(),
+                transaction.file_key(spec, Some(bad), "filings").is_err(),
                 "{bad:?}"
             );
         }
-        let path = transaction
-            .file_path(spec, Some("2024-12-31"), "0001140361-23-013281")
+        let (key, directory) = transaction
+            .file_key(spec, Some("2024-12-31"), "0001140361-23-013281")
             .unwrap();
-        assert!(
-            path.ends_with("holdings_13f/report_period=2024-12-31/0001140361-23-013281.parquet")
-        );
+        assert_eq!(key.stem, "0001140361-23-013281");
+        assert!(directory.ends_with("holdings_13f/report_period=2024-12-31"));
         assert!(
             std::fs::read_dir(dir.path()).unwrap().next().is_none(),
             "nothing written"

@@ -132,16 +132,34 @@ pub async fn run_script(
     if statements.is_empty() {
         return Err(crate::Error::Usage("no SQL statement to run".to_string()));
     }
+    let store = catalog::lake_store(ctx);
     let mut last = None;
     for statement in statements {
-        let mut plan = ctx.state().statement_to_plan(statement).await?;
-        if let Some(params) = params {
-            plan = plan.with_param_values(params.clone())?;
+        // One committed state of the lake from planning to the last batch, whatever ingests
+        // publish meanwhile.
+        if let Some(store) = &store {
+            store.pin_latest()?;
         }
-        let frame = ctx.execute_logical_plan(plan).await?;
-        let schema = frame.schema().inner().clone();
-        let batches = frame.collect().await?;
-        last = Some(QueryResult { schema, batches });
+        let result = run_statement(ctx, statement, params).await;
+        if let Some(store) = &store {
+            store.release();
+        }
+        last = Some(result?);
     }
     Ok(last.expect("at least one statement ran"))
+}
+
+async fn run_statement(
+    ctx: &SessionContext,
+    statement: Statement,
+    params: Option<&ParamValues>,
+) -> Result<QueryResult> {
+    let mut plan = ctx.state().statement_to_plan(statement).await?;
+    if let Some(params) = params {
+        plan = plan.with_param_values(params.clone())?;
+    }
+    let frame = ctx.execute_logical_plan(plan).await?;
+    let schema = frame.schema().inner().clone();
+    let batches = frame.collect().await?;
+    Ok(QueryResult { schema, batches })
 }

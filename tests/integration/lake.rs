@@ -7,7 +7,7 @@ use whalewatch::collect::finra::short_volume::{ingest_files, Facility};
 use whalewatch::collect::reference::bars::{self, BarsOptions};
 use whalewatch::lake::Lake;
 
-use crate::support::{fixture, query_rows, snapshot};
+use crate::support::{fixture, only_file, query_rows, snapshot};
 
 fn facility_files() -> Vec<PathBuf> {
     ["FNSQ", "FNQC", "FNYX"]
@@ -254,7 +254,7 @@ async fn mostly_distinct_strings_are_written_without_a_dictionary() {
     }
     std::fs::write(&csv, text).unwrap();
     bars::ingest_files(&lake, &[csv], &BarsOptions::default()).unwrap();
-    let file = std::fs::File::open(dir.path().join("bars/date=2021-01-04/1d.parquet")).unwrap();
+    let file = std::fs::File::open(only_file(&dir.path().join("bars/date=2021-01-04"))).unwrap();
     let metadata = SerializedFileReader::new(file).unwrap().metadata().clone();
     let encodings = |name: &str| {
         let row_group = metadata.row_group(0);

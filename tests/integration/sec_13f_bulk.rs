@@ -148,7 +148,7 @@ async fn a_filing_lands_once_whichever_way_it_came_and_re_ingest_replaces() {
     // One holdings file per report period for the data set.
     let files: Vec<_> = walk(&dir.path().join("holdings_13f"))
         .into_iter()
-        .filter(|p| p.ends_with("bulk-realfilings.parquet"))
+        .filter(|p| p.to_string_lossy().contains("/bulk-realfilings.v"))
         .collect();
     assert_eq!(files.len(), 3, "{files:?}");
 }

@@ -190,7 +190,20 @@ fn serve(
     let _ = stream.write_all(&reply.body);
 }
 
-/// Every file under `dir` with its bytes: two equal snapshots mean nothing changed.
+/// The one Parquet file in a partition directory (whatever version the last commit named it).
+pub fn only_file(dir: &Path) -> PathBuf {
+    let files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .expect("partition directory")
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|e| e == "parquet"))
+        .collect();
+    assert_eq!(files.len(), 1, "{files:?}");
+    files.into_iter().next().expect("one file")
+}
+
+/// Every file under `dir` with its bytes, the lake's own state left out: two equal snapshots
+/// mean no reader can see a change.
 pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
     let mut files = BTreeMap::new();
     fn walk(dir: &Path, files: &mut BTreeMap<PathBuf, Vec<u8>>) {
@@ -199,6 +212,10 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         };
         for entry in entries.flatten() {
             let path = entry.path();
+            // The lake's own state (snapshots, retired files, the writer lock) is not content.
+            if entry.file_name().to_string_lossy().starts_with(".whalewatch") {
+                continue;
+            }
             if path.is_dir() {
                 walk(&path, files);
             } else {
