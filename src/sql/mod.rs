@@ -10,6 +10,8 @@ use std::sync::Arc;
 use datafusion::arrow::array::RecordBatch;
 use datafusion::arrow::datatypes::{DataType, SchemaRef};
 use datafusion::common::{ParamValues, ScalarValue};
+use datafusion::execution::cache::cache_manager::CacheManagerConfig;
+use datafusion::execution::runtime_env::RuntimeEnvBuilder;
 use datafusion::logical_expr::{create_udf, ColumnarValue, ScalarUDF, Volatility};
 use datafusion::prelude::{SessionConfig, SessionContext};
 use datafusion::sql::parser::{DFParser, Statement};
@@ -60,7 +62,12 @@ pub async fn open_session(lake: &Lake, settings: &SessionSettings) -> Result<Ses
         // Timestamps are stored in UTC; make the session say so rather than rely on a default.
         .set_str("datafusion.execution.time_zone", "UTC");
     // `SELECT * FROM 'reports/dix.parquet'` reads any file by path, as in datafusion-cli.
-    let ctx = SessionContext::new_with_config(config).enable_url_table();
+    // No cached file listings: the lake's files change between statements, and each statement
+    // lists the snapshot it pinned (see catalog and lake::LakeStore).
+    let runtime = RuntimeEnvBuilder::new()
+        .with_cache_manager(CacheManagerConfig::default().with_list_files_cache_limit(0))
+        .build_arc()?;
+    let ctx = SessionContext::new_with_config_rt(config, runtime).enable_url_table();
     whalewatch_udfs::register_all_in_session(&ctx)?;
     // Before the views: a view keeps the functions it was planned with.
     ctx.register_udf(session_constant("risk_free_rate", settings.risk_free_rate));

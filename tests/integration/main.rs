@@ -2,6 +2,7 @@
 
 mod accumulation;
 mod cli;
+mod commits;
 mod contract;
 mod equity_trades;
 mod finra_ats;
