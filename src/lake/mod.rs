@@ -385,3 +385,86 @@ impl Drop for LakeLock {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use datafusion::arrow::array::RecordBatch;
+
+    fn commit_basket(lake: &Lake) {
+        let mut transaction = Transaction::new(lake);
+        let empty = RecordBatch::new_empty(datasets::BASKETS.file_schema());
+        transaction
+            .replace(&datasets::BASKETS, None, "sample", empty)
+            .unwrap();
+        transaction.commit().unwrap();
+    }
+
+    fn files_named(dir: &Path, name: &str) -> usize {
+        let Ok(entries) = fs::read_dir(dir) else {
+            return 0;
+        };
+        entries
+            .flatten()
+            .map(|e| {
+                let path = e.path();
+                if path.is_dir() {
+                    files_named(&path, name)
+                } else {
+                    usize::from(e.file_name().to_string_lossy() == name)
+                }
+            })
+            .sum()
+    }
+
+    /// A reader's snapshot keeps its files readable through later commits (moved out of the
+    /// dataset, into the retired directory), and they are deleted once it lets go.
+    #[test]
+    fn a_pinned_snapshot_keeps_its_files_until_released() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        commit_basket(&lake);
+        let reader = lake.pin_snapshot().unwrap();
+        let pinned = reader.snapshot.dataset_files("baskets").next().unwrap().clone();
+        let name = pinned.path.rsplit('/').next().unwrap().to_string();
+        commit_basket(&lake);
+        commit_basket(&lake);
+        assert!(!dir.path().join(&pinned.path).exists(), "out of the dataset");
+        let retired = snapshot::retired_dir(dir.path());
+        assert_eq!(files_named(&retired, &name), 1, "kept for the reader");
+        assert_eq!(lake.dataset_files(&datasets::BASKETS).unwrap().len(), 1);
+        drop(reader);
+        commit_basket(&lake);
+        assert_eq!(files_named(&retired, &name), 0, "deleted once released");
+        let snapshots = fs::read_dir(dir.path().join(".whalewatch/snapshots"))
+            .unwrap()
+            .count();
+        assert_eq!(snapshots, 1, "only the newest snapshot is left");
+    }
+
+    /// What a writer killed mid-commit leaves is put right by the next one: a file written for
+    /// a snapshot never published is deleted, one the last snapshot replaced is retired, and a
+    /// temporary file goes.
+    #[test]
+    fn the_next_writer_finishes_what_a_dead_one_left() {
+        let dir = tempfile::tempdir().unwrap();
+        let lake = Lake::new(dir.path());
+        commit_basket(&lake);
+        let live = lake.dataset_files(&datasets::BASKETS).unwrap();
+        let baskets = dir.path().join("baskets");
+        fs::copy(&live[0], baskets.join("sample.v99.parquet")).unwrap();
+        fs::copy(&live[0], baskets.join("replaced.parquet")).unwrap();
+        fs::write(baskets.join(".sample.v3.parquet.tmp-1-2"), b"half").unwrap();
+        drop(lake.lock().unwrap());
+        let mut left: Vec<_> = fs::read_dir(&baskets)
+            .unwrap()
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        left.sort();
+        assert_eq!(left, live);
+        let retired = snapshot::retired_dir(dir.path());
+        assert_eq!(files_named(&retired, "replaced.parquet"), 1);
+        assert_eq!(files_named(&retired, "sample.v99.parquet"), 0);
+    }
+}

@@ -116,8 +116,19 @@ impl LakeStore {
     /// The pinned snapshot's files under `prefix`.
     fn snapshot_objects(&self, prefix: &Path) -> object_store::Result<Vec<ObjectMeta>> {
         let pinned = self.pinned()?;
+        // Compared as text first: building a location for each of thousands of files a scan
+        // does not need costs more than the scan's own listing.
+        let under = self.relative(prefix).unwrap_or_default();
         let mut objects = Vec::new();
         for entry in pinned.snapshot.files.values() {
+            let inside = under.is_empty()
+                || entry
+                    .path
+                    .strip_prefix(under.as_str())
+                    .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'));
+            if !inside {
+                continue;
+            }
             let location = Path::from_absolute_path(self.root.join(&entry.path))?;
             if location.prefix_matches(prefix) {
                 objects.push(ObjectMeta {
