@@ -295,6 +295,20 @@ fn standard_output_streams_and_a_closed_pipe_ends_the_query() {
     .stderr(Stdio::null())
     .spawn()
     .expect("run whalewatch");
+    // Held whole, the result would grow to 8 GB: a watchdog ends the child after a minute.
+    let done = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let watchdog = {
+        let (done, pid) = (std::sync::Arc::clone(&done), child.id());
+        std::thread::spawn(move || {
+            while started.elapsed() < Duration::from_secs(60) {
+                if done.load(std::sync::atomic::Ordering::Relaxed) {
+                    return;
+                }
+                std::thread::sleep(Duration::from_millis(100));
+            }
+            let _ = Command::new("kill").arg("-9").arg(pid.to_string()).status();
+        })
+    };
     let mut reader = BufReader::new(child.stdout.take().unwrap());
     let mut first = Vec::new();
     for _ in 0..3 {
@@ -305,6 +319,8 @@ fn standard_output_streams_and_a_closed_pipe_ends_the_query() {
     assert_eq!(first, ["value", "1", "2"]);
     drop(reader);
     let (status, _) = peak_rss_kib(&mut child);
+    done.store(true, std::sync::atomic::Ordering::Relaxed);
+    let _ = watchdog.join();
     assert!(status.success(), "{status:?}");
     assert!(started.elapsed() < Duration::from_secs(60));
 }
