@@ -97,7 +97,7 @@ impl FromStr for MemoryLimit {
             _ => return Err(wrong()),
         };
         let bytes = number * multiplier;
-        if !(bytes.is_finite() && bytes >= 1.0 && bytes < 1e18) {
+        if !(1.0..1e18).contains(&bytes) {
             return Err(format!(
                 "memory limit {text:?}: give at least one byte (or none for no limit)"
             ));
