@@ -25,6 +25,8 @@ pub struct Config {
     pub options: OptionsSection,
     #[serde(default)]
     pub dark_pool: DarkPoolSection,
+    #[serde(default)]
+    pub query: QuerySection,
     /// The file these settings were read from, if any (errors about a setting name it).
     #[serde(skip)]
     pub loaded_from: Option<PathBuf>,
@@ -37,6 +39,23 @@ pub struct DarkPoolSection {
     pub block_min_shares: Option<f64>,
     /// Dollars from which a regular off-exchange print is a block (FINRA: 200,000).
     pub block_min_value: Option<f64>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QuerySection {
+    /// The memory a session's queries may hold at once: `4GiB`, `500MB`, `25%` of RAM, or
+    /// `none` (default: 50 %).
+    pub memory_limit: Option<String>,
+    /// Where sorts, joins and aggregates spill (default: the system's temporary directory).
+    pub spill_directory: Option<PathBuf>,
+}
+
+/// The query limits given on the command line (or by their environment variables).
+#[derive(Debug, Default, Clone)]
+pub struct QueryFlags {
+    pub memory_limit: Option<crate::sql::MemoryLimit>,
+    pub spill_directory: Option<PathBuf>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -149,10 +168,14 @@ impl Config {
 
     /// The session's settings: the flag or `$WHALEWATCH_RISK_FREE_RATE` (given as `rate_flag`), the
     /// config file, or 4 %. A rate outside −10 % to 100 % is surely a typo (5 for 5 %).
+    ///
+    /// The memory limit and spill directory: the flags (or their environment variables), the
+    /// `[query]` section, or half of the machine's memory and the system's temporary directory.
     pub fn session(
         &self,
         threads: Option<usize>,
         rate_flag: Option<f64>,
+        query: &QueryFlags,
     ) -> Result<crate::sql::SessionSettings> {
         let risk_free_rate = rate_flag
             .or(self.options.risk_free_rate)
@@ -176,12 +199,31 @@ impl Config {
                  ({block_min_value}) must be positive"
             )));
         }
+        let memory_limit = match (query.memory_limit, &self.query.memory_limit) {
+            (Some(flag), _) => flag,
+            (None, Some(configured)) => configured.parse().map_err(|message| {
+                Error::Config(format!("[query] memory_limit in {}: {message}", self.file_name()))
+            })?,
+            (None, None) => crate::sql::MemoryLimit::default(),
+        };
         Ok(crate::sql::SessionSettings {
             threads,
             risk_free_rate,
             block_min_shares,
             block_min_value,
+            memory_limit,
+            spill_directory: query
+                .spill_directory
+                .clone()
+                .or_else(|| self.query.spill_directory.clone()),
+            file_writes: crate::sql::FileWrites::default(),
         })
+    }
+
+    fn file_name(&self) -> String {
+        self.loaded_from
+            .as_ref()
+            .map_or_else(|| "the config file".to_string(), |p| p.display().to_string())
     }
 
     /// FINRA's API host: the flag, the config file, or api.finra.org.

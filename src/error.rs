@@ -85,6 +85,32 @@ pub enum Error {
     #[error("{failed} of {total} sources failed to ingest (see above, and `SELECT * FROM ingest_log WHERE status = 'failed'`)")]
     IngestFailed { failed: usize, total: usize },
 
+    /// A statement beyond what whalewatch plans (expressions nested too deep).
+    #[error("{0}")]
+    QueryLimit(String),
+
+    /// The same, with the error that found it (the SQL parser's recursion limit).
+    #[error("{message}")]
+    QueryLimitCause {
+        message: String,
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+
+    /// A query that needed more memory than the session's pool holds, after spilling what can
+    /// spill; the cause names the operators that held the most.
+    #[error("the query needs more memory than its limit of {limit}: raise the limit with --memory-limit SIZE (or $WHALEWATCH_MEMORY_LIMIT, or memory_limit under [query] in the config file), or make the query smaller (filter, aggregate, LIMIT)")]
+    MemoryLimit {
+        limit: String,
+        #[source]
+        source: datafusion::error::DataFusionError,
+    },
+
+    /// A statement that would write files where it must not (inside the lake, or anywhere in a
+    /// session that refuses writes); nothing was written.
+    #[error("{0}")]
+    WriteRefused(String),
+
     /// A batch that does not fit its dataset's file schema (a column it does not have, of another
     /// type or length, given twice, or missing): a bug in the code that built it.
     #[error("dataset {dataset}: {message}")]

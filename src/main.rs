@@ -11,9 +11,10 @@ use clap::Parser;
 
 use cli::progress::{print_summary, TerminalProgress};
 use cli::{Cli, Command, OutputArgs};
-use whalewatch::config::Config;
+use whalewatch::config::{Config, QueryFlags};
 use whalewatch::lake::Lake;
-use whalewatch::sql::output::{self, Format};
+use whalewatch::sql::limits::QUERY_STACK_BYTES;
+use whalewatch::sql::output::{Format, ResultWriter};
 use whalewatch::{commands, ingest, repl, sql, Error, Result};
 
 fn main() -> ExitCode {
@@ -30,9 +31,10 @@ fn main() -> ExitCode {
         .without_time()
         .init();
     let mut runtime = tokio::runtime::Builder::new_multi_thread();
-    // DataFusion plans deep query trees recursively (the 13F views stack many CTEs): give the
-    // workers more than tokio's default 2 MiB of stack.
-    runtime.thread_stack_size(16 * 1024 * 1024);
+    // DataFusion plans, optimises and runs query trees recursively (the 13F views stack many
+    // CTEs; an expression may nest up to sql::limits::MAX_EXPRESSION_DEPTH): the workers, and
+    // the thread that drives the runtime (where statements are planned), get the stack for it.
+    runtime.thread_stack_size(QUERY_STACK_BYTES);
     if let Some(threads) = cli.threads {
         runtime.worker_threads(threads.max(1));
     }
@@ -40,7 +42,15 @@ fn main() -> ExitCode {
         .enable_all()
         .build()
         .map_err(|e| Error::Config(format!("cannot start the runtime: {e}")))
-        .and_then(|runtime| runtime.block_on(run(cli)));
+        .and_then(|runtime| {
+            std::thread::Builder::new()
+                .name("whalewatch".into())
+                .stack_size(QUERY_STACK_BYTES)
+                .spawn(move || runtime.block_on(run(cli)))
+                .map_err(|e| Error::Config(format!("cannot start the main thread: {e}")))?
+                .join()
+                .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+        });
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
@@ -54,20 +64,28 @@ async fn run(cli: Cli) -> Result<()> {
     let config = Config::load(cli.config.as_deref())?;
     let location = config.lake_location(cli.lake.clone());
     // Checked where a session opens: a stray rate setting does not stop an ingest.
-    let session = || config.session(cli.threads, cli.risk_free_rate);
+    let query_flags = QueryFlags {
+        memory_limit: cli.memory_limit,
+        spill_directory: cli.spill_dir.clone(),
+    };
+    let session = || config.session(cli.threads, cli.risk_free_rate, &query_flags);
     let open = || async { sql::open_session(&Lake::open(&location)?, &session()?).await };
     match cli.command {
         Command::Sql { sql, out } => {
             let ctx = open().await?;
             let started = Instant::now();
-            let result = sql::run_script(&ctx, &sql, None).await?;
-            print_result(&result, &out, started)
+            let mut writer = ResultWriter::new(out.format, out.output.as_deref())?;
+            sql::run_script_into(&ctx, &sql, None, &mut writer).await?;
+            report(&writer, &out, started);
+            Ok(())
         }
         Command::Run { file, params, out } => {
             let ctx = open().await?;
             let started = Instant::now();
-            let result = sql::run_query_file(&ctx, &file, &params).await?;
-            print_result(&result, &out, started)
+            let mut writer = ResultWriter::new(out.format, out.output.as_deref())?;
+            sql::run_query_file_into(&ctx, &file, &params, &mut writer).await?;
+            report(&writer, &out, started);
+            Ok(())
         }
         Command::Tables => {
             print!("{}", commands::tables(&open().await?).await?);
@@ -111,19 +129,13 @@ async fn run(cli: Cli) -> Result<()> {
     }
 }
 
-fn print_result(result: &sql::QueryResult, out: &OutputArgs, started: Instant) -> Result<()> {
-    output::write(
-        &result.schema,
-        &result.batches,
-        out.format,
-        out.output.as_deref(),
-    )?;
+/// The rows and time, on standard error, after a table or a file.
+fn report(writer: &ResultWriter, out: &OutputArgs, started: Instant) {
     if out.format == Format::Table || out.output.is_some() {
         eprintln!(
             "{} rows in {:.3} s",
-            result.rows(),
+            writer.rows(),
             started.elapsed().as_secs_f64()
         );
     }
-    Ok(())
 }

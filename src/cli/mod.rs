@@ -11,9 +11,14 @@ use whalewatch::collect::reference::bars;
 use whalewatch::collect::tapes::option_chains;
 use whalewatch::ingest::IngestJob;
 use whalewatch::sql::output::Format;
+use whalewatch::sql::MemoryLimit;
 use whalewatch::sql::query_file::parse_param_assignment;
 
 pub mod progress;
+
+fn parse_memory_limit(text: &str) -> Result<MemoryLimit, String> {
+    text.parse()
+}
 
 #[derive(Parser)]
 #[command(name = "whalewatch", version, about = "Track institutional money with SQL", long_about = None)]
@@ -31,6 +36,15 @@ pub struct Cli {
     /// options.risk_free_rate in the config file]
     #[arg(long, global = true, env = "WHALEWATCH_RISK_FREE_RATE")]
     pub risk_free_rate: Option<f64>,
+    /// The memory a query may hold at once (sorts, joins and aggregates spill to disk before
+    /// it fails): 4GiB, 500MB, 25% of RAM, or none [default: query.memory_limit in the config
+    /// file, or 50% of RAM]
+    #[arg(long, global = true, env = "WHALEWATCH_MEMORY_LIMIT", value_parser = parse_memory_limit)]
+    pub memory_limit: Option<MemoryLimit>,
+    /// Where queries spill to disk [default: query.spill_directory in the config file, or the
+    /// system's temporary directory]
+    #[arg(long, global = true, env = "WHALEWATCH_SPILL_DIR")]
+    pub spill_dir: Option<PathBuf>,
     #[command(subcommand)]
     pub command: Command,
 }

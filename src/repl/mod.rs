@@ -123,10 +123,20 @@ pub async fn run(ctx: &SessionContext, lake: &Lake) -> Result<()> {
         remember(&mut editor, history.as_ref(), statement.trim());
         let started = Instant::now();
         let session = ctx.clone();
-        let run = async move { sql::run_script(&session, &statement, None).await };
+        let mut writer = match result_writer(&settings) {
+            Ok(writer) => writer,
+            Err(error) => {
+                eprintln!("error: {error}");
+                continue;
+            }
+        };
+        let run = async move {
+            let ran = sql::run_script_into(&session, &statement, None, &mut writer).await;
+            (ran, writer)
+        };
         match cancellable(run).await {
-            Some(Ok(result)) => print_result(&result, &settings, started),
-            Some(Err(error)) => eprintln!("error: {error}"),
+            Some((Ok(_), writer)) => print_summary(&writer, &settings, started),
+            Some((Err(error), _)) => eprintln!("error: {}", error.chain_line()),
             None => eprintln!("{CANCELLED}"),
         }
     }
@@ -185,9 +195,16 @@ async fn command_run(
             let sql = query.sql_with_table_function_dates(&values);
             let started = Instant::now();
             let session = ctx.clone();
-            let run = async move { sql::run_script(&session, &sql, Some(&values)).await };
+            let mut writer = result_writer(settings)?;
+            let run = async move {
+                let ran = sql::run_script_into(&session, &sql, Some(&values), &mut writer).await;
+                (ran, writer)
+            };
             match cancellable(run).await {
-                Some(result) => print_result(&result?, settings, started),
+                Some((ran, writer)) => {
+                    ran?;
+                    print_summary(&writer, settings, started);
+                }
                 None => eprintln!("{CANCELLED}"),
             }
             return Ok(());
@@ -212,21 +229,20 @@ async fn command_run(
     Ok(())
 }
 
-/// The result as a table fitted to the terminal, at most `.maxrows` rows of it, then the
-/// time when `.timer` is on.
-fn print_result(result: &sql::QueryResult, settings: &Settings, started: Instant) {
-    let elapsed = started.elapsed().as_secs_f64();
-    let rows = result.rows();
+/// A result as a table fitted to the terminal, at most `.maxrows` rows of it, printed as its
+/// rows come.
+fn result_writer(settings: &Settings) -> Result<output::ResultWriter> {
+    let width = output::terminal_width().unwrap_or(DEFAULT_WIDTH);
     let limit = (settings.max_rows > 0).then_some(settings.max_rows);
-    // A statement without a result (CREATE VIEW …) prints no empty frame.
-    if !result.schema.fields().is_empty() {
-        let width = output::terminal_width().unwrap_or(DEFAULT_WIDTH);
-        match output::table_fitted(&result.schema, &result.batches, limit, width) {
-            Ok(table) => print!("{table}"),
-            Err(error) => eprintln!("error: {error}"),
-        }
-    }
-    if let Some(shown) = limit.filter(|&n| rows > n) {
+    output::ResultWriter::terminal_table(width, limit)
+}
+
+/// After the table: how many rows were not shown, then the time when `.timer` is on.
+fn print_summary(writer: &output::ResultWriter, settings: &Settings, started: Instant) {
+    let elapsed = started.elapsed().as_secs_f64();
+    let rows = writer.rows();
+    let shown = writer.rows_shown();
+    if rows > shown {
         println!("{rows} rows fetched (first {shown} shown; .maxrows to change)");
     }
     if settings.timer {

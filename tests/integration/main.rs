@@ -8,6 +8,7 @@ mod equity_trades;
 mod finra_ats;
 mod finra_http;
 mod lake;
+mod limits;
 mod options;
 mod repl;
 mod sec_13f;
