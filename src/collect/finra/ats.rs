@@ -402,6 +402,7 @@ fn records_table(records: &[serde_json::Map<String, serde_json::Value>]) -> tabu
                 })
                 .collect(),
             raw: serde_json::Value::Object(record.clone()).to_string(),
+            problem: None,
         })
         .collect();
     tabular::Table { header, rows }

@@ -880,6 +880,25 @@ fn split_lines(
 /// A delimited tape is read this much at a time, never whole.
 const BLOCK_BYTES: usize = 64 << 20;
 
+/// A line may grow the read buffer this far past a block (a longer one is no tape's line: one
+/// record is refused past [`tabular::MAX_RECORD_BYTES`] anyway); past it the file fails whole
+/// instead of holding gigabytes of one line in memory.
+const LONGEST_LINE: usize = 64 << 20;
+
+/// Fails a read that has `held` bytes of one line.
+fn check_line_length(held: usize, block_bytes: usize) -> std::io::Result<()> {
+    if held > block_bytes + LONGEST_LINE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "a line of more than {} MiB: not a delimited text tape",
+                LONGEST_LINE >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads from `input` until `buffer` holds `want` bytes or the input ends; true at its end.
 fn fill(input: &mut dyn Read, buffer: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
     let missing = want.saturating_sub(buffer.len());
@@ -900,6 +919,7 @@ fn parse_delimited(
     let mut buffer = Vec::with_capacity(block_bytes + (1 << 20));
     let mut eof = fill(input, &mut buffer, block_bytes).map_err(io)?;
     while !eof && memchr::memchr(b'\n', &buffer).is_none() {
+        check_line_length(buffer.len(), block_bytes).map_err(io)?;
         let want = buffer.len() + block_bytes;
         eof = fill(input, &mut buffer, want).map_err(io)?;
     }
@@ -951,6 +971,7 @@ fn parse_delimited(
                     return Ok(true);
                 }
                 let want = if next.len() >= block_bytes && memchr::memchr(b'\n', &next).is_none() {
+                    check_line_length(next.len(), block_bytes)?;
                     next.len() + block_bytes
                 } else {
                     block_bytes
@@ -984,40 +1005,27 @@ fn parse_pieces<T>(
             voided: 0,
         };
         let mut clock = Clock::new(reading.zone);
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(&text[from..to]);
-        let mut record = csv::ByteRecord::new();
+        // Bounded records: an unclosed quote is refused with its line and the next line is read.
+        let mut split = tabular::Split::new(&text[from..to], delimiter, line);
+        split.expect_width(header.len());
+        let mut record = tabular::RecordBuf::default();
         let width = header.len();
         let slots = reading.slots;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let at_line = e.position().map(|p| line + p.line() - 1);
-                    return Err(Error::format(
-                        source,
-                        at_line,
-                        None,
-                        format!("not valid CSV: {e}"),
-                    ));
+        while let Some(next) = split.next_into(&mut record) {
+            let (record_line, start, end) = match next {
+                tabular::Next::Record { line, start, end } => (line, from + start, from + end),
+                tabular::Next::Refused { line, raw, reason } => {
+                    parsed.rejected.push(Rejected {
+                        source: source.to_string(),
+                        line: Some(line),
+                        field: None,
+                        raw: Some(raw),
+                        reason,
+                    });
+                    continue;
                 }
-            }
-            let position = record
-                .position()
-                .cloned()
-                .unwrap_or_else(csv::Position::new);
-            let record_line = line + position.line() - 1;
-            let raw = || {
-                let start = from + position.byte() as usize;
-                let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
-                String::from_utf8_lossy(&text[start..end])
-                    .trim_end_matches('\r')
-                    .to_string()
             };
+            let raw = || tabular::raw_text(&text[start..end]);
             if record.len() == 1
                 && record
                     .get(0)
