@@ -303,6 +303,36 @@ pub fn check_file_size(path: &Path, size: u64) -> Result<()> {
     Ok(())
 }
 
+/// Reads one line (through its `\n`, if it has one) onto `line`, without holding more than `max`
+/// bytes of it: `Ok(None)` for a longer line (what was read of it is left in `line`), else the
+/// bytes read (0 at the end of the input).
+pub fn read_line_bounded(
+    reader: &mut impl std::io::BufRead,
+    line: &mut Vec<u8>,
+    max: usize,
+) -> std::io::Result<Option<usize>> {
+    let mut read = 0;
+    loop {
+        let buffer = reader.fill_buf()?;
+        if buffer.is_empty() {
+            return Ok(Some(read));
+        }
+        let (take, ends) = match memchr::memchr(b'\n', buffer) {
+            Some(i) => (i + 1, true),
+            None => (buffer.len(), false),
+        };
+        if line.len() + take > max {
+            return Ok(None);
+        }
+        line.extend_from_slice(&buffer[..take]);
+        reader.consume(take);
+        read += take;
+        if ends {
+            return Ok(Some(read));
+        }
+    }
+}
+
 /// A record's raw text as kept in `rejected_records`: lossy UTF-8, at most [`MAX_RAW_BYTES`].
 pub fn raw_text(bytes: &[u8]) -> String {
     let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
@@ -684,6 +714,31 @@ mod tests {
         assert_eq!(refusals[0].field.as_deref(), Some("sym"));
         assert_eq!(refusals[0].line, Some(2));
         assert!(refusals[1].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_line_is_read_up_to_its_bound_and_no_further() {
+        let text = format!("ab\n{}\nc", "x".repeat(100));
+        let mut reader = std::io::BufReader::with_capacity(8, text.as_bytes());
+        let mut line = Vec::new();
+        assert_eq!(
+            read_line_bounded(&mut reader, &mut line, 50).unwrap(),
+            Some(3)
+        );
+        assert_eq!(line, b"ab\n");
+        line.clear();
+        assert_eq!(read_line_bounded(&mut reader, &mut line, 50).unwrap(), None);
+        assert!(line.len() <= 50);
+        let mut reader = std::io::BufReader::new("c".as_bytes());
+        line.clear();
+        assert_eq!(
+            read_line_bounded(&mut reader, &mut line, 50).unwrap(),
+            Some(1)
+        );
+        assert_eq!(
+            read_line_bounded(&mut reader, &mut Vec::new(), 50).unwrap(),
+            Some(0)
+        );
     }
 
     #[test]

@@ -6,7 +6,7 @@
 use std::path::Path;
 use std::process::{Command, Output};
 
-use crate::support::{query_rows, repo, snapshot};
+use crate::support::{query_rows, repo};
 
 pub fn whalewatch(lake: &Path, args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_whalewatch"))
