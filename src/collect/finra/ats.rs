@@ -124,7 +124,7 @@ fn parse_count(text: &str) -> Option<f64> {
         .replace(',', "")
         .parse::<f64>()
         .ok()
-        .filter(|v| v.is_finite() && *v >= 0.0)
+        .filter(|v| v.is_finite() && *v >= 0.0 && *v <= crate::collect::fields::MAX_COUNT)
 }
 
 /// One row read, to land under its (week, tier, venue type).

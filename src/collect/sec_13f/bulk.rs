@@ -243,7 +243,11 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 }
 
 fn parse_number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    // Shares and dollars past the count bound are corrupt numbers (1e300), not holdings.
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && v.abs() <= crate::collect::fields::MAX_COUNT)
 }
 
 fn refuse(row: &Row, number: u64, source: &str, field: &str, reason: String) -> Rejected {

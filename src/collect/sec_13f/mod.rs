@@ -347,7 +347,7 @@ fn text_of<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> Option<&'a str> {
 
 fn number(text: Option<&str>) -> Option<f64> {
     text.and_then(|t| t.replace(',', "").trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite())
+        .filter(|v| v.is_finite() && v.abs() <= crate::collect::fields::MAX_COUNT)
 }
 
 /// Parses a full submission (`.txt` or `.nc`). Information-table rows that cannot be read are

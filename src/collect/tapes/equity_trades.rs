@@ -32,8 +32,8 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
 
+use crate::collect::fields::{self, distinct_names, file_stem, parse_date, parse_instant};
 use crate::collect::fields::{date_from_days, days_since_epoch};
-use crate::collect::fields::{distinct_names, file_stem, parse_date, parse_instant};
 use crate::collect::tabular;
 use crate::collect::{ingest_local_paths, HashingReader, IngestReport};
 use crate::error::{Error, Result};
@@ -730,19 +730,30 @@ fn read_print<'r>(
                 .filter(|v| v.fract() == 0.0 && v.abs() < 9e15)
                 .map(|v| v as i64)
         })
-        .filter(|s| *s > 0)
+        .filter(|s| *s > 0 && *s as f64 <= fields::MAX_COUNT)
         .ok_or_else(|| {
             refuse(
                 SIZE,
-                format!("{size_text:?} is not a positive whole number of shares"),
+                format!(
+                    "{size_text:?} is not a positive whole number of shares (at most {:e})",
+                    fields::MAX_COUNT
+                ),
             )
         })?;
     let price_text = required(PRICE)?;
     let price = price_text
         .parse::<f64>()
         .ok()
-        .filter(|p| p.is_finite() && *p > 0.0)
-        .ok_or_else(|| refuse(PRICE, format!("{price_text:?} is not a positive price")))?;
+        .filter(|p| p.is_finite() && *p > 0.0 && *p <= fields::MAX_PRICE)
+        .ok_or_else(|| {
+            refuse(
+                PRICE,
+                format!(
+                    "{price_text:?} is not a positive price (at most {:e})",
+                    fields::MAX_PRICE
+                ),
+            )
+        })?;
     let seq = match field(SEQ) {
         Some(text) => text
             .parse::<i64>()
