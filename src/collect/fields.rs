@@ -74,15 +74,6 @@ pub(crate) fn check_price(value: f64) -> Result<f64, String> {
     }
 }
 
-/// A text field without NUL bytes (a binary or corrupt file; C readers would cut the text there).
-pub(crate) fn check_text(text: &str) -> Result<&str, String> {
-    if text.contains('\0') {
-        Err("a NUL byte in the field".to_string())
-    } else {
-        Ok(text)
-    }
-}
-
 /// A time field: a trading date, or an instant.
 pub(crate) enum Time {
     Date(NaiveDate),
@@ -253,6 +244,5 @@ mod tests {
         assert!(check_count(f64::NAN, "shares").is_err());
         assert_eq!(check_count(1e12, "shares"), Ok(1e12));
         assert!(check_price(1e10).is_err() && check_price(721_000.0).is_ok());
-        assert!(check_text("AB\0C").is_err() && check_text("BRK A").is_ok());
     }
 }

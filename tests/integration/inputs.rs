@@ -148,3 +148,140 @@ fn exit_status_is_0_when_everything_landed_and_1_when_nothing_did() {
         "{text}"
     );
 }
+
+/// Values that must never become part of a path: a parent step, a separator, a NUL byte, a
+/// hidden name, and a walk out of the lake.
+const HOSTILE: [&str; 5] = ["../x", "a/b", "a\0b", ".hidden", "../../../../elsewhere/x"];
+
+/// Every file under `dir` but the provenance tables (which record the failure) and the lock.
+fn data_files(dir: &Path) -> Vec<(std::path::PathBuf, Vec<u8>)> {
+    crate::support::snapshot(dir)
+        .into_iter()
+        .filter(|(path, _)| {
+            let text = path.to_string_lossy();
+            !text.contains("ingest_log")
+                && !text.contains("rejected_records")
+                && !text.ends_with(".lock")
+        })
+        .collect()
+}
+
+/// A scratch directory holding a lake with FINRA's CNMS day in it: a hostile value must neither
+/// touch that file nor write anything beside the lake.
+fn lake_with_a_finra_day() -> (tempfile::TempDir, std::path::PathBuf) {
+    let outer = tempfile::tempdir().unwrap();
+    let lake = outer.path().join("lake");
+    ingest(
+        &lake,
+        "finra-short-volume",
+        &repo().join("tests/fixtures/finra/CNMSshvol20210802.txt"),
+        &[],
+        0,
+    );
+    (outer, lake)
+}
+
+#[test]
+fn a_13f_accession_that_is_a_path_is_refused_and_nothing_is_written() {
+    let (outer, lake) = lake_with_a_finra_day();
+    let before = data_files(outer.path());
+    let text =
+        std::fs::read_to_string(repo().join("tests/fixtures/sec13f/0001140361-23-013281.txt"))
+            .unwrap();
+    for hostile in HOSTILE {
+        let file = outer.path().join("filing.txt");
+        let filing = text.replacen(
+            "ACCESSION NUMBER:\t\t0001140361-23-013281",
+            &format!("ACCESSION NUMBER:\t\t{hostile}"),
+            1,
+        );
+        std::fs::write(&file, filing).unwrap();
+        let out = ingest(&lake, "sec-13f", &file, &[], 1);
+        assert!(
+            out.contains("is not EDGAR's 0000000000-00-000000"),
+            "{hostile:?}: {out}"
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(data_files(outer.path()), before, "{hostile:?}");
+    }
+}
+
+#[test]
+fn a_cboe_product_that_is_a_path_is_refused_and_nothing_is_written() {
+    let (outer, lake) = lake_with_a_finra_day();
+    let before = data_files(outer.path());
+    for hostile in HOSTILE {
+        let file = outer.path().join("putcall.csv");
+        std::fs::write(
+            &file,
+            format!(
+                "PRODUCT: {hostile}\nDATE,CALL,PUT,TOTAL,P/C Ratio\n11/1/2006,100,50,150,0.50\n"
+            ),
+        )
+        .unwrap();
+        let out = ingest(&lake, "cboe-put-call", &file, &[], 1);
+        assert!(out.contains("is not a product name"), "{hostile:?}: {out}");
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(data_files(outer.path()), before, "{hostile:?}");
+    }
+}
+
+#[test]
+fn a_basket_name_that_is_a_path_is_refused_and_nothing_is_written() {
+    let (outer, lake) = lake_with_a_finra_day();
+    let before = data_files(outer.path());
+    for hostile in HOSTILE {
+        let file = outer.path().join("baskets.csv");
+        std::fs::write(&file, format!("basket,symbol\n\"{hostile}\",AAPL\n")).unwrap();
+        let out = ingest(&lake, "baskets", &file, &[], 1);
+        assert!(
+            out.contains("nothing landed: 1 rows refused"),
+            "{hostile:?}: {out}"
+        );
+        std::fs::remove_file(&file).unwrap();
+        assert_eq!(data_files(outer.path()), before, "{hostile:?}");
+        if !hostile.contains('\0') {
+            let output = whalewatch(
+                &lake,
+                &[
+                    "ingest",
+                    "baskets",
+                    "--file",
+                    "tests/fixtures/finra/SOURCES.md",
+                    "--name",
+                    hostile,
+                ],
+            );
+            assert_eq!(output.status.code(), Some(1));
+            assert!(
+                stderr(&output).contains("is not a basket name"),
+                "{}",
+                stderr(&output)
+            );
+        }
+    }
+}
+
+#[test]
+fn a_bars_timeframe_that_is_a_path_is_refused_and_nothing_is_written() {
+    let (outer, lake) = lake_with_a_finra_day();
+    let before = data_files(outer.path());
+    let file = outer.path().join("bars.csv");
+    std::fs::write(
+        &file,
+        format!(
+            "Date,Symbol,Open,High,Low,Close,Volume\n{}\n",
+            daily_bars(2).join("\n")
+        ),
+    )
+    .unwrap();
+    for hostile in HOSTILE.iter().filter(|h| !h.contains('\0')) {
+        let out = ingest(&lake, "bars", &file, &["--timeframe", hostile], 1);
+        assert!(
+            out.contains("write a number and a unit"),
+            "{hostile:?}: {out}"
+        );
+    }
+    std::fs::remove_file(&file).unwrap();
+    assert_eq!(data_files(outer.path()), before);
+}

@@ -119,6 +119,24 @@ pub fn parse(
         (None, None) => product_of_name(path),
     };
     let product = match product {
+        // The product names the dataset's file: only a plain name may (no `../`, `/`, NUL).
+        Some(product)
+            if product.is_empty()
+                || product.len() > 32
+                || !product
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            return Err(Error::format(
+                source,
+                None,
+                Some("PRODUCT"),
+                format!(
+                    "product {product:?} is not a product name (letters, digits, _ and -, at \
+                     most 32)"
+                ),
+            ))
+        }
         Some(product) => product,
         None => {
             return Err(Error::format(
