@@ -285,3 +285,128 @@ fn a_bars_timeframe_that_is_a_path_is_refused_and_nothing_is_written() {
     std::fs::remove_file(&file).unwrap();
     assert_eq!(data_files(outer.path()), before);
 }
+
+/// One kind of bad input for the README's reliability table: the file an ingest reads, its exit
+/// status, a piece of its message, and the refused records kept.
+struct Case {
+    kind: &'static str,
+    command: &'static str,
+    file: &'static str,
+    content: Vec<u8>,
+    status: i32,
+    message: &'static str,
+    refused: usize,
+}
+
+const BARS_HEADER: &str = "Date,Symbol,Open,High,Low,Close,Volume\n";
+const TAQ_HEADER: &str =
+    "DATE,TIME_M,EX,SYM_ROOT,SYM_SUFFIX,TR_SCOND,SIZE,PRICE,TR_STOP_IND,TR_CORR,TR_SEQNUM,TR_ID,TR_SOURCE,TR_RF\n";
+const FINRA_HEADER: &str = "Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market\n";
+const CBOE_HEADER: &str = "DATE,CALL,PUT,TOTAL,P/C Ratio\n";
+
+fn bars(bad: &str) -> Vec<u8> {
+    format!(
+        "{BARS_HEADER}2021-01-04,GOOD,10,11,9,10.5,100\n{bad}\n2021-01-05,GOOD,10,11,9,10.5,100\n"
+    )
+    .into_bytes()
+}
+
+fn taq(bad: &str) -> Vec<u8> {
+    format!(
+        "{TAQ_HEADER}2025-03-03,10:00:00.000000000,Q,AAPL,,@,100,241.5,N,00,1,1,N,\n{bad}\n\
+         2025-03-03,10:00:02.000000000,Q,AAPL,,@,100,241.5,N,00,3,3,N,\n"
+    )
+    .into_bytes()
+}
+
+fn finra(bad: &str) -> Vec<u8> {
+    format!("{FINRA_HEADER}20210802|AAL|5|0|10|B\n{bad}\n2\n").into_bytes()
+}
+
+fn cboe(bad: &str) -> Vec<u8> {
+    format!("PRODUCT: TOTAL\n{CBOE_HEADER}11/1/2006,100,50,150,0.50\n{bad}\n").into_bytes()
+}
+
+fn cases() -> Vec<Case> {
+    let long = "x".repeat(70 << 10);
+    let case = |kind, command, file, content, status, message, refused| Case {
+        kind,
+        command,
+        file,
+        content,
+        status,
+        message,
+        refused,
+    };
+    let mut not_utf8 = bars("2021-01-04,BAD,10,11,9,10.5,100");
+    let at = not_utf8.windows(3).position(|w| w == b"BAD").unwrap();
+    not_utf8[at] = 0xff;
+    vec![
+        case("bars: unclosed quote on the last line", "bars", "bars.csv", bars("2021-01-04,\"BAD,10,11,9,10.5,100"), 3, "a quote that is never closed", 1),
+        case("bars: stray quote closed lines later", "bars", "bars.csv", format!("{BARS_HEADER}\"2021-01-04,A,10,11,9,10.5,100\n2021-01-05,B,10,11,9,10.5,100\n2021-01-06,\"C,10,11,9,10.5,100\n2021-01-07,D,10,11,9,10.5,100\n").into_bytes(), 3, "not closed on its line", 2),
+        case("bars: record over 64 KiB", "bars", "bars.csv", bars(&format!("2021-01-04,{long},10,11,9,10.5,100")), 3, "KiB a record may have", 1),
+        case("bars: NUL byte in a field", "bars", "bars.csv", bars("2021-01-04,BA\0D,10,11,9,10.5,100"), 3, "NUL byte", 1),
+        case("bars: record not UTF-8", "bars", "bars.csv", not_utf8, 3, "not UTF-8", 1),
+        case("bars: year 0000", "bars", "bars.csv", bars("0000-01-04,BAD,10,11,9,10.5,100"), 3, "outside the years 1900–2200", 1),
+        case("bars: year 9999", "bars", "bars.csv", bars("9999-12-31,BAD,10,11,9,10.5,100"), 3, "outside the years 1900–2200", 1),
+        case("bars: volume 1e300", "bars", "bars.csv", bars("2021-01-04,BAD,10,11,9,10.5,1e300"), 3, "beyond the bound", 1),
+        case("bars: price 1e12", "bars", "bars.csv", bars("2021-01-04,BAD,1e12,1e12,1e12,1e12,100"), 3, "beyond the bound", 1),
+        case("bars: UTF-8 byte-order mark", "bars", "bars.csv", [&b"\xEF\xBB\xBF"[..], &bars("2021-01-04,OK,10,11,9,10.5,100")].concat(), 0, "3 rows written, 0 rows rejected", 0),
+        case("bars: unclosed quote in the header", "bars", "bars.csv", b"Date,\"Symbol,Open,High,Low,Close,Volume\n".to_vec(), 1, "cannot read the header", 0),
+        case("bars: every row refused", "bars", "bars.csv", format!("{BARS_HEADER}2021-01-04,BAD,10,11,9,10.5,-1\n").into_bytes(), 1, "nothing landed: 1 rows refused", 1),
+        case("bars: no header at all", "bars", "bars.csv", Vec::new(), 1, "no date column", 0),
+        case("equity tape: unclosed quote", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,\"AAPL,,@,100,241.5,N,00,2,2,N,"), 3, "a quote that is never closed", 1),
+        case("equity tape: NUL byte in a symbol", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,AA\0PL,,@,100,241.5,N,00,2,2,N,"), 3, "NUL byte", 1),
+        case("equity tape: size 1e300", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,AAPL,,@,1e300,241.5,N,00,2,2,N,"), 3, "not a positive whole number of shares", 1),
+        case("equity tape: price 1e12", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,AAPL,,@,100,1e12,N,00,2,2,N,"), 3, "not a positive price", 1),
+        case("equity tape: year 0000", "equity-trades", "taq_trades_2025-03-03.csv", taq("0000-03-03,10:00:01.000000000,Q,AAPL,,@,100,241.5,N,00,2,2,N,"), 3, "outside the years 1900–2200", 1),
+        case("equity tape: record over 64 KiB", "equity-trades", "taq_trades_2025-03-03.csv", taq(&format!("2025-03-03,10:00:01.000000000,Q,{long},,@,100,241.5,N,00,2,2,N,")), 3, "KiB a record may have", 1),
+        case("equity tape: UTF-8 byte-order mark", "equity-trades", "taq_trades_2025-03-03.csv", [&b"\xEF\xBB\xBF"[..], &taq("2025-03-03,10:00:01.000000000,Q,AAPL,,@,100,241.5,N,00,2,2,N,")].concat(), 0, "3 rows written, 0 rows rejected", 0),
+        case("FINRA short volume: UTF-8 byte-order mark", "finra-short-volume", "CNMSshvol20210802.txt", [&b"\xEF\xBB\xBF"[..], &finra("20210802|AAPL|5|0|10|B")].concat(), 0, "2 rows written, 0 rows rejected", 0),
+        case("FINRA short volume: NUL byte in a symbol", "finra-short-volume", "CNMSshvol20210802.txt", finra("20210802|AA\0PL|5|0|10|B"), 1, "field Symbol: a NUL byte", 1),
+        case("FINRA short volume: year 0000", "finra-short-volume", "CNMSshvol20210802.txt", finra("00000101|AAPL|5|0|10|B"), 1, "outside the years 1900–2200", 1),
+        case("FINRA short volume: volume 1e300", "finra-short-volume", "CNMSshvol20210802.txt", finra("20210802|AAPL|5|0|1e300|B"), 1, "beyond the bound", 1),
+        case("FINRA short volume: line over 64 KiB", "finra-short-volume", "CNMSshvol20210802.txt", finra(&format!("20210802|{long}|5|0|10|B")), 1, "KiB a record may have", 1),
+        case("CBOE put/call: UTF-8 byte-order mark", "cboe-put-call", "totalpc.csv", [&b"\xEF\xBB\xBF"[..], &cboe("11/2/2006,10,5,15,0.50")].concat(), 0, "2 rows written, 0 rows rejected", 0),
+        case("CBOE put/call: year 1800", "cboe-put-call", "totalpc.csv", cboe("11/2/1800,10,5,15,0.50"), 3, "outside the years 1900–2200", 1),
+        case("CBOE put/call: volumes that overflow CALL + PUT", "cboe-put-call", "totalpc.csv", cboe("11/2/2006,9000000000000000000,9000000000000000000,1,1"), 3, "is not a volume", 1),
+        case("CBOE put/call: NUL byte in a field", "cboe-put-call", "totalpc.csv", cboe("11/2/2006,1\0,5,15,0.50"), 3, "NUL byte", 1),
+        case("CBOE put/call: line over 64 KiB", "cboe-put-call", "totalpc.csv", cboe(&format!("11/2/2006,10,5,15,{long}")), 3, "KiB a record may have", 1),
+    ]
+}
+
+/// Every kind in [`cases`]: its exit status and message, the lake unchanged when it fails, and
+/// its refused records kept.
+#[tokio::test]
+async fn bad_input_of_every_kind_gets_its_exit_status_message_and_refusals() {
+    let mut wrong = Vec::new();
+    for case in cases() {
+        let outer = tempfile::tempdir().unwrap();
+        let lake = outer.path().join("lake");
+        whalewatch(&lake, &["init", lake.to_str().unwrap()]);
+        let before = data_files(&lake);
+        let file = outer.path().join(case.file);
+        std::fs::write(&file, &case.content).unwrap();
+        let mut args = vec!["ingest", case.command, "--file", file.to_str().unwrap()];
+        if case.command == "equity-trades" {
+            args.extend(["--time-zone", "America/New_York"]);
+        }
+        let output = whalewatch(&lake, &args);
+        let text = stderr(&output);
+        let kept = query_rows(&lake, "SELECT count(*) FROM rejected_records").await;
+        // The message is on stderr for a failed source, in rejected_records for a refused record.
+        let reasons = query_rows(&lake, "SELECT reason FROM rejected_records").await;
+        if output.status.code() != Some(case.status)
+            || !(text.contains(case.message) || reasons.iter().any(|r| r.contains(case.message)))
+            || (case.status == 1 && data_files(&lake) != before)
+            || kept != vec![case.refused.to_string()]
+        {
+            wrong.push(format!(
+                "{}: status {:?}, {kept:?} kept {reasons:?}: {text}",
+                case.kind,
+                output.status.code()
+            ));
+        }
+    }
+    assert!(wrong.is_empty(), "{}", wrong.join("\n"));
+}

@@ -1068,6 +1068,18 @@ fn parse_pieces<T>(
                 });
                 continue;
             };
+            if let Some(at) = memchr::memchr(0, record.as_slice()) {
+                let index =
+                    (0..record.len()).find(|&i| record.range(i).is_some_and(|r| r.contains(&at)));
+                parsed.rejected.push(Rejected {
+                    source: source.to_string(),
+                    line: Some(record_line),
+                    field: index.and_then(|i| header.get(i).cloned()),
+                    raw: Some(raw()),
+                    reason: "a NUL byte in the field".to_string(),
+                });
+                continue;
+            }
             let field = |target: usize| -> Option<&str> {
                 let index = slots[target]?;
                 let range = record.range(index)?;
