@@ -1486,6 +1486,27 @@ mod tests {
         }
     }
 
+    /// A line without end (a corrupt or hostile file) fails the tape once it passes
+    /// [`LONGEST_LINE`] instead of growing the buffer until memory runs out.
+    #[test]
+    fn an_endless_line_fails_the_tape_without_holding_it() {
+        let header = "DATE,TIME_M,EX,SYM_ROOT,SIZE,PRICE\n2025-03-03,";
+        let mut input = header
+            .as_bytes()
+            .chain(std::io::repeat(b'x').take((LONGEST_LINE + (4 << 20)) as u64));
+        let error = parse_delimited(
+            Path::new("tape.csv"),
+            "tape.csv",
+            &mut input,
+            &EquityTradesOptions::default(),
+            1 << 20,
+        )
+        .err()
+        .expect("refused")
+        .to_string();
+        assert!(error.contains("a line of more than 64 MiB"), "{error}");
+    }
+
     /// A tape read a few bytes at a time (blocks cut lines, lines longer than a block) gives
     /// the prints, refusals and line numbers of the tape read whole.
     #[test]
