@@ -358,7 +358,7 @@ fn cases() -> Vec<Case> {
         case("equity tape: unclosed quote", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,\"AAPL,,@,100,241.5,N,00,2,2,N,"), 3, "a quote that is never closed", 1),
         case("equity tape: NUL byte in a symbol", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,AA\0PL,,@,100,241.5,N,00,2,2,N,"), 3, "NUL byte", 1),
         case("equity tape: size 1e300", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,AAPL,,@,1e300,241.5,N,00,2,2,N,"), 3, "not a positive whole number of shares", 1),
-        case("equity tape: price 1e12", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,AAPL,,@,100,1e12,N,00,2,2,N,"), 3, "not a positive price", 1),
+        case("equity tape: price 1e12", "equity-trades", "taq_trades_2025-03-03.csv", taq("2025-03-03,10:00:01.000000000,Q,AAPL,,@,100,1e12,N,00,2,2,N,"), 3, "beyond the bound of 1e9", 1),
         case("equity tape: year 0000", "equity-trades", "taq_trades_2025-03-03.csv", taq("0000-03-03,10:00:01.000000000,Q,AAPL,,@,100,241.5,N,00,2,2,N,"), 3, "outside the years 1900–2200", 1),
         case("equity tape: record over 64 KiB", "equity-trades", "taq_trades_2025-03-03.csv", taq(&format!("2025-03-03,10:00:01.000000000,Q,{long},,@,100,241.5,N,00,2,2,N,")), 3, "KiB a record may have", 1),
         case("equity tape: UTF-8 byte-order mark", "equity-trades", "taq_trades_2025-03-03.csv", [&b"\xEF\xBB\xBF"[..], &taq("2025-03-03,10:00:01.000000000,Q,AAPL,,@,100,241.5,N,00,2,2,N,")].concat(), 0, "3 rows written, 0 rows rejected", 0),

@@ -744,16 +744,9 @@ fn read_print<'r>(
     let price = price_text
         .parse::<f64>()
         .ok()
-        .filter(|p| p.is_finite() && *p > 0.0 && *p <= fields::MAX_PRICE)
-        .ok_or_else(|| {
-            refuse(
-                PRICE,
-                format!(
-                    "{price_text:?} is not a positive price (at most {:e})",
-                    fields::MAX_PRICE
-                ),
-            )
-        })?;
+        .filter(|p| p.is_finite() && *p > 0.0)
+        .ok_or_else(|| refuse(PRICE, format!("{price_text:?} is not a positive price")))
+        .and_then(|p| fields::check_price(p).map_err(|reason| refuse(PRICE, reason)))?;
     let seq = match field(SEQ) {
         Some(text) => text
             .parse::<i64>()
