@@ -33,6 +33,7 @@ impl IndexEntry {
 /// Parses a form index. Lines that cannot be read are returned with their line number and the
 /// reason, for `rejected_records`.
 pub fn parse(text: &str, source: &str) -> Result<(Vec<IndexEntry>, Vec<(u64, String, String)>)> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let lines: Vec<&str> = text.lines().collect();
     let Some(header_at) = lines
         .iter()
@@ -54,6 +55,12 @@ pub fn parse(text: &str, source: &str) -> Result<(Vec<IndexEntry>, Vec<(u64, Str
             continue;
         }
         let entry = (|| -> std::result::Result<IndexEntry, String> {
+            if line.len() > crate::collect::tabular::MAX_RECORD_BYTES {
+                return Err(format!(
+                    "a line of {} bytes: more than the 64 KiB a record may have",
+                    line.len()
+                ));
+            }
             let mut tokens = line.split_whitespace().rev();
             let (Some(file_name), Some(date), Some(cik)) =
                 (tokens.next(), tokens.next(), tokens.next())
@@ -66,7 +73,17 @@ pub fn parse(text: &str, source: &str) -> Result<(Vec<IndexEntry>, Vec<(u64, Str
             let date_filed = ["%Y%m%d", "%Y-%m-%d"]
                 .iter()
                 .find_map(|f| NaiveDate::parse_from_str(date, f).ok())
-                .ok_or_else(|| format!("date {date:?} is not a date"))?;
+                .ok_or_else(|| format!("date {date:?} is not a date"))
+                .and_then(|d| crate::collect::fields::check_year(d, date))?;
+            // The file name is a path on EDGAR's host that the collector asks for: only EDGAR's own.
+            if !file_name.starts_with("edgar/data/")
+                || file_name.contains("..")
+                || file_name.contains(['\\', '\0', '?', '#'])
+            {
+                return Err(format!(
+                    "file name {file_name:?} is not an EDGAR path (edgar/data/…)"
+                ));
+            }
             // The text before the CIK token: the form type, then the company name.
             let cik_at = line
                 .rfind(&format!(" {cik} "))
@@ -87,7 +104,11 @@ pub fn parse(text: &str, source: &str) -> Result<(Vec<IndexEntry>, Vec<(u64, Str
         })();
         match entry {
             Ok(entry) => entries.push(entry),
-            Err(reason) => refused.push((line_no, line.to_string(), reason)),
+            Err(reason) => refused.push((
+                line_no,
+                crate::collect::tabular::raw_text(line.as_bytes()),
+                reason,
+            )),
         }
     }
     Ok((entries, refused))
@@ -124,5 +145,39 @@ X-17A-5     UNITED PLANNERS' FINANCIAL SERVICES OF AMERICA A LIMITED PARTNER  82
         assert_eq!(entries[2].form_type, "1-A POS");
         assert_eq!(refused.len(), 1);
         assert_eq!(refused[0].0, 9);
+    }
+
+    #[test]
+    fn hostile_file_names_impossible_dates_and_endless_lines_are_refused() {
+        let header = "Form Type   Company Name                                                  CIK         Date Filed  File Name\n";
+        let line = |date: &str, file: &str| {
+            format!("13F-HR      A FUND                                                        1418333     {date}    {file}\n")
+        };
+        let text = [
+            header.to_string(),
+            line("20200318", "edgar/data/1418333/0000950123-20-002922.txt"),
+            line("20200318", "edgar/data/../../x.txt"),
+            line("20200318", "/etc/passwd"),
+            line("00000318", "edgar/data/1418333/0000950123-20-002923.txt"),
+            format!("{}\n", "x ".repeat(40 << 10)),
+        ]
+        .concat();
+        let (entries, refused) = parse(&text, "form.idx").unwrap();
+        assert_eq!(entries.len(), 1);
+        let reasons: Vec<(u64, &str)> = refused.iter().map(|r| (r.0, r.2.as_str())).collect();
+        assert_eq!(reasons.len(), 4, "{reasons:?}");
+        assert!(
+            reasons[0].1.contains("not an EDGAR path")
+                && reasons[1].1.contains("not an EDGAR path")
+        );
+        assert!(
+            reasons[2].1.contains("outside the years 1900–2200"),
+            "{reasons:?}"
+        );
+        assert!(
+            reasons[3].1.contains("64 KiB") && refused[3].1.len() < 2048,
+            "{reasons:?}"
+        );
+        assert_eq!(reasons[3].0, 6);
     }
 }
