@@ -466,47 +466,89 @@ pub fn collect_garbage(root: &Path, current: u64) -> Result<()> {
     Ok(())
 }
 
+/// Set while a writer has files in the dataset directories that the last snapshot may not
+/// name (staged, or replaced but not yet retired); a writer that finds it set recovers.
+const WRITING_MARKER: &str = "writing";
+
+/// Notes that a writer is about to put files in the dataset directories.
+pub fn mark_writing(root: &Path) -> Result<()> {
+    let path = state_dir(root).join(WRITING_MARKER);
+    if !path.exists() {
+        let dir = state_dir(root);
+        fs::create_dir_all(&dir).map_err(|e| Error::io(&dir, e))?;
+        File::create(&path)
+            .and_then(|file| file.sync_all())
+            .map_err(|e| Error::io(&path, e))?;
+        sync_directory(&dir);
+    }
+    Ok(())
+}
+
+/// Notes that every file in the dataset directories is named by the last snapshot again.
+pub fn clear_writing(root: &Path) {
+    if fs::remove_file(state_dir(root).join(WRITING_MARKER)).is_ok() {
+        sync_directory(&state_dir(root));
+    }
+}
+
+/// Whether the last writer stopped before it could say the lake was tidy.
+pub fn was_writing(root: &Path) -> bool {
+    state_dir(root).join(WRITING_MARKER).exists()
+}
+
 /// Puts the lake in the state `snapshot` describes after a writer died: temporary files go,
 /// files written for a later snapshot that never got published go, and files `snapshot`
-/// replaced but the dead writer had not yet moved out are retired.
+/// replaced but the dead writer had not yet moved out are retired. One pass over the dataset
+/// directories, file types from the directory entries (no `stat` per file).
 pub fn recover(root: &Path, snapshot: &Snapshot) -> Result<()> {
     remove_temp_files_under(&snapshots_dir(root))?;
     let live = snapshot.paths();
     for spec in datasets::ALL {
         let dir = root.join(spec.name);
-        remove_temp_files_under(&dir)?;
-        for (_, path) in parquet_files(&dir, spec.partition.is_some())? {
-            let Ok(relative) = path.strip_prefix(root) else {
-                continue;
+        let mut directories = vec![dir];
+        while let Some(dir) = directories.pop() {
+            let entries = match fs::read_dir(&dir) {
+                Ok(entries) => entries,
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => continue,
+                Err(e) => return Err(Error::io(&dir, e)),
             };
-            let relative = relative.to_string_lossy().replace('\\', "/");
-            if live.contains(relative.as_str()) {
-                continue;
-            }
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
-            if version_of(name).is_some_and(|v| v > snapshot.id) {
-                fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
-            } else {
-                retire(root, snapshot.id, &relative).map_err(|e| Error::io(&path, e))?;
+            for entry in entries {
+                let entry = entry.map_err(|e| Error::io(&dir, e))?;
+                let path = entry.path();
+                let file_type = entry.file_type().map_err(|e| Error::io(&path, e))?;
+                let name = entry.file_name().to_string_lossy().into_owned();
+                if file_type.is_dir() {
+                    directories.push(path);
+                } else if name.contains(TEMP_MARKER) {
+                    fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                } else if name.ends_with(".parquet") && !name.starts_with('.') {
+                    let Ok(relative) = path.strip_prefix(root) else {
+                        continue;
+                    };
+                    let relative = relative.to_string_lossy().replace('\\', "/");
+                    if live.contains(relative.as_str()) {
+                        continue;
+                    }
+                    if version_of(&name).is_some_and(|v| v > snapshot.id) {
+                        fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
+                    } else {
+                        retire(root, snapshot.id, &relative).map_err(|e| Error::io(&path, e))?;
+                    }
+                }
             }
         }
     }
     Ok(())
 }
 
+/// Removes the temporary files a dead writer left in `dir` (not below it).
 fn remove_temp_files_under(dir: &Path) -> Result<()> {
     let Ok(entries) = fs::read_dir(dir) else {
         return Ok(());
     };
     for entry in entries.flatten() {
-        let path = entry.path();
-        if path.is_dir() {
-            remove_temp_files_under(&path)?;
-        } else if path
-            .file_name()
-            .and_then(|n| n.to_str())
-            .is_some_and(|n| n.contains(TEMP_MARKER))
-        {
+        if entry.file_name().to_string_lossy().contains(TEMP_MARKER) {
+            let path = entry.path();
             fs::remove_file(&path).map_err(|e| Error::io(&path, e))?;
         }
     }
