@@ -81,6 +81,14 @@ pub enum Error {
     #[error("query file {path}: {message}")]
     QueryFile { path: PathBuf, message: String },
 
+    /// Not a failure: an ingest landed rows and refused some records (kept in
+    /// `rejected_records`). The binary prints it as a warning and exits 3.
+    #[error("{refused} records were refused and did not land (SELECT * FROM rejected_records WHERE ingest_id IN ({}))", ingest_ids.iter().map(|id| format!("'{id}'")).collect::<Vec<_>>().join(", "))]
+    RecordsRefused {
+        refused: u64,
+        ingest_ids: Vec<String>,
+    },
+
     /// Some sources of an ingest failed; the others landed. Details were reported as they happened.
     #[error("{failed} of {total} sources failed to ingest (see above, and `SELECT * FROM ingest_log WHERE status = 'failed'`)")]
     IngestFailed { failed: usize, total: usize },
@@ -136,6 +144,23 @@ impl Error {
     /// request would meet the same wall.
     pub fn ends_the_run(&self) -> bool {
         self.is_refusal() || self.is_unreachable()
+    }
+
+    /// The process's exit status for this error: 3 for an ingest that landed rows but refused
+    /// some ([`Error::RecordsRefused`]), 1 for every other error (clap's usage errors exit 2).
+    pub fn exit_code(&self) -> u8 {
+        match self {
+            Error::RecordsRefused { .. } => 3,
+            _ => 1,
+        }
+    }
+
+    /// How the binary prefixes the line: `warning` for a partial ingest, `error` otherwise.
+    pub fn severity(&self) -> &'static str {
+        match self {
+            Error::RecordsRefused { .. } => "warning",
+            _ => "error",
+        }
     }
 
     /// The whole chain of causes on one line: each cause is added unless the text so far

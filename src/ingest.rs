@@ -104,6 +104,9 @@ pub struct IngestSummary {
     pub reports: Vec<IngestReport>,
     pub notes: Vec<String>,
     pub elapsed: Duration,
+    /// Rows of `rejected_records` that are no refusal of bad input: prints voided by a tape's
+    /// own corrections and cancels. They do not make an ingest partial.
+    pub voided: u64,
 }
 
 impl IngestSummary {
@@ -134,6 +137,40 @@ impl IngestSummary {
         }
         None
     }
+
+    /// Records refused from sources that landed (bad input, kept in `rejected_records`), beside
+    /// what was voided by the feed's own corrections.
+    pub fn refused_rows(&self) -> u64 {
+        let rejected: u64 = self.reports.iter().map(|r| r.rows_rejected).sum();
+        rejected.saturating_sub(self.voided)
+    }
+
+    /// Why the job counts as partial, if it does and is no [`failure`](Self::failure): rows
+    /// landed but some records were refused. The binary exits 3 on it, so cron notices input
+    /// that lost rows even though the rest landed.
+    pub fn partial(&self) -> Option<Error> {
+        if self.failure().is_some() {
+            return None;
+        }
+        let refused = self.refused_rows();
+        (refused > 0).then(|| Error::RecordsRefused {
+            refused,
+            ingest_ids: self
+                .reports
+                .iter()
+                .filter(|r| r.rows_rejected > 0)
+                .map(|r| r.ingest_id.clone())
+                .collect(),
+        })
+    }
+
+    /// The job's verdict: its failure, else its partial landing, else `Ok`.
+    pub fn verdict(&self) -> Result<()> {
+        match self.failure().or_else(|| self.partial()) {
+            Some(error) => Err(error),
+            None => Ok(()),
+        }
+    }
 }
 
 /// Runs `job` against `lake`, with `config`'s HTTP and FINRA settings.
@@ -144,6 +181,7 @@ pub async fn run(
     progress: &dyn Progress,
 ) -> Result<IngestSummary> {
     let started = Instant::now();
+    let mut voided = 0;
     let mut notes = Vec::new();
     let reports = match job {
         IngestJob::FinraShortVolume {
@@ -238,6 +276,7 @@ pub async fn run(
                 off_exchange_codes,
             };
             let outcome = equity_trades::ingest_files(lake, &files, &options)?;
+            voided += outcome.voided as u64;
             if outcome.voided > 0 {
                 notes.push(format!(
                     "{} prints voided by corrections and cancels did not land; they are in \
@@ -331,6 +370,7 @@ pub async fn run(
         reports,
         notes,
         elapsed: started.elapsed(),
+        voided,
     })
 }
 

@@ -44,8 +44,8 @@ fn main() -> ExitCode {
     match outcome {
         Ok(()) => ExitCode::SUCCESS,
         Err(error) => {
-            eprintln!("error: {}", error.chain_line());
-            ExitCode::FAILURE
+            eprintln!("{}: {}", error.severity(), error.chain_line());
+            ExitCode::from(error.exit_code())
         }
     }
 }
@@ -106,7 +106,7 @@ async fn run(cli: Cli) -> Result<()> {
             let summary = ingest::run(ingest.into(), &lake, &config, &progress).await?;
             drop(progress);
             print_summary(&summary);
-            summary.failure().map_or(Ok(()), Err)
+            summary.verdict()
         }
     }
 }

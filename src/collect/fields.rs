@@ -22,6 +22,58 @@ pub(crate) fn date_from_days(days: i32) -> NaiveDate {
         .unwrap_or_default()
 }
 
+/// The years a date from a feed may have. Market data begins after 1900 and a contract's expiry
+/// before 2200; `0000-01-01` or `9999-12-31` is a placeholder or a typo, never a trading day.
+pub(crate) const YEARS: std::ops::RangeInclusive<i32> = 1900..=2200;
+
+/// The largest share, contract or record count a feed's field may hold. A day's volume in one
+/// symbol has never reached 1e11 shares; 1e300 is a corrupt number, not a trade.
+pub(crate) const MAX_COUNT: f64 = 1e15;
+
+/// The largest price a feed's field may hold (Berkshire A trades near 1e6).
+pub(crate) const MAX_PRICE: f64 = 1e9;
+
+/// `date` if its year is in [`YEARS`]; else why not, naming `text`.
+pub(crate) fn check_year(date: NaiveDate, text: &str) -> Result<NaiveDate, String> {
+    use chrono::Datelike;
+    if YEARS.contains(&date.year()) {
+        Ok(date)
+    } else {
+        Err(format!(
+            "{:?} is outside the years {}–{}",
+            text.trim(),
+            YEARS.start(),
+            YEARS.end()
+        ))
+    }
+}
+
+/// A count (shares, contracts, trades): finite, not negative, at most [`MAX_COUNT`].
+pub(crate) fn check_count(value: f64, what: &str) -> Result<f64, String> {
+    if !value.is_finite() || value < 0.0 {
+        Err(format!("{value} is not a non-negative number of {what}"))
+    } else if value > MAX_COUNT {
+        Err(format!(
+            "{value} {what} is beyond the bound of {MAX_COUNT:e}"
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
+/// A price: finite, not negative, at most [`MAX_PRICE`].
+pub(crate) fn check_price(value: f64) -> Result<f64, String> {
+    if !value.is_finite() || value < 0.0 {
+        Err(format!("{value} is not a non-negative price"))
+    } else if value > MAX_PRICE {
+        Err(format!(
+            "price {value} is beyond the bound of {MAX_PRICE:e}"
+        ))
+    } else {
+        Ok(value)
+    }
+}
+
 /// A time field: a trading date, or an instant.
 pub(crate) enum Time {
     Date(NaiveDate),
@@ -29,6 +81,16 @@ pub(crate) enum Time {
 }
 
 pub(crate) fn parse_time(text: &str) -> Result<Time, String> {
+    let time = parse_any_time(text)?;
+    let date = match &time {
+        Time::Date(date) => *date,
+        Time::Instant(at) => at.date_naive(),
+    };
+    check_year(date, text)?;
+    Ok(time)
+}
+
+fn parse_any_time(text: &str) -> Result<Time, String> {
     let text = text.trim();
     for format in ["%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"] {
         if let Ok(date) = NaiveDate::parse_from_str(text, format) {
@@ -75,10 +137,11 @@ pub(crate) fn parse_time(text: &str) -> Result<Time, String> {
 /// A date as feeds write it: `YYYY-MM-DD`, `YYYYMMDD` or `M/D/YYYY`.
 pub(crate) fn parse_date(text: &str) -> Result<NaiveDate, String> {
     let text = text.trim();
-    ["%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"]
+    let date = ["%Y-%m-%d", "%Y%m%d", "%m/%d/%Y"]
         .iter()
         .find_map(|format| NaiveDate::parse_from_str(text, format).ok())
-        .ok_or_else(|| format!("{text:?} is not a date (YYYY-MM-DD, YYYYMMDD or M/D/YYYY)"))
+        .ok_or_else(|| format!("{text:?} is not a date (YYYY-MM-DD, YYYYMMDD or M/D/YYYY)"))?;
+    check_year(date, text)
 }
 
 /// An instant from a field: with a UTC offset, an epoch number (s, ms, µs or ns by magnitude),
@@ -100,6 +163,7 @@ pub(crate) fn parse_instant(text: &str, zone: Option<Tz>) -> Result<DateTime<Utc
                 .iter()
                 .find_map(|f| NaiveDateTime::parse_from_str(text, f).ok())
                 .ok_or(reason)?;
+            check_year(local.date(), text)?;
             // The earlier of an ambiguous hour: no option trades in the 01:00–02:00 fold.
             zone.from_local_datetime(&local)
                 .earliest()
@@ -154,4 +218,31 @@ pub(crate) fn distinct_names(paths: &[PathBuf]) -> Result<()> {
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dates_outside_1900_to_2200_are_refused() {
+        for bad in ["0000-01-01", "9999-12-31", "18991231", "2201-01-01"] {
+            let reason = parse_date(bad).expect_err(bad);
+            assert!(reason.contains("outside the years 1900–2200"), "{reason}");
+            assert!(parse_time(bad).is_err(), "{bad}");
+        }
+        assert!(parse_date("1900-01-01").is_ok() && parse_date("2200-12-31").is_ok());
+        // Epoch nanoseconds of 2262 are in i64 but not in the bound.
+        assert!(parse_instant("9223372036854775807", None).is_err());
+        assert!(parse_instant("9999-12-31 10:00:00", Some(chrono_tz::UTC)).is_err());
+    }
+
+    #[test]
+    fn counts_and_prices_have_bounds() {
+        assert!(check_count(1e300, "shares").is_err());
+        assert!(check_count(-1.0, "shares").is_err());
+        assert!(check_count(f64::NAN, "shares").is_err());
+        assert_eq!(check_count(1e12, "shares"), Ok(1e12));
+        assert!(check_price(1e10).is_err() && check_price(721_000.0).is_ok());
+    }
 }

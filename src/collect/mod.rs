@@ -289,6 +289,10 @@ pub(crate) fn ingest_local_files(
 ) -> Result<IngestReport> {
     ingest_local_paths(lake, spec, paths, |path, source, refused, content| {
         // Read once: the checksum and the parser see the same bytes.
+        let size = std::fs::metadata(path)
+            .map_err(|e| Error::io(path, e))?
+            .len();
+        tabular::check_file_size(path, size)?;
         let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
         content.sha256 = Some(sha256_hex(&bytes));
         content.check_new()?;

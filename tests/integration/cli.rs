@@ -363,8 +363,9 @@ fn an_equity_tape_ingest_says_what_it_voided_and_refused() {
             "tests/fixtures/equity_trades/taq_trades_2025-03-03.csv",
         ],
     );
-    // Refused records do not fail a file that lands; they are counted and kept.
-    assert!(output.status.success());
+    // Refused records do not fail a file that lands; they are counted and kept, and the exit
+    // status (3) says some were refused. Voided prints alone would not make it 3.
+    assert_eq!(output.status.code(), Some(3));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(
         stderr.contains("5 prints voided by corrections and cancels did not land")

@@ -612,3 +612,43 @@ async fn the_other_managers_of_a_combination_report_land_from_either_source() {
     );
     assert_eq!(query_rows(edgar.root(), query).await, expected);
 }
+
+/// Issue 14: a small ZIP inflating to one huge line aborted the process with no ingest-log row.
+/// A line is now held up to 64 KiB: the data set fails alone, recorded, the lake unchanged.
+#[tokio::test]
+async fn a_zip_holding_one_endless_line_fails_alone_and_is_logged() {
+    let dir = tempfile::tempdir().unwrap();
+    let lake = Lake::new(dir.path().join("lake"));
+    sec_13f_bulk::ingest_files(&lake, &[data_set()]).unwrap();
+    let before = datasets(lake.root());
+    let bomb = dir.path().join("2024q4_form13f.zip");
+    let with_bomb: Vec<_> = members(&data_set())
+        .into_iter()
+        .map(|(name, text)| {
+            if name == "INFOTABLE.tsv" {
+                let header = text.lines().next().unwrap_or_default().to_string();
+                (name, format!("{header}\n{}", "x".repeat(32 << 20)))
+            } else {
+                (name, text)
+            }
+        })
+        .collect();
+    write_zip(&bomb, &with_bomb);
+    assert!(std::fs::metadata(&bomb).unwrap().len() < 1 << 20);
+    let report = sec_13f_bulk::ingest_files(&lake, &[bomb]).unwrap();
+    assert_eq!((report.landed, report.failures.len()), (0, 1));
+    assert!(
+        report.failures[0]
+            .1
+            .contains("INFOTABLE.tsv:2: a line longer than 64 KiB"),
+        "{:?}",
+        report.failures
+    );
+    assert_eq!(datasets(lake.root()), before);
+    let logged = query_rows(
+        lake.root(),
+        "SELECT status FROM ingest_log WHERE source LIKE '%2024q4_form13f.zip'",
+    )
+    .await;
+    assert_eq!(logged, vec!["failed"]);
+}

@@ -124,7 +124,7 @@ fn parse_count(text: &str) -> Option<f64> {
         .replace(',', "")
         .parse::<f64>()
         .ok()
-        .filter(|v| v.is_finite() && *v >= 0.0)
+        .filter(|v| v.is_finite() && *v >= 0.0 && *v <= crate::collect::fields::MAX_COUNT)
 }
 
 /// One row read, to land under its (week, tier, venue type).
@@ -402,6 +402,7 @@ fn records_table(records: &[serde_json::Map<String, serde_json::Value>]) -> tabu
                 })
                 .collect(),
             raw: serde_json::Value::Object(record.clone()).to_string(),
+            problem: None,
         })
         .collect();
     tabular::Table { header, rows }

@@ -21,6 +21,7 @@ use datafusion::arrow::array::{Float64Array, StringArray};
 
 use crate::calendar;
 use crate::collect::http::HttpClient;
+use crate::collect::{fields, tabular};
 use crate::collect::{
     ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource,
 };
@@ -182,6 +183,8 @@ pub fn parse(
             + 1;
         refuse_file(Some(line), None, "not UTF-8 text".to_string())
     })?;
+    // Excel and some re-cutters write a byte-order mark; it is no part of the header's `Date`.
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut lines: Vec<(u64, &str)> = text
         .split('\n')
         .enumerate()
@@ -263,6 +266,19 @@ pub fn parse(
     let mut rejected = Vec::new();
     let mut first_line_of: HashMap<(NaiveDate, String), u64> = HashMap::new();
     for &(line_number, raw) in &lines[1..records_end] {
+        if raw.len() > tabular::MAX_RECORD_BYTES {
+            rejected.push(reject(
+                Some(line_number),
+                None,
+                Some(&tabular::raw_text(raw.as_bytes())),
+                format!(
+                    "a line of {} bytes: more than the {} KiB a record may have",
+                    raw.len(),
+                    tabular::MAX_RECORD_BYTES >> 10
+                ),
+            ));
+            continue;
+        }
         let fields: Vec<&str> = raw.split('|').collect();
         if fields.len() != columns.len() {
             rejected.push(reject(
@@ -285,21 +301,27 @@ pub fn parse(
             }
         };
         let date = NaiveDate::parse_from_str(fields[date_at].trim(), "%Y%m%d")
-            .map_err(|_| {
-                note(
-                    date_at,
-                    format!("{:?} is not a YYYYMMDD date", fields[date_at]),
-                )
-            })
+            .map_err(|_| format!("{:?} is not a YYYYMMDD date", fields[date_at]))
+            .and_then(|date| fields::check_year(date, fields[date_at]))
+            .map_err(|reason| note(date_at, reason))
             .ok();
         let symbol = fields[symbol_at].trim();
         if symbol.is_empty() {
             note(symbol_at, "empty symbol".to_string());
         }
+        if let Some(at) = fields.iter().position(|f| f.contains('\0')) {
+            note(at, "a NUL byte in the field".to_string());
+        }
         let mut volume = |at: usize| -> Option<f64> {
             let text = fields[at].trim();
             match text.parse::<f64>() {
-                Ok(v) if v.is_finite() && v >= 0.0 => Some(v),
+                Ok(v) if v.is_finite() && v >= 0.0 => match fields::check_count(v, "shares") {
+                    Ok(v) => Some(v),
+                    Err(reason) => {
+                        note(at, reason);
+                        None
+                    }
+                },
                 _ => {
                     note(
                         at,
@@ -589,6 +611,50 @@ mod tests {
         );
         assert_eq!(records[1].symbol, "SPY-A");
         assert_eq!(records[1].line, 3);
+    }
+
+    #[test]
+    fn a_byte_order_mark_is_accepted() {
+        let file = "\u{feff}Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market\n20210802|AAL|5|0|10|B\n1\n";
+        let records = parse(file.as_bytes(), "bom.txt", STRICT).unwrap();
+        assert_eq!(records.len(), 1);
+        assert_eq!(records[0].line, 2);
+    }
+
+    #[test]
+    fn nul_bytes_impossible_dates_huge_volumes_and_endless_lines_are_refused_by_field() {
+        let header = "Date|Symbol|ShortVolume|ShortExemptVolume|TotalVolume|Market";
+        let long = "X".repeat(tabular::MAX_RECORD_BYTES + 1);
+        for (record, line, field, reason) in [
+            ("20210802|AA\0L|5|0|10|B", 2, Some("Symbol"), "NUL byte"),
+            (
+                "00000101|AAL|5|0|10|B",
+                2,
+                Some("Date"),
+                "outside the years 1900–2200",
+            ),
+            (
+                "99991231|AAL|5|0|10|B",
+                2,
+                Some("Date"),
+                "outside the years 1900–2200",
+            ),
+            (
+                "20210802|AAL|5|0|1e300|B",
+                2,
+                Some("TotalVolume"),
+                "beyond the bound",
+            ),
+            (long.as_str(), 2, None, "KiB a record may have"),
+        ] {
+            let file = format!("{header}\n{record}\n1\n");
+            let refusal = parse(file.as_bytes(), "bad.txt", STRICT).unwrap_err();
+            let first = &refusal.rejected[0];
+            assert_eq!(first.line, Some(line), "{record:.40}");
+            assert_eq!(first.field.as_deref(), field, "{record:.40}");
+            assert!(first.reason.contains(reason), "{}", first.reason);
+            assert!(first.raw.as_ref().is_some_and(|r| r.len() < 2048));
+        }
     }
 
     #[test]

@@ -11,7 +11,7 @@ use std::path::PathBuf;
 
 use chrono::{DateTime, NaiveDate, Utc};
 
-use crate::collect::fields::{parse_time, Time};
+use crate::collect::fields::{self, parse_time, Time};
 use chrono_tz::America::New_York;
 use datafusion::arrow::array::{Float64Array, StringArray};
 
@@ -169,6 +169,16 @@ pub fn parse(
             }
             if volume < 0.0 {
                 return Err(reject("volume", format!("negative volume {volume}")));
+            }
+            fields::check_count(volume, "shares").map_err(|reason| reject("volume", reason))?;
+            // Prices may be negative (oil futures, spreads) but not beyond the bound.
+            for (field, price) in [
+                ("open", open),
+                ("high", high),
+                ("low", low),
+                ("close", close),
+            ] {
+                fields::check_price(price.abs()).map_err(|reason| reject(field, reason))?;
             }
             Ok(Bar {
                 symbol,

@@ -15,7 +15,7 @@
 //! replaces what it landed before.
 
 use std::collections::{BTreeMap, HashMap, HashSet};
-use std::io::{BufRead, BufReader, Read};
+use std::io::{BufReader, Read};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -32,6 +32,7 @@ use crate::collect::sec_13f::{
     other_managers_batch, timestamps_opt_n, FilingRow, HoldingsColumns, OtherManager, ValueUnit,
     FILINGS_FILE,
 };
+use crate::collect::tabular;
 use crate::collect::{
     ingest_local_files, land_remote_sources, IngestReport, Progress, RemoteSource,
 };
@@ -159,9 +160,20 @@ fn read_tsv(
     let mut number = 0u64;
     loop {
         bytes.clear();
-        let read = reader
-            .read_until(b'\n', &mut bytes)
-            .map_err(|e| Error::format(source, Some(number + 1), None, e.to_string()))?;
+        // A line is held up to a bound: a ZIP of a few MB can inflate to one line of gigabytes.
+        let read = tabular::read_line_bounded(&mut reader, &mut bytes, tabular::MAX_RECORD_BYTES)
+            .map_err(|e| Error::format(source, Some(number + 1), None, e.to_string()))?
+            .ok_or_else(|| {
+                Error::format(
+                    source,
+                    Some(number + 1),
+                    None,
+                    format!(
+                        "a line longer than {} KiB: not the SEC's Form 13F data set layout",
+                        tabular::MAX_RECORD_BYTES >> 10
+                    ),
+                )
+            })?;
         if read == 0 {
             break;
         }
@@ -231,7 +243,11 @@ fn parse_date(text: &str) -> Option<NaiveDate> {
 }
 
 fn parse_number(text: &str) -> Option<f64> {
-    text.trim().parse::<f64>().ok().filter(|v| v.is_finite())
+    // Shares and dollars past the count bound are corrupt numbers (1e300), not holdings.
+    text.trim()
+        .parse::<f64>()
+        .ok()
+        .filter(|v| v.is_finite() && v.abs() <= crate::collect::fields::MAX_COUNT)
 }
 
 fn refuse(row: &Row, number: u64, source: &str, field: &str, reason: String) -> Rejected {
@@ -353,10 +369,22 @@ fn member<'a, R: Read + std::io::Seek>(
             "the ZIP has no {name}: not a complete SEC Form 13F data set"
         ))
     })?;
-    archive
+    let file = archive
         .by_name(&full_name)
-        .map_err(|e| error(format!("{name} cannot be read from the ZIP: {e}")))
+        .map_err(|e| error(format!("{name} cannot be read from the ZIP: {e}")))?;
+    // The largest INFOTABLE.tsv so far inflates to about 1 GiB; far more is a ZIP bomb.
+    if file.size() > MAX_MEMBER_BYTES {
+        return Err(error(format!(
+            "{name} inflates to {} bytes, more than the {} GiB a data set's file may have",
+            file.size(),
+            MAX_MEMBER_BYTES >> 30
+        )));
+    }
+    Ok(file)
 }
+
+/// The most bytes a data set's TSV member may inflate to.
+const MAX_MEMBER_BYTES: u64 = 16 << 30;
 
 /// Reads a data set's ZIP. `landed` is the lake's filings (accession → holdings file); those held
 /// in another file than `file_stem` are skipped.

@@ -347,7 +347,7 @@ fn text_of<'a>(node: roxmltree::Node<'a, 'a>, name: &str) -> Option<&'a str> {
 
 fn number(text: Option<&str>) -> Option<f64> {
     text.and_then(|t| t.replace(',', "").trim().parse::<f64>().ok())
-        .filter(|v| v.is_finite())
+        .filter(|v| v.is_finite() && v.abs() <= crate::collect::fields::MAX_COUNT)
 }
 
 /// Parses a full submission (`.txt` or `.nc`). Information-table rows that cannot be read are
@@ -425,18 +425,17 @@ pub fn parse_submission(text: &str, source: &str) -> Result<(Filing, Vec<Rejecte
             .root_element()
             .children()
             .filter(|n| n.is_element() && n.tag_name().name() == "infoTable");
+        // The file's line of each row, counted on from the previous row's (rows come in file
+        // order): a count from the file's start for each refusal was quadratic in the refusals.
+        let (mut counted_to, mut line) = (0usize, 1u64);
         for (i, node) in rows.enumerate() {
             let row = i as i64 + 1;
+            let start = table_offset + node.range().start;
+            line += memchr::memchr_iter(b'\n', &text.as_bytes()[counted_to..start]).count() as u64;
+            counted_to = start;
             let reject = |field: &str, reason: String| Rejected {
                 source: source.to_string(),
-                // The file's line: where the table's XML starts in the file, plus the row's offset.
-                line: Some(
-                    text[..table_offset + node.range().start]
-                        .bytes()
-                        .filter(|&b| b == b'\n')
-                        .count() as u64
-                        + 1,
-                ),
+                line: Some(line),
                 field: Some(field.to_string()),
                 raw: Some(
                     table_text[node.range()]
@@ -1182,6 +1181,56 @@ mod tests {
         }
         for invalid in ["037833101", "88579Y10", "0378331OO", "G0403H10X"] {
             assert!(!cusip_valid(invalid), "{invalid}");
+        }
+    }
+}
+
+#[cfg(test)]
+mod refusal_lines {
+    use super::*;
+
+    /// A real submission with `bad` information-table rows (no CUSIP) inserted before its first
+    /// row, one line each.
+    fn submission_with_bad_rows(bad: usize) -> String {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("tests/fixtures/sec13f/0001140361-23-013281.txt");
+        let text = std::fs::read_to_string(path).expect("fixture");
+        let at = text.find("<infoTable>").expect("an information table");
+        let mut rows = String::new();
+        for i in 0..bad {
+            rows.push_str(&format!(
+                "<infoTable><nameOfIssuer>BAD {i}</nameOfIssuer><value>1</value></infoTable>\n"
+            ));
+        }
+        format!("{}{rows}{}", &text[..at], &text[at..])
+    }
+
+    #[test]
+    fn refused_rows_carry_their_file_lines() {
+        let text = submission_with_bad_rows(3);
+        let first = text[..text.find("<infoTable>").expect("rows")]
+            .matches('\n')
+            .count() as u64
+            + 1;
+        let (_, rejected) = parse_submission(&text, "s.txt").expect("parses");
+        let lines: Vec<Option<u64>> = rejected.iter().map(|r| r.line).collect();
+        assert_eq!(lines, vec![Some(first), Some(first + 1), Some(first + 2)]);
+    }
+
+    /// Run with `--ignored --nocapture` to time refusing many rows (issue 14: line numbers were
+    /// recounted from the file's start for each refusal, quadratic in the refusals).
+    #[test]
+    #[ignore]
+    fn time_refusing_many_rows() {
+        for bad in [250usize, 1_000, 2_500, 10_000, 40_000] {
+            let text = submission_with_bad_rows(bad);
+            let started = std::time::Instant::now();
+            let (_, rejected) = parse_submission(&text, "s.txt").expect("parses");
+            assert_eq!(rejected.len(), bad);
+            eprintln!(
+                "{bad} refused rows: {:.3} s",
+                started.elapsed().as_secs_f64()
+            );
         }
     }
 }

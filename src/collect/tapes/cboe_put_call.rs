@@ -14,6 +14,7 @@ use chrono::{NaiveDate, Utc};
 use datafusion::arrow::array::{Date32Array, Float64Array, Int64Array, StringArray};
 
 use crate::collect::fields::days_since_epoch;
+use crate::collect::tabular;
 use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
 use crate::lake::datasets::PUT_CALL_CBOE;
@@ -63,6 +64,8 @@ pub fn parse(
     product: Option<&str>,
 ) -> Result<(String, Vec<PutCallDay>, Vec<Rejected>)> {
     let text = String::from_utf8_lossy(bytes);
+    // A byte-order mark (Excel's) would hide a first line's `PRODUCT:` or `DATE`.
+    let text = text.trim_start_matches('\u{feff}');
     let lines: Vec<&str> = text.split('\n').map(|l| l.trim_end_matches('\r')).collect();
     let fields_of = |line: &str| -> Vec<String> {
         line.split(',')
@@ -116,6 +119,24 @@ pub fn parse(
         (None, None) => product_of_name(path),
     };
     let product = match product {
+        // The product names the dataset's file: only a plain name may (no `../`, `/`, NUL).
+        Some(product)
+            if product.is_empty()
+                || product.len() > 32
+                || !product
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-') =>
+        {
+            return Err(Error::format(
+                source,
+                None,
+                Some("PRODUCT"),
+                format!(
+                    "product {product:?} is not a product name (letters, digits, _ and -, at \
+                     most 32)"
+                ),
+            ))
+        }
         Some(product) => product,
         None => {
             return Err(Error::format(
@@ -144,6 +165,23 @@ pub fn parse(
             reason,
         };
         let day = (|| -> Result<PutCallDay, Rejected> {
+            if raw.len() > tabular::MAX_RECORD_BYTES {
+                return Err(Rejected {
+                    raw: Some(tabular::raw_text(raw.as_bytes())),
+                    ..reject(
+                        None,
+                        format!(
+                            "a line of {} bytes: more than the {} KiB a record may have",
+                            raw.len(),
+                            tabular::MAX_RECORD_BYTES >> 10
+                        ),
+                    )
+                });
+            }
+            if let Some(at) = fields.iter().position(|f| f.contains('\0')) {
+                let name = header.get(at).map(String::as_str);
+                return Err(reject(name, "a NUL byte in the field".to_string()));
+            }
             if fields.len() < header.len() {
                 return Err(reject(
                     None,
@@ -157,18 +195,23 @@ pub fn parse(
             let date = ["%m/%d/%Y", "%Y-%m-%d"]
                 .iter()
                 .find_map(|f| NaiveDate::parse_from_str(&fields[0], f).ok())
-                .ok_or_else(|| {
-                    reject(Some(&header[0]), format!("{:?} is not a date", fields[0]))
-                })?;
+                .ok_or_else(|| format!("{:?} is not a date", fields[0]))
+                .and_then(|date| crate::collect::fields::check_year(date, &fields[0]))
+                .map_err(|reason| reject(Some(&header[0]), reason))?;
             let volume = |at: usize| -> Result<i64, Rejected> {
                 fields[at]
                     .parse::<i64>()
                     .ok()
-                    .filter(|v| *v >= 0)
+                    // Bounded, so that CALL + PUT cannot overflow.
+                    .filter(|v| *v >= 0 && *v as f64 <= crate::collect::fields::MAX_COUNT)
                     .ok_or_else(|| {
                         reject(
                             Some(&header[at]),
-                            format!("{:?} is not a volume", fields[at]),
+                            format!(
+                                "{:?} is not a volume (0 to {:e} contracts)",
+                                fields[at],
+                                crate::collect::fields::MAX_COUNT
+                            ),
                         )
                     })
             };

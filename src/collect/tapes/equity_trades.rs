@@ -32,8 +32,8 @@ use datafusion::arrow::array::{
 };
 use datafusion::arrow::compute::{concat_batches, take_record_batch};
 
+use crate::collect::fields::{self, distinct_names, file_stem, parse_date, parse_instant};
 use crate::collect::fields::{date_from_days, days_since_epoch};
-use crate::collect::fields::{distinct_names, file_stem, parse_date, parse_instant};
 use crate::collect::tabular;
 use crate::collect::{ingest_local_paths, HashingReader, IngestReport};
 use crate::error::{Error, Result};
@@ -730,19 +730,30 @@ fn read_print<'r>(
                 .filter(|v| v.fract() == 0.0 && v.abs() < 9e15)
                 .map(|v| v as i64)
         })
-        .filter(|s| *s > 0)
+        .filter(|s| *s > 0 && *s as f64 <= fields::MAX_COUNT)
         .ok_or_else(|| {
             refuse(
                 SIZE,
-                format!("{size_text:?} is not a positive whole number of shares"),
+                format!(
+                    "{size_text:?} is not a positive whole number of shares (at most {:e})",
+                    fields::MAX_COUNT
+                ),
             )
         })?;
     let price_text = required(PRICE)?;
     let price = price_text
         .parse::<f64>()
         .ok()
-        .filter(|p| p.is_finite() && *p > 0.0)
-        .ok_or_else(|| refuse(PRICE, format!("{price_text:?} is not a positive price")))?;
+        .filter(|p| p.is_finite() && *p > 0.0 && *p <= fields::MAX_PRICE)
+        .ok_or_else(|| {
+            refuse(
+                PRICE,
+                format!(
+                    "{price_text:?} is not a positive price (at most {:e})",
+                    fields::MAX_PRICE
+                ),
+            )
+        })?;
     let seq = match field(SEQ) {
         Some(text) => text
             .parse::<i64>()
@@ -880,6 +891,25 @@ fn split_lines(
 /// A delimited tape is read this much at a time, never whole.
 const BLOCK_BYTES: usize = 64 << 20;
 
+/// A line may grow the read buffer this far past a block (a longer one is no tape's line: one
+/// record is refused past [`tabular::MAX_RECORD_BYTES`] anyway); past it the file fails whole
+/// instead of holding gigabytes of one line in memory.
+const LONGEST_LINE: usize = 64 << 20;
+
+/// Fails a read that has `held` bytes of one line.
+fn check_line_length(held: usize, block_bytes: usize) -> std::io::Result<()> {
+    if held > block_bytes + LONGEST_LINE {
+        return Err(std::io::Error::new(
+            std::io::ErrorKind::InvalidData,
+            format!(
+                "a line of more than {} MiB: not a delimited text tape",
+                LONGEST_LINE >> 20
+            ),
+        ));
+    }
+    Ok(())
+}
+
 /// Reads from `input` until `buffer` holds `want` bytes or the input ends; true at its end.
 fn fill(input: &mut dyn Read, buffer: &mut Vec<u8>, want: usize) -> std::io::Result<bool> {
     let missing = want.saturating_sub(buffer.len());
@@ -900,6 +930,7 @@ fn parse_delimited(
     let mut buffer = Vec::with_capacity(block_bytes + (1 << 20));
     let mut eof = fill(input, &mut buffer, block_bytes).map_err(io)?;
     while !eof && memchr::memchr(b'\n', &buffer).is_none() {
+        check_line_length(buffer.len(), block_bytes).map_err(io)?;
         let want = buffer.len() + block_bytes;
         eof = fill(input, &mut buffer, want).map_err(io)?;
     }
@@ -951,6 +982,7 @@ fn parse_delimited(
                     return Ok(true);
                 }
                 let want = if next.len() >= block_bytes && memchr::memchr(b'\n', &next).is_none() {
+                    check_line_length(next.len(), block_bytes)?;
                     next.len() + block_bytes
                 } else {
                     block_bytes
@@ -984,40 +1016,27 @@ fn parse_pieces<T>(
             voided: 0,
         };
         let mut clock = Clock::new(reading.zone);
-        let mut reader = csv::ReaderBuilder::new()
-            .delimiter(delimiter)
-            .has_headers(false)
-            .flexible(true)
-            .from_reader(&text[from..to]);
-        let mut record = csv::ByteRecord::new();
+        // Bounded records: an unclosed quote is refused with its line and the next line is read.
+        let mut split = tabular::Split::new(&text[from..to], delimiter, line);
+        split.expect_width(header.len());
+        let mut record = tabular::RecordBuf::default();
         let width = header.len();
         let slots = reading.slots;
-        loop {
-            match reader.read_byte_record(&mut record) {
-                Ok(false) => break,
-                Ok(true) => {}
-                Err(e) => {
-                    let at_line = e.position().map(|p| line + p.line() - 1);
-                    return Err(Error::format(
-                        source,
-                        at_line,
-                        None,
-                        format!("not valid CSV: {e}"),
-                    ));
+        while let Some(next) = split.next_into(&mut record) {
+            let (record_line, start, end) = match next {
+                tabular::Next::Record { line, start, end } => (line, from + start, from + end),
+                tabular::Next::Refused { line, raw, reason } => {
+                    parsed.rejected.push(Rejected {
+                        source: source.to_string(),
+                        line: Some(line),
+                        field: None,
+                        raw: Some(raw),
+                        reason,
+                    });
+                    continue;
                 }
-            }
-            let position = record
-                .position()
-                .cloned()
-                .unwrap_or_else(csv::Position::new);
-            let record_line = line + position.line() - 1;
-            let raw = || {
-                let start = from + position.byte() as usize;
-                let end = memchr::memchr(b'\n', &text[start..]).map_or(text.len(), |i| start + i);
-                String::from_utf8_lossy(&text[start..end])
-                    .trim_end_matches('\r')
-                    .to_string()
             };
+            let raw = || tabular::raw_text(&text[start..end]);
             if record.len() == 1
                 && record
                     .get(0)
@@ -1049,6 +1068,18 @@ fn parse_pieces<T>(
                 });
                 continue;
             };
+            if let Some(at) = memchr::memchr(0, record.as_slice()) {
+                let index =
+                    (0..record.len()).find(|&i| record.range(i).is_some_and(|r| r.contains(&at)));
+                parsed.rejected.push(Rejected {
+                    source: source.to_string(),
+                    line: Some(record_line),
+                    field: index.and_then(|i| header.get(i).cloned()),
+                    raw: Some(raw()),
+                    reason: "a NUL byte in the field".to_string(),
+                });
+                continue;
+            }
             let field = |target: usize| -> Option<&str> {
                 let index = slots[target]?;
                 let range = record.range(index)?;
@@ -1453,6 +1484,27 @@ mod tests {
             let count = text[from..to].iter().filter(|b| **b == b'\n').count() as u64;
             assert_eq!(lines, count);
         }
+    }
+
+    /// A line without end (a corrupt or hostile file) fails the tape once it passes
+    /// [`LONGEST_LINE`] instead of growing the buffer until memory runs out.
+    #[test]
+    fn an_endless_line_fails_the_tape_without_holding_it() {
+        let header = "DATE,TIME_M,EX,SYM_ROOT,SIZE,PRICE\n2025-03-03,";
+        let mut input = header
+            .as_bytes()
+            .chain(std::io::repeat(b'x').take((LONGEST_LINE + (4 << 20)) as u64));
+        let error = parse_delimited(
+            Path::new("tape.csv"),
+            "tape.csv",
+            &mut input,
+            &EquityTradesOptions::default(),
+            1 << 20,
+        )
+        .err()
+        .expect("refused")
+        .to_string();
+        assert!(error.contains("a line of more than 64 MiB"), "{error}");
     }
 
     /// A tape read a few bytes at a time (blocks cut lines, lines longer than a block) gives

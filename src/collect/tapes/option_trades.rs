@@ -26,7 +26,7 @@ use chrono_tz::Tz;
 use datafusion::arrow::array::{ArrayRef, Date32Array, Float64Array, Int64Array, StringArray};
 
 use crate::collect::fields::days_since_epoch;
-use crate::collect::fields::{by_date, distinct_names, file_stem, parse_date, parse_instant};
+use crate::collect::fields::{self, by_date, distinct_names, file_stem, parse_date, parse_instant};
 use crate::collect::tabular::{self, Fields, Table};
 use crate::collect::{ingest_local_files, IngestReport};
 use crate::error::{Error, Result};
@@ -213,7 +213,7 @@ fn positive_number(text: &str) -> Option<f64> {
     text.trim()
         .parse::<f64>()
         .ok()
-        .filter(|v| v.is_finite() && *v > 0.0)
+        .filter(|v| v.is_finite() && *v > 0.0 && *v <= fields::MAX_COUNT)
 }
 
 fn whole_number(text: &str) -> Option<i64> {
