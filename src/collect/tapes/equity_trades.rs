@@ -917,6 +917,27 @@ fn fill(input: &mut dyn Read, buffer: &mut Vec<u8>, want: usize) -> std::io::Res
     Ok(read < missing)
 }
 
+/// The fuzz targets' entry (fuzz/): reads a delimited tape's bytes (named `path`, whose name may
+/// carry the date) a block of `block_bytes` at a time, as an ingest does, up to the batches it
+/// would land. Returns the prints read and the rows refused.
+#[doc(hidden)]
+pub fn read_for_fuzzing(
+    path: &Path,
+    mut bytes: &[u8],
+    options: &EquityTradesOptions,
+    block_bytes: usize,
+) -> Result<(usize, usize)> {
+    let pieces = parse_delimited(path, "fuzz", &mut bytes, options, block_bytes)?;
+    let (mut prints, mut refused) = (0, 0);
+    for piece in pieces {
+        refused += piece.rejected.len();
+        if piece.prints.len() > 0 {
+            prints += piece.prints.finish("fuzz", 0)?.0.num_rows();
+        }
+    }
+    Ok((prints, refused))
+}
+
 /// Reads a delimited tape from `input` a block of lines at a time, each block parsed on every
 /// core when it is large: memory holds one block of text besides the parsed columns.
 fn parse_delimited(
