@@ -167,8 +167,8 @@ const DATA_SET_MEMBERS: [&str; 5] = [
 /// The bytes cut at each NUL into the data set's members' texts, in a stored (uncompressed) ZIP.
 pub fn stored_zip(data: &[u8]) -> Vec<u8> {
     let mut writer = zip::ZipWriter::new(Cursor::new(Vec::new()));
-    let options = zip::write::SimpleFileOptions::default()
-        .compression_method(zip::CompressionMethod::Stored);
+    let options =
+        zip::write::SimpleFileOptions::default().compression_method(zip::CompressionMethod::Stored);
     let mut parts = data.split(|&b| b == 0);
     for name in DATA_SET_MEMBERS {
         writer.start_file(name, options).unwrap();

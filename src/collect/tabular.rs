@@ -734,7 +734,11 @@ mod tests {
             .collect();
         assert_eq!(refusals.len(), 1);
         assert_eq!(refusals[0].line, Some(2));
-        assert!(refusals[0].reason.contains("UTF-8"), "{}", refusals[0].reason);
+        assert!(
+            refusals[0].reason.contains("UTF-8"),
+            "{}",
+            refusals[0].reason
+        );
         assert_eq!(table.rows[1].fields[0].as_deref(), Some("ok"));
     }
 

@@ -15,7 +15,12 @@ fn inputs(dir: &Path) -> Vec<PathBuf> {
     };
     let mut files: Vec<PathBuf> = entries
         .map(|e| e.unwrap().path())
-        .filter(|p| p.is_file() && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('.')))
+        .filter(|p| {
+            p.is_file()
+                && !p
+                    .file_name()
+                    .is_some_and(|n| n.to_string_lossy().starts_with('.'))
+        })
         .collect();
     files.sort();
     files
@@ -43,7 +48,10 @@ fn every_fuzz_seed_and_regression_input_is_read_without_a_panic() {
     let mut seeds = 0;
     for (target, harness) in harness::TARGETS {
         let target_seeds = inputs(&root.join("fuzz/seeds").join(target));
-        assert!(!target_seeds.is_empty(), "fuzz target {target} has no seeds in fuzz/seeds/{target}/");
+        assert!(
+            !target_seeds.is_empty(),
+            "fuzz target {target} has no seeds in fuzz/seeds/{target}/"
+        );
         for input in target_seeds
             .iter()
             .chain(&inputs(&root.join("tests/fuzz/regressions").join(target)))

@@ -1395,7 +1395,8 @@ mod tests {
         let header = b"ticker,conditions,correction,exchange,id,participant_timestamp,price,\
 sequence_number,sip_timestamp,size,tape,trf_id,trf_timestamp\n";
         let good = b"AAPL,,0,12,1,1741185000000000400,235.1,2001,1741185000000000500,100,3,0,0\n";
-        let cut = b"AAPL,\xd1,\x940,12,2,1741185000000000400,235.1,2002,1741185000000000500,100,3,0,0\n";
+        let cut =
+            b"AAPL,\xd1,\x940,12,2,1741185000000000400,235.1,2002,1741185000000000500,100,3,0,0\n";
         let tape = [&header[..], good, cut].concat();
         let path = Path::new("polygon_2025-03-05.csv");
         let options = EquityTradesOptions::default();
