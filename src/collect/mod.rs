@@ -6,7 +6,9 @@ pub mod finra;
 pub mod http;
 pub mod reference;
 pub mod sec_13f;
-mod tabular;
+// Public for the fuzz targets (fuzz/) only.
+#[doc(hidden)]
+pub mod tabular;
 pub mod tapes;
 
 use std::collections::HashMap;

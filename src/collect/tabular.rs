@@ -245,19 +245,23 @@ fn parse_delimited(path: &Path, bytes: &[u8]) -> Result<Table> {
             },
             Next::Record { line, start, end } => {
                 let raw = raw_text(&bytes[start..end]);
-                match std::str::from_utf8(record.as_slice()) {
-                    Ok(text) => Record {
+                // Each field on its own: the fields' bytes run together can be UTF-8 where a
+                // field is not (a character's first byte ends one field, the rest begins the next).
+                let fields: Option<Vec<Option<String>>> = (0..record.len())
+                    .map(|i| {
+                        let field = std::str::from_utf8(record.get(i).unwrap_or_default()).ok()?;
+                        let field = field.trim();
+                        Some((!field.is_empty()).then(|| field.to_string()))
+                    })
+                    .collect();
+                match fields {
+                    Some(fields) => Record {
                         line,
-                        fields: (0..record.len())
-                            .map(|i| {
-                                let field = record.range(i).map_or("", |r| text[r].trim());
-                                (!field.is_empty()).then(|| field.to_string())
-                            })
-                            .collect(),
+                        fields,
                         raw,
                         problem: None,
                     },
-                    Err(_) => Record {
+                    None => Record {
                         line,
                         fields: Vec::new(),
                         raw,
@@ -714,6 +718,28 @@ mod tests {
         assert_eq!(refusals[0].field.as_deref(), Some("sym"));
         assert_eq!(refusals[0].line, Some(2));
         assert!(refusals[1].reason.contains("UTF-8"));
+    }
+
+    #[test]
+    fn a_character_cut_by_a_delimiter_is_refused_not_a_panic() {
+        // Found by fuzzing (tests/fuzz/regressions/bars_csv/): `\xd1` ends one field and `\x94`
+        // begins the next; run together they are `є`, but neither field is UTF-8 on its own.
+        let bytes = b"sym,v,w\nO:\xd1,\x9405.56,1\nok,2,3\n".to_vec();
+        let table = parse(Path::new("t.csv"), bytes).expect("parses");
+        assert_eq!(table.rows.len(), 2);
+        let refusals: Vec<Rejected> = table
+            .rows
+            .iter()
+            .filter_map(|r| table.misfit(r, "t.csv"))
+            .collect();
+        assert_eq!(refusals.len(), 1);
+        assert_eq!(refusals[0].line, Some(2));
+        assert!(
+            refusals[0].reason.contains("UTF-8"),
+            "{}",
+            refusals[0].reason
+        );
+        assert_eq!(table.rows[1].fields[0].as_deref(), Some("ok"));
     }
 
     #[test]

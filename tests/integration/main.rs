@@ -7,6 +7,8 @@ mod contract;
 mod equity_trades;
 mod finra_ats;
 mod finra_http;
+mod fuzz_mutation;
+mod fuzz_regressions;
 mod inputs;
 mod lake;
 mod limits;

@@ -153,13 +153,16 @@ pub fn ingest_files(lake: &Lake, paths: &[PathBuf], options: &AtsOptions) -> Res
 }
 
 /// Lands the rows of one file or API answer, refusing into `refused` those it cannot read.
-fn land_table(
-    lake: &Lake,
+/// The rows of one file or API answer by (week, tier, venue type), refusing into `refused` those
+/// it cannot read; fails when the table as a whole cannot be read.
+type RowsByFile = BTreeMap<(NaiveDate, &'static str, VenueType), Vec<AtsRow>>;
+
+fn read_rows(
     table: &tabular::Table,
     source: &str,
     options: &AtsOptions,
     refused: &mut Vec<Rejected>,
-) -> Result<u64> {
+) -> Result<RowsByFile> {
     let at = table.resolve(&COLUMNS, &[]);
     for target in ["symbol", "mpid", "shares"] {
         if at[target].is_none() {
@@ -260,6 +263,40 @@ fn land_table(
             Err(rejected) => refused.push(rejected),
         }
     }
+    Ok(files)
+}
+
+/// The fuzz targets' entry (fuzz/): reads a file's bytes (named `path`, whose extension picks
+/// the layout), or with `json` an API answer (a JSON array of records), as an ingest does, up to
+/// the rows it would land. Returns the rows read and refused.
+#[doc(hidden)]
+pub fn read_for_fuzzing(
+    path: &Path,
+    bytes: Vec<u8>,
+    json: bool,
+    options: &AtsOptions,
+) -> Result<(usize, usize)> {
+    let table = if json {
+        let records: Vec<serde_json::Map<String, serde_json::Value>> =
+            serde_json::from_slice(&bytes)
+                .map_err(|e| Error::format("fuzz", None, None, e.to_string()))?;
+        records_table(&records)
+    } else {
+        tabular::parse(path, bytes)?
+    };
+    let mut refused = Vec::new();
+    let files = read_rows(&table, "fuzz", options, &mut refused)?;
+    Ok((files.values().map(Vec::len).sum(), refused.len()))
+}
+
+fn land_table(
+    lake: &Lake,
+    table: &tabular::Table,
+    source: &str,
+    options: &AtsOptions,
+    refused: &mut Vec<Rejected>,
+) -> Result<u64> {
+    let files = read_rows(table, source, options, refused)?;
     let now = Utc::now();
     let mut transaction = Transaction::new(lake);
     let mut landed = 0;

@@ -386,6 +386,15 @@ fn member<'a, R: Read + std::io::Seek>(
 /// The most bytes a data set's TSV member may inflate to.
 const MAX_MEMBER_BYTES: u64 = 16 << 30;
 
+/// The fuzz targets' entry (fuzz/): reads a data set's ZIP as an ingest into an empty lake does,
+/// up to the rows it would land. Returns the filings and holdings read and the rows refused.
+#[doc(hidden)]
+pub fn read_for_fuzzing(bytes: &[u8]) -> Result<(usize, usize, usize)> {
+    let mut rejected = Vec::new();
+    let set = read_data_set(bytes, "fuzz", "fuzz", &HashMap::new(), &mut rejected)?;
+    Ok((set.filings.len(), set.table.filing.len(), rejected.len()))
+}
+
 /// Reads a data set's ZIP. `landed` is the lake's filings (accession → holdings file); those held
 /// in another file than `file_stem` are skipped.
 fn read_data_set(

@@ -910,6 +910,27 @@ fn fill(input: &mut dyn Read, buffer: &mut Vec<u8>, want: usize) -> std::io::Res
     Ok(read < missing)
 }
 
+/// The fuzz targets' entry (fuzz/): reads a delimited tape's bytes (named `path`, whose name may
+/// carry the date) a block of `block_bytes` at a time, as an ingest does, up to the batches it
+/// would land. Returns the prints read and the rows refused.
+#[doc(hidden)]
+pub fn read_for_fuzzing(
+    path: &Path,
+    mut bytes: &[u8],
+    options: &EquityTradesOptions,
+    block_bytes: usize,
+) -> Result<(usize, usize)> {
+    let pieces = parse_delimited(path, "fuzz", &mut bytes, options, block_bytes)?;
+    let (mut prints, mut refused) = (0, 0);
+    for piece in pieces {
+        refused += piece.rejected.len();
+        if piece.prints.len() > 0 {
+            prints += piece.prints.finish("fuzz", 0)?.0.num_rows();
+        }
+    }
+    Ok((prints, refused))
+}
+
 /// Reads a delimited tape from `input` a block of lines at a time, each block parsed on every
 /// core when it is large: memory holds one block of text besides the parsed columns.
 fn parse_delimited(
@@ -1051,7 +1072,14 @@ fn parse_pieces<T>(
                 });
                 continue;
             }
-            let Ok(fields) = std::str::from_utf8(record.as_slice()) else {
+            // Each field must be UTF-8 on its own, not only the fields' bytes run together.
+            let Some(fields) = std::str::from_utf8(record.as_slice()).ok().filter(|text| {
+                (0..record.len()).all(|i| {
+                    record.range(i).is_some_and(|r| {
+                        text.is_char_boundary(r.start) && text.is_char_boundary(r.end)
+                    })
+                })
+            }) else {
                 parsed.rejected.push(Rejected {
                     source: source.to_string(),
                     line: Some(record_line),
@@ -1352,6 +1380,24 @@ pub fn ingest_files(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_character_cut_by_a_delimiter_is_refused_not_read_as_empty_fields() {
+        // `\xd1` ends the conditions and `\x94` begins the correction: run together they are
+        // UTF-8 (`є`), but neither field is; the row is refused, not landed without them.
+        let header = b"ticker,conditions,correction,exchange,id,participant_timestamp,price,\
+sequence_number,sip_timestamp,size,tape,trf_id,trf_timestamp\n";
+        let good = b"AAPL,,0,12,1,1741185000000000400,235.1,2001,1741185000000000500,100,3,0,0\n";
+        let cut =
+            b"AAPL,\xd1,\x940,12,2,1741185000000000400,235.1,2002,1741185000000000500,100,3,0,0\n";
+        let tape = [&header[..], good, cut].concat();
+        let path = Path::new("polygon_2025-03-05.csv");
+        let options = EquityTradesOptions::default();
+        assert_eq!(
+            read_for_fuzzing(path, &tape, &options, BLOCK_BYTES).unwrap(),
+            (1, 1)
+        );
+    }
 
     #[test]
     fn times_of_day_in_taq_and_daily_taq_forms() {

@@ -1,0 +1,7 @@
+//! Fuzz target `bars_csv`: see `harness::bars_csv` (fuzz/harness.rs) for the entry point it drives.
+#![no_main]
+
+#[path = "../harness.rs"]
+mod harness;
+
+libfuzzer_sys::fuzz_target!(|data: &[u8]| harness::bars_csv(data));
