@@ -94,6 +94,11 @@ fn tapes(dir: &Path) -> (PathBuf, PathBuf) {
     (a.join(name), b.join(name))
 }
 
+/// Rows landed: exit 0, or 3 when some records were refused (the TAQ fixture has such prints).
+fn landed(output: &Output) -> bool {
+    matches!(output.status.code(), Some(0 | 3))
+}
+
 fn ingest(lake: &Path, tape: &Path, env: &[(&str, String)]) -> Output {
     whalewatch(
         lake,
@@ -111,7 +116,7 @@ fn a_fault_at_any_write_step_leaves_the_old_state_or_the_new() {
     let dir = tempfile::tempdir().unwrap();
     let (tape_a, tape_b) = tapes(dir.path());
     let lake_a = dir.path().join("lake-a");
-    assert!(ingest(&lake_a, &tape_a, &[]).status.success());
+    assert!(landed(&ingest(&lake_a, &tape_a, &[])));
     let state_a = state(&lake_a);
 
     // Count the steps of the second ingest (and learn state B).
@@ -123,7 +128,7 @@ fn a_fault_at_any_write_step_leaves_the_old_state_or_the_new() {
         &tape_b,
         &[("WHALEWATCH_FAULT_TRACE", trace.display().to_string())],
     );
-    assert!(output.status.success());
+    assert!(landed(&output));
     let state_b = state(&counted);
     assert_ne!(state_a, state_b);
     let steps = std::fs::read_to_string(&trace).unwrap();
@@ -160,14 +165,14 @@ fn a_fault_at_any_write_step_leaves_the_old_state_or_the_new() {
                     "killed at step {at}"
                 );
             } else if which == "A" {
-                assert!(!output.status.success(), "a failed commit exits non-zero");
+                assert_eq!(output.status.code(), Some(1), "a failed commit exits 1");
             }
             *outcomes.entry((action, which)).or_insert(0) += 1;
 
             // Re-running lands B exactly once, and a plain Parquet reader agrees.
             let rerun = ingest(&lake, &tape_b, &[]);
             assert!(
-                rerun.status.success(),
+                landed(&rerun),
                 "{action} at {at}: {}",
                 String::from_utf8_lossy(&rerun.stderr)
             );

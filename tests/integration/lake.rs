@@ -90,6 +90,8 @@ async fn leftovers_of_a_killed_ingest_are_invisible_and_cleared_by_the_next() {
     let partition = dir.path().join("short_volume/date=2021-01-04");
     let leftover = partition.join(".FNSQ.parquet.tmp-4242-1");
     std::fs::write(&leftover, b"half a parquet file").unwrap();
+    // The killed writer had said it was writing before its first file.
+    whalewatch::lake::snapshot::mark_writing(dir.path()).unwrap();
     assert_eq!(
         query_rows(
             dir.path(),
