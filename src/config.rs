@@ -202,7 +202,10 @@ impl Config {
         let memory_limit = match (query.memory_limit, &self.query.memory_limit) {
             (Some(flag), _) => flag,
             (None, Some(configured)) => configured.parse().map_err(|message| {
-                Error::Config(format!("[query] memory_limit in {}: {message}", self.file_name()))
+                Error::Config(format!(
+                    "[query] memory_limit in {}: {message}",
+                    self.file_name()
+                ))
             })?,
             (None, None) => crate::sql::MemoryLimit::default(),
         };
@@ -221,9 +224,10 @@ impl Config {
     }
 
     fn file_name(&self) -> String {
-        self.loaded_from
-            .as_ref()
-            .map_or_else(|| "the config file".to_string(), |p| p.display().to_string())
+        self.loaded_from.as_ref().map_or_else(
+            || "the config file".to_string(),
+            |p| p.display().to_string(),
+        )
     }
 
     /// FINRA's API host: the flag, the config file, or api.finra.org.

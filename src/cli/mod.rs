@@ -11,8 +11,8 @@ use whalewatch::collect::reference::bars;
 use whalewatch::collect::tapes::option_chains;
 use whalewatch::ingest::IngestJob;
 use whalewatch::sql::output::Format;
-use whalewatch::sql::MemoryLimit;
 use whalewatch::sql::query_file::parse_param_assignment;
+use whalewatch::sql::MemoryLimit;
 
 pub mod progress;
 

@@ -131,9 +131,12 @@ impl Lake {
     }
 
     fn writer_state(&self) -> Result<std::sync::MutexGuard<'_, Option<WriterState>>> {
-        self.writer
-            .lock()
-            .map_err(|_| Error::io(&self.root, std::io::Error::other("a writer thread panicked")))
+        self.writer.lock().map_err(|_| {
+            Error::io(
+                &self.root,
+                std::io::Error::other("a writer thread panicked"),
+            )
+        })
     }
 
     /// Pins the newest published snapshot for a reader (see [`snapshot::pin`]).
@@ -447,11 +450,19 @@ mod tests {
         let lake = Lake::new(dir.path());
         commit_basket(&lake);
         let reader = lake.pin_snapshot().unwrap();
-        let pinned = reader.snapshot.dataset_files("baskets").next().unwrap().clone();
+        let pinned = reader
+            .snapshot
+            .dataset_files("baskets")
+            .next()
+            .unwrap()
+            .clone();
         let name = pinned.path.rsplit('/').next().unwrap().to_string();
         commit_basket(&lake);
         commit_basket(&lake);
-        assert!(!dir.path().join(&pinned.path).exists(), "out of the dataset");
+        assert!(
+            !dir.path().join(&pinned.path).exists(),
+            "out of the dataset"
+        );
         let retired = snapshot::retired_dir(dir.path());
         assert_eq!(files_named(&retired, &name), 1, "kept for the reader");
         assert_eq!(lake.dataset_files(&datasets::BASKETS).unwrap().len(), 1);

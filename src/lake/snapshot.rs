@@ -247,15 +247,12 @@ pub fn pin(root: &Path) -> Result<PinnedSnapshot> {
         if file.metadata().map_err(|e| Error::io(&path, e))?.nlink() == 0 {
             continue;
         }
-        let cached = PARSED
-            .lock()
-            .ok()
-            .and_then(|parsed| {
-                parsed
-                    .iter()
-                    .find(|(r, s)| r == root && s.id == id)
-                    .map(|(_, s)| Arc::clone(s))
-            });
+        let cached = PARSED.lock().ok().and_then(|parsed| {
+            parsed
+                .iter()
+                .find(|(r, s)| r == root && s.id == id)
+                .map(|(_, s)| Arc::clone(s))
+        });
         let snapshot = match cached {
             Some(snapshot) => snapshot,
             None => {
@@ -277,7 +274,9 @@ pub fn pin(root: &Path) -> Result<PinnedSnapshot> {
     }
     Err(Error::io(
         snapshots_dir(root),
-        std::io::Error::other("no snapshot could be pinned after 1000 attempts (commits too frequent?)"),
+        std::io::Error::other(
+            "no snapshot could be pinned after 1000 attempts (commits too frequent?)",
+        ),
     ))
 }
 
@@ -287,7 +286,10 @@ pub fn list_directories(root: &Path) -> Result<Snapshot> {
     let mut snapshot = Snapshot::default();
     for spec in datasets::ALL {
         for (partition, path) in parquet_files(&root.join(spec.name), spec.partition.is_some())? {
-            let name = path.file_name().and_then(|n| n.to_str()).unwrap_or_default();
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
             if version_of(name).is_some() {
                 continue;
             }

@@ -16,8 +16,8 @@ use bytes::Bytes;
 use datafusion::object_store::local::LocalFileSystem;
 use datafusion::object_store::path::Path;
 use datafusion::object_store::{
-    self, CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta,
-    ObjectStore, PutMultipartOptions, PutOptions, PutPayload, PutResult,
+    self, CopyOptions, GetOptions, GetResult, ListResult, MultipartUpload, ObjectMeta, ObjectStore,
+    PutMultipartOptions, PutOptions, PutPayload, PutResult,
 };
 use futures::stream::{self, BoxStream, StreamExt, TryStreamExt};
 
@@ -250,7 +250,10 @@ impl ObjectStore for LakeStore {
                 futures::future::ready(if inside {
                     Err(object_store::Error::Generic {
                         store: STORE_NAME,
-                        source: format!("{location}: the lake's files are deleted only by whalewatch").into(),
+                        source: format!(
+                            "{location}: the lake's files are deleted only by whalewatch"
+                        )
+                        .into(),
                     })
                 } else {
                     Ok(location)
@@ -262,12 +265,10 @@ impl ObjectStore for LakeStore {
 
     fn list(&self, prefix: Option<&Path>) -> BoxStream<'static, object_store::Result<ObjectMeta>> {
         match prefix {
-            Some(prefix) if self.lists_lake(Some(prefix)) => {
-                match self.snapshot_objects(prefix) {
-                    Ok(objects) => stream::iter(objects.into_iter().map(Ok)).boxed(),
-                    Err(error) => stream::once(async { Err(error) }).boxed(),
-                }
-            }
+            Some(prefix) if self.lists_lake(Some(prefix)) => match self.snapshot_objects(prefix) {
+                Ok(objects) => stream::iter(objects.into_iter().map(Ok)).boxed(),
+                Err(error) => stream::once(async { Err(error) }).boxed(),
+            },
             _ => self.inner.list(prefix),
         }
     }

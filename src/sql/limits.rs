@@ -177,10 +177,13 @@ pub fn machine_memory() -> Option<u64> {
     let total = std::fs::read_to_string("/proc/meminfo")
         .ok()
         .and_then(|text| parse_meminfo_total(&text));
-    let cgroup = ["/sys/fs/cgroup/memory.max", "/sys/fs/cgroup/memory/memory.limit_in_bytes"]
-        .iter()
-        .filter_map(|path| std::fs::read_to_string(path).ok())
-        .find_map(|text| text.trim().parse::<u64>().ok());
+    let cgroup = [
+        "/sys/fs/cgroup/memory.max",
+        "/sys/fs/cgroup/memory/memory.limit_in_bytes",
+    ]
+    .iter()
+    .filter_map(|path| std::fs::read_to_string(path).ok())
+    .find_map(|text| text.trim().parse::<u64>().ok());
     match (total, cgroup) {
         (Some(total), Some(cgroup)) => Some(total.min(cgroup)),
         (total, None) => total,
@@ -377,7 +380,10 @@ mod tests {
         assert_eq!(expression_depth(&explain, 1000), 7);
         assert!(check_expression_depth(parse(&chain(1000))).is_ok());
         let refused = check_expression_depth(parse(&chain(1001))).unwrap_err();
-        assert!(refused.to_string().contains("more than 1000 levels"), "{refused}");
+        assert!(
+            refused.to_string().contains("more than 1000 levels"),
+            "{refused}"
+        );
         // Far deeper than a test thread's stack could drop: dropped on the check's own thread.
         assert!(check_expression_depth(parse(&chain(50_000))).is_err());
     }

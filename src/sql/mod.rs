@@ -305,7 +305,10 @@ fn query_error(error: Error, limits: Option<&StatementLimits>) -> Error {
     let exhausted = |e: &DataFusionError| limits::is_memory_exhausted(e);
     match error {
         Error::DataFusion(source) if exhausted(&source) => Error::MemoryLimit {
-            limit: limits.map_or_else(|| "the session".to_string(), |l| l.memory.description.clone()),
+            limit: limits.map_or_else(
+                || "the session".to_string(),
+                |l| l.memory.description.clone(),
+            ),
             source,
         },
         other => other,

@@ -238,14 +238,17 @@ impl ResultWriter {
         self.rows += batch.num_rows();
         let outcome = match self.encoder.as_mut() {
             Some(Encoder::Table(table, out)) => table.write(batch, out),
-            Some(Encoder::Csv(writer)) => nested_as_text(batch)
-                .and_then(|batch| writer.write(&batch).map_err(Error::from)),
+            Some(Encoder::Csv(writer)) => {
+                nested_as_text(batch).and_then(|batch| writer.write(&batch).map_err(Error::from))
+            }
             Some(Encoder::Json(writer)) => writer.write(batch).map_err(Error::from),
             Some(Encoder::Ndjson(writer)) => writer.write(batch).map_err(Error::from),
-            Some(Encoder::Parquet(writer)) => writer.write(batch).map_err(|source| Error::Parquet {
-                path: PathBuf::from("-"),
-                source,
-            }),
+            Some(Encoder::Parquet(writer)) => {
+                writer.write(batch).map_err(|source| Error::Parquet {
+                    path: PathBuf::from("-"),
+                    source,
+                })
+            }
             None => Ok(()),
         };
         outcome.map_err(|e| self.with_path(e))?;
@@ -405,9 +408,9 @@ impl TableWriter {
         if self.columns() == 0 {
             return Ok(());
         }
-        let room = self
-            .max_rows
-            .map_or(usize::MAX, |max| max.saturating_sub(self.shown + self.pending.len()));
+        let room = self.max_rows.map_or(usize::MAX, |max| {
+            max.saturating_sub(self.shown + self.pending.len())
+        });
         let take = batch.num_rows().min(room);
         if take == 0 {
             return Ok(());
@@ -419,7 +422,10 @@ impl TableWriter {
             .map(|c| ArrayFormatter::try_new(c.as_ref(), &options))
             .collect::<std::result::Result<Vec<_>, _>>()?;
         for row in 0..take {
-            let cells: Vec<String> = formatters.iter().map(|f| f.value(row).to_string()).collect();
+            let cells: Vec<String> = formatters
+                .iter()
+                .map(|f| f.value(row).to_string())
+                .collect();
             if self.widths.is_some() {
                 self.write_row(&cells, out)?;
                 self.shown += 1;
@@ -691,7 +697,10 @@ mod tests {
         let no_columns = Arc::new(Schema::empty());
         for (schema, batches) in [
             (schema.clone(), vec![batch.clone()]),
-            (schema.clone(), vec![batch.clone(), empty.clone(), batch.clone()]),
+            (
+                schema.clone(),
+                vec![batch.clone(), empty.clone(), batch.clone()],
+            ),
             (schema.clone(), vec![]),
             (schema.clone(), vec![empty]),
             (no_columns, vec![]),

@@ -102,7 +102,12 @@ fn landed(output: &Output) -> bool {
 fn ingest(lake: &Path, tape: &Path, env: &[(&str, String)]) -> Output {
     whalewatch(
         lake,
-        &["ingest", "equity-trades", "--file", &tape.display().to_string()],
+        &[
+            "ingest",
+            "equity-trades",
+            "--file",
+            &tape.display().to_string(),
+        ],
         env,
     )
 }
@@ -156,7 +161,9 @@ fn a_fault_at_any_write_step_leaves_the_old_state_or_the_new() {
             } else if seen == state_b {
                 "B"
             } else {
-                panic!("{action} at step {at}: a mixed state {seen:?} (A {state_a:?}, B {state_b:?})")
+                panic!(
+                    "{action} at step {at}: a mixed state {seen:?} (A {state_a:?}, B {state_b:?})"
+                )
             };
             if action == "kill" {
                 assert_eq!(
@@ -179,7 +186,11 @@ fn a_fault_at_any_write_step_leaves_the_old_state_or_the_new() {
             // (The re-run lands the source again if the killed run had landed it: one more log
             // row, the same data.)
             let data = |state: &str| state.rsplit_once(',').unwrap().0.to_string();
-            assert_eq!(data(&state(&lake)), data(&state_b), "{action} at step {at}, re-run");
+            assert_eq!(
+                data(&state(&lake)),
+                data(&state_b),
+                "{action} at step {at}, re-run"
+            );
             let trades: i64 = state_b.split(',').next().unwrap().parse().unwrap();
             assert_eq!(plain_reader_rows(&lake, "equity_trades"), trades);
             assert_eq!(
@@ -265,7 +276,11 @@ fn random_kills_during_an_ingest_never_leave_a_mixture() {
     let run = |lake: &Path, args: &[String]| {
         let args: Vec<&str> = args.iter().map(String::as_str).collect();
         let output = whalewatch(lake, &args, &[]);
-        assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+        assert!(
+            output.status.success(),
+            "{}",
+            String::from_utf8_lossy(&output.stderr)
+        );
     };
 
     // Both whole states, and how long a clean ingest takes.
@@ -315,12 +330,20 @@ fn random_kills_during_an_ingest_never_leave_a_mixture() {
         }
         if !relanding {
             let landed = landed_sources(&lake);
-            assert_eq!(landed.len(), seen.len(), "kill {kill}: log {landed:?}, data {seen:?}");
+            assert_eq!(
+                landed.len(),
+                seen.len(),
+                "kill {kill}: log {landed:?}, data {seen:?}"
+            );
             *landed_counts.entry(landed.len()).or_insert(0) += 1;
         }
         run(&lake, &args);
         let expected = if relanding { &full_b } else { &full_a };
-        assert_eq!(&facility_states(&lake), expected, "kill {kill}: after re-run");
+        assert_eq!(
+            &facility_states(&lake),
+            expected,
+            "kill {kill}: after re-run"
+        );
         assert_eq!(plain_reader_rows(&lake, "short_volume"), rows);
         let _ = std::fs::remove_dir_all(&lake);
     }
@@ -329,7 +352,11 @@ fn random_kills_during_an_ingest_never_leave_a_mixture() {
 
 fn facility_states(lake: &Path) -> BTreeMap<String, String> {
     let output = whalewatch(lake, &["sql", FINRA_STATE, "--format", "csv"], &[]);
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .skip(1)
@@ -351,7 +378,11 @@ fn landed_sources(lake: &Path) -> BTreeSet<String> {
         ],
         &[],
     );
-    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     String::from_utf8_lossy(&output.stdout)
         .lines()
         .skip(1)
@@ -414,7 +445,11 @@ async fn readers_see_one_committed_state_while_ingests_re_land_sources() {
         std::thread::spawn(move || {
             let mut reingests = 0;
             while reingests < 50 || queries.load(Ordering::SeqCst) < 1000 {
-                let sources = if reingests % 2 == 0 { &sources_b } else { &sources_a };
+                let sources = if reingests % 2 == 0 {
+                    &sources_b
+                } else {
+                    &sources_a
+                };
                 let report = ingest_files(&lake, sources, None, false).unwrap();
                 assert_eq!(report.landed, 3, "{:?}", report.failures);
                 reingests += 1;
@@ -481,7 +516,10 @@ async fn readers_see_one_committed_state_while_ingests_re_land_sources() {
     }
     let reingests = writer.join().unwrap();
     let queries = queries.load(Ordering::SeqCst);
-    assert!(reingests >= 50 && queries >= 1000, "{reingests} re-ingests, {queries} queries");
+    assert!(
+        reingests >= 50 && queries >= 1000,
+        "{reingests} re-ingests, {queries} queries"
+    );
     assert_eq!(versions.len(), 2, "readers saw both versions: {versions:?}");
     eprintln!("{reingests} re-ingests, {queries} queries, 0 errors, 0 mixed answers");
 }

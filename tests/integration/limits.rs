@@ -335,7 +335,10 @@ fn deep_expressions_fail_with_an_error() {
     assert!(line.contains("nest more than 1000 levels deep"), "{line}");
     let parens = format!("SELECT {}1{}", "(".repeat(4000), ")".repeat(4000));
     let line = error_line(&whalewatch(lake.path(), &["sql", &parens]));
-    assert!(line.contains("more than 50 levels of parentheses"), "{line}");
+    assert!(
+        line.contains("more than 50 levels of parentheses"),
+        "{line}"
+    );
     let ors = format!(
         "SELECT count(*) FROM bars WHERE {}",
         (0..4000)
@@ -350,7 +353,11 @@ fn deep_expressions_fail_with_an_error() {
             lake.path(),
             &["sql", &chain(n), "--format", "csv"],
         ));
-        assert_eq!(out.lines().nth(1), Some(n.to_string().as_str()), "{n} terms");
+        assert_eq!(
+            out.lines().nth(1),
+            Some(n.to_string().as_str()),
+            "{n} terms"
+        );
     }
     let ors = format!(
         "SELECT count(*) FROM bars WHERE {}",
@@ -375,10 +382,7 @@ fn statements_that_write_into_the_lake_are_refused() {
     let lake_name = root.file_name().unwrap().to_str().unwrap();
     let partition = root.join("bars/date=2021-01-06/copy.parquet");
     let attempts = [
-        format!(
-            "COPY (SELECT * FROM bars) TO '{}'",
-            partition.display()
-        ),
+        format!("COPY (SELECT * FROM bars) TO '{}'", partition.display()),
         format!(
             "COPY (SELECT * FROM bars) TO 'file://{}'",
             partition.display()
@@ -406,7 +410,10 @@ fn statements_that_write_into_the_lake_are_refused() {
         assert!(line.contains("inside the lake"), "{sql}: {line}");
         assert!(line.contains("whalewatch ingest"), "{sql}: {line}");
     }
-    let line = error_line(&whalewatch(root, &["sql", "INSERT INTO bars SELECT * FROM bars"]));
+    let line = error_line(&whalewatch(
+        root,
+        &["sql", "INSERT INTO bars SELECT * FROM bars"],
+    ));
     assert!(line.contains("INSERT INTO bars refused"), "{line}");
     assert!(line.contains("whalewatch ingest"), "{line}");
     let external = format!(
@@ -434,7 +441,9 @@ fn statements_that_write_into_the_lake_are_refused() {
         ],
     ));
     assert_eq!(out, "count\n2\n");
-    assert!(std::fs::read_to_string(&report).unwrap().starts_with("symbol\n"));
+    assert!(std::fs::read_to_string(&report)
+        .unwrap()
+        .starts_with("symbol\n"));
     let table = format!(
         "CREATE EXTERNAL TABLE mine (a BIGINT) STORED AS PARQUET LOCATION '{}/mine/'; \
          INSERT INTO mine VALUES (1), (2); SELECT count(*) FROM mine",
@@ -505,7 +514,11 @@ async fn a_session_can_refuse_every_file_write() {
 async fn each_statement_lists_files_afresh() {
     let lake = sample_lake();
     let ctx = session(lake.path(), SessionSettings::default()).await;
-    assert!(ctx.runtime_env().cache_manager.get_list_files_cache().is_none());
+    assert!(ctx
+        .runtime_env()
+        .cache_manager
+        .get_list_files_cache()
+        .is_none());
     let dir = tempfile::tempdir().unwrap();
     let table = dir.path().join("t");
     let run = |sql: String| {

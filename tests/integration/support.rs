@@ -213,7 +213,11 @@ pub fn snapshot(dir: &Path) -> BTreeMap<PathBuf, Vec<u8>> {
         for entry in entries.flatten() {
             let path = entry.path();
             // The lake's own state (snapshots, retired files, the writer lock) is not content.
-            if entry.file_name().to_string_lossy().starts_with(".whalewatch") {
+            if entry
+                .file_name()
+                .to_string_lossy()
+                .starts_with(".whalewatch")
+            {
                 continue;
             }
             if path.is_dir() {
